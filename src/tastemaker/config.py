@@ -1,0 +1,144 @@
+"""Every tunable parameter with its default, declared once.
+
+A home may override any of them in `HOME/tastemaker.toml`, section by section::
+
+    [signals]
+    save = 8.0
+    [als]
+    factors = 128
+    [weekly]
+    max_per_artist = 3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ParameterError, check_param
+
+DEFAULT_HOME = "tastemaker-home"
+
+
+@dataclass(frozen=True)
+class SignalWeights:
+    """How behaviour becomes preference and confidence (Hu, Koren & Volinsky 2008).
+
+    For each (user, track) the signals are summed with these weights::
+
+        s = play·plays + save·saves + artist_visit·visits − skip·skips
+
+    The preference is 1 when s > 0 and 0 otherwise. With ``scheme = "log"`` the confidence is
+    ``c = 1 + alpha·log(1 + |s|/epsilon)``; with ``scheme = "linear"`` it is ``1 + alpha·|s|``;
+    with ``scheme = "bm25"`` the positive sums are BM25-weighted across users first (popular
+    tracks count less), then scaled by alpha. A play shorter than ``min_play_ms`` counts as a skip.
+    """
+
+    play: float = 1.0
+    save: float = 4.0
+    artist_visit: float = 2.0
+    skip: float = 1.0
+    alpha: float = 4.0
+    epsilon: float = 1.0
+    min_play_ms: int = 30_000
+    scheme: str = "log"
+    bm25_k1: float = 100.0
+    bm25_b: float = 0.8
+
+    def __post_init__(self):
+        for name in ("play", "save", "artist_visit", "skip", "epsilon", "alpha", "bm25_k1"):
+            check_param("SignalWeights", name, getattr(self, name), low=0, kind=(int, float))
+        check_param("SignalWeights", "epsilon", self.epsilon, low=1e-9)
+        check_param("SignalWeights", "bm25_b", self.bm25_b, low=0, high=1, kind=(int, float))
+        check_param("SignalWeights", "min_play_ms", self.min_play_ms, low=0, kind=int)
+        check_param("SignalWeights", "scheme", self.scheme, choices={"log", "linear", "bm25"})
+
+
+@dataclass(frozen=True)
+class ALSParams:
+    """Implicit-feedback ALS (through the `implicit` library)."""
+
+    factors: int = 64
+    regularization: float = 0.05
+    iterations: int = 15
+    seed: int = 42
+
+    def __post_init__(self):
+        check_param("ALSParams", "factors", self.factors, low=1, high=4096, kind=int)
+        check_param("ALSParams", "regularization", self.regularization, low=0, kind=(int, float))
+        check_param("ALSParams", "iterations", self.iterations, low=1, high=1000, kind=int)
+        check_param("ALSParams", "seed", self.seed, low=0, kind=int)
+
+
+@dataclass(frozen=True)
+class WeeklyParams:
+    """The shape of a weekly playlist."""
+
+    size: int = 30
+    max_per_artist: int = 2
+    exclude_weeks: int = 4
+    min_history: int = 3
+    candidates: int = 150
+    batch_size: int = 8192
+
+    def __post_init__(self):
+        check_param("WeeklyParams", "size", self.size, low=1, high=1000, kind=int)
+        check_param("WeeklyParams", "max_per_artist", self.max_per_artist, low=1, kind=int)
+        check_param("WeeklyParams", "exclude_weeks", self.exclude_weeks, low=0, kind=int)
+        check_param("WeeklyParams", "min_history", self.min_history, low=0, kind=int)
+        check_param("WeeklyParams", "candidates", self.candidates, low=self.size, kind=int)
+        check_param("WeeklyParams", "batch_size", self.batch_size, low=1, kind=int)
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    signals: SignalWeights = field(default_factory=SignalWeights)
+    als: ALSParams = field(default_factory=ALSParams)
+    weekly: WeeklyParams = field(default_factory=WeeklyParams)
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+
+_SECTIONS = {"signals": SignalWeights, "als": ALSParams, "weekly": WeeklyParams}
+
+
+def resolve_home(home: str | os.PathLike | None = None) -> Path:
+    """The home directory: the argument, else $TASTEMAKER_HOME, else ./tastemaker-home."""
+    return Path(home or os.environ.get("TASTEMAKER_HOME") or DEFAULT_HOME).expanduser().resolve()
+
+
+def load_settings(home: str | os.PathLike | None = None) -> Settings:
+    """Settings for a home, with the overrides of its `tastemaker.toml` applied and validated."""
+    root = resolve_home(home)
+    parts = {}
+    cfg = root / "tastemaker.toml"
+    if cfg.exists():
+        try:
+            data = tomllib.loads(cfg.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ParameterError(f"{cfg} is not valid TOML: {exc}") from exc
+        for section, values in data.items():
+            if section not in _SECTIONS:
+                raise ParameterError(
+                    f"{cfg}: unknown section [{section}]; expected one of {sorted(_SECTIONS)}")
+            known = {f.name for f in dataclasses.fields(_SECTIONS[section])}
+            unknown = set(values) - known
+            if unknown:
+                raise ParameterError(
+                    f"{cfg}: unknown keys {sorted(unknown)} in [{section}]; expected some of {sorted(known)}")
+            parts[section] = _SECTIONS[section](**values)
+    return Settings(home=root, **parts)

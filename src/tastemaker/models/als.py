@@ -1,0 +1,141 @@
+"""Implicit-feedback ALS through the `implicit` library (GPU when CUDA is present, CPU otherwise).
+
+The confidence matrix is passed to `implicit` as is: its values are c_ui (positive: preference 1;
+negative: preference 0 with confidence |c|), so the objective is Hu, Koren & Volinsky's
+``Σ c_ui (p_ui − x_uᵀ y_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²)``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from .. import progress
+from ..errors import check_param
+from .base import Recommender, check_user_items, write_params
+
+
+def _gpu_available() -> bool:
+    try:
+        import implicit.gpu
+        return bool(implicit.gpu.HAS_CUDA)
+    except Exception:  # pragma: no cover - depends on the build
+        return False
+
+
+class ALS(Recommender):
+    """Matrix factorisation of implicit feedback.
+
+    Parameters: ``factors`` (dimension of x_u and y_i), ``regularization`` (λ), ``iterations``,
+    ``seed`` (same seed and data → same vectors), ``use_gpu`` (None: when available).
+    """
+
+    name = "als"
+
+    def __init__(self, factors: int = 64, regularization: float = 0.05, iterations: int = 15,
+                 seed: int = 42, use_gpu: bool | None = None, num_threads: int = 0):
+        self.factors = factors
+        self.regularization = regularization
+        self.iterations = iterations
+        self.seed = seed
+        self.use_gpu = use_gpu
+        self.num_threads = num_threads
+
+    def fit(self, user_items: sp.csr_matrix) -> "ALS":
+        check_param("ALS", "factors", self.factors, low=1, kind=int)
+        check_param("ALS", "regularization", self.regularization, low=0, kind=(int, float))
+        check_param("ALS", "iterations", self.iterations, low=1, kind=int)
+        user_items = check_user_items(user_items, "ALS").astype(np.float32)
+        gpu = _gpu_available() if self.use_gpu is None else self.use_gpu
+        from implicit.als import AlternatingLeastSquares
+
+        # implicit is fastest with single-threaded BLAS; it parallelises over users itself
+        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            impl = AlternatingLeastSquares(
+                factors=self.factors, regularization=float(self.regularization), alpha=1.0,
+                iterations=self.iterations, random_state=self.seed, use_gpu=gpu,
+                num_threads=self.num_threads)
+            impl.fit(user_items, show_progress=progress.enabled())
+        if gpu:
+            impl = impl.to_cpu()
+        self._set_factors(np.asarray(impl.user_factors), np.asarray(impl.item_factors))
+        return self
+
+    def _set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> None:
+        from implicit.cpu.als import AlternatingLeastSquares as CpuALS
+
+        self.user_factors_ = np.ascontiguousarray(user_factors, dtype=np.float32)
+        self.item_factors_ = np.ascontiguousarray(item_factors, dtype=np.float32)
+        impl = CpuALS(factors=self.user_factors_.shape[1], random_state=self.seed,
+                      num_threads=self.num_threads)
+        impl.user_factors, impl.item_factors = self.user_factors_, self.item_factors_
+        self._impl = impl
+        self._item_norms = None
+
+    def _score(self, userids, user_items):
+        return self.user_factors_[userids] @ self.item_factors_.T
+
+    def recommend(self, userids, user_items, N: int = 30, *, filter_already_liked_items=True,
+                  filter_items=None):
+        """Batched GEMM + a threaded top-k (implicit's), rows padded with -1 past the valid items."""
+        self._check_fitted()
+        single = np.isscalar(userids)
+        ids = np.atleast_1d(np.asarray(userids, dtype=np.int64))
+        rows = sp.csr_matrix(user_items)
+        if rows.shape[0] != len(ids):
+            rows = rows[ids]
+        with threadpool_limits(1, "blas"):
+            top, scores = self._impl.recommend(
+                ids, rows, N=N, filter_already_liked_items=filter_already_liked_items,
+                filter_items=None if filter_items is None else np.asarray(filter_items, np.int32))
+        top, scores = np.atleast_2d(top).astype(np.int64), np.atleast_2d(scores)
+        if top.shape[1] < N:
+            pad = N - top.shape[1]
+            top = np.pad(top, ((0, 0), (0, pad)), constant_values=-1)
+            scores = np.pad(scores, ((0, 0), (0, pad)), constant_values=-np.inf)
+        bad = ~np.isfinite(scores) | (scores <= np.finfo(np.float32).min / 2)
+        top[bad], scores[bad] = -1, -np.inf
+        return (top[0], scores[0]) if single else (top, scores)
+
+    def similar_items(self, itemid, N: int = 10):
+        """Cosine neighbours of one item's vector (the item itself first)."""
+        self._check_fitted()
+        return _cosine_neighbours(self.item_factors_, int(itemid), N)
+
+    def similar_users(self, userid, N: int = 10):
+        self._check_fitted()
+        return _cosine_neighbours(self.user_factors_, int(userid), N)
+
+    def save(self, folder) -> Path:
+        self._check_fitted()
+        folder = Path(folder)
+        write_params(folder, self)
+        np.save(folder / "user_factors.npy", self.user_factors_)
+        np.save(folder / "item_factors.npy", self.item_factors_)
+        return folder
+
+    @classmethod
+    def load(cls, folder) -> "ALS":
+        folder = Path(folder)
+        doc = json.loads((folder / "params.json").read_text())
+        model = cls(**doc["params"])
+        model._set_factors(np.load(folder / "user_factors.npy"), np.load(folder / "item_factors.npy"))
+        return model
+
+
+def _cosine_neighbours(vectors: np.ndarray, index: int, N: int):
+    check_param("similar", "id", index, low=0, high=len(vectors) - 1, kind=(int, np.integer))
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    q = vectors[index] / norms[index]
+    sims = (vectors @ q) / norms
+    n = min(N, len(sims))
+    top = np.argpartition(-sims, n - 1)[:n]
+    top = top[np.argsort(-sims[top], kind="stable")]
+    return top.astype(np.int64), sims[top].astype(np.float32)

@@ -1,0 +1,133 @@
+"""The one protocol every recommender answers: collaborative, baselines, and later text, audio, blend.
+
+Queries return ``(ids, scores)``: 1-D arrays for one user or item, 2-D ``(n, N)`` arrays for a batch.
+Ids are the warehouse's dense indices (``user_idx``, ``track_idx``). Rows that have fewer than N
+answers are padded with id -1 and score -inf.
+
+`user_items` is always a ``scipy.sparse.csr_matrix`` of shape (n_users, n_items) holding the
+confidence of each (user, item) pair (see `tastemaker.signals`); its non-zero pattern is "what
+the user has already heard".
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import NotFittedError, ParameterError
+
+
+class Recommender(abc.ABC):
+    """Base class: `fit` validates and returns self; fitted state ends in ``_``."""
+
+    #: short name used in reports and artefact folders
+    name: str = "recommender"
+
+    @abc.abstractmethod
+    def fit(self, user_items: sp.csr_matrix) -> "Recommender":
+        """Learn from a (n_users, n_items) confidence matrix. Returns self."""
+
+    @abc.abstractmethod
+    def _score(self, userids: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
+        """Dense scores (len(userids), n_items) for a batch of users; higher is better."""
+
+    def recommend(self, userids, user_items: sp.csr_matrix, N: int = 30, *,
+                  filter_already_liked_items: bool = True, filter_items=None):
+        """Top-N items for one user id or an array of user ids.
+
+        ``user_items`` holds the rows of *those users* (shape (len(userids), n_items)) or the whole
+        matrix (shape (n_users, n_items)); its non-zeros are excluded when
+        ``filter_already_liked_items``. ``filter_items`` is an array of item ids never returned.
+        """
+        self._check_fitted()
+        single = np.isscalar(userids)
+        ids = np.atleast_1d(np.asarray(userids, dtype=np.int64))
+        rows = _rows_for(ids, user_items)
+        scores = self._score(ids, rows).astype(np.float32, copy=False)
+        if filter_already_liked_items:
+            _mask_rows(scores, rows)
+        if filter_items is not None and len(filter_items):
+            scores[:, np.asarray(filter_items, dtype=np.int64)] = -np.inf
+        top_ids, top_scores = topk(scores, N)
+        return (top_ids[0], top_scores[0]) if single else (top_ids, top_scores)
+
+    def similar_items(self, itemid, N: int = 10):
+        """Items most similar to one item (the item itself first). Not every model has this."""
+        raise NotImplementedError(f"{type(self).__name__} has no item similarity")
+
+    def similar_users(self, userid, N: int = 10):
+        """Users most similar to one user (the user itself first). Not every model has this."""
+        raise NotImplementedError(f"{type(self).__name__} has no user similarity")
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write the fitted model into `folder` (created). Returns the folder."""
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Recommender":
+        raise NotImplementedError
+
+    # -- helpers -----------------------------------------------------------------------------
+    @property
+    def is_fitted(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit() or load() first")
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+
+def check_user_items(user_items, owner: str) -> sp.csr_matrix:
+    """Validate the training matrix once, with a message that says what to change."""
+    if not sp.issparse(user_items):
+        raise ParameterError(f"{owner}.fit needs a scipy.sparse CSR matrix of shape (users, items); "
+                             f"got {type(user_items).__name__}")
+    user_items = sp.csr_matrix(user_items)
+    if user_items.shape[0] == 0 or user_items.shape[1] == 0:
+        raise ParameterError(f"{owner}.fit got an empty matrix of shape {user_items.shape}")
+    return user_items
+
+
+def _rows_for(ids: np.ndarray, user_items: sp.csr_matrix) -> sp.csr_matrix:
+    user_items = sp.csr_matrix(user_items)
+    if user_items.shape[0] == len(ids):
+        return user_items
+    if ids.size and (ids.min() < 0 or ids.max() >= user_items.shape[0]):
+        raise ParameterError(f"user ids must be in [0, {user_items.shape[0]}); got {ids.min()}..{ids.max()}")
+    return user_items[ids]
+
+
+def _mask_rows(scores: np.ndarray, rows: sp.csr_matrix) -> None:
+    r, c = rows.nonzero()
+    scores[r, c] = -np.inf
+
+
+def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise top-k of a dense (n, m) score array, best first; -inf entries come back as id -1."""
+    n, m = scores.shape
+    k_eff = min(k, m)
+    part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff] if k_eff < m else \
+        np.tile(np.arange(m), (n, 1))
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
+    ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
+    vals = np.take_along_axis(part_scores, order, axis=1)
+    ids[~np.isfinite(vals)] = -1
+    if k_eff < k:
+        ids = np.pad(ids, ((0, 0), (0, k - k_eff)), constant_values=-1)
+        vals = np.pad(vals, ((0, 0), (0, k - k_eff)), constant_values=-np.inf)
+    return ids, vals
+
+
+def write_params(folder: Path, model: Recommender, extra: dict | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = {"model": type(model).__name__, "params": model.get_params(), **(extra or {})}
+    (folder / "params.json").write_text(json.dumps(doc, indent=2, default=str))

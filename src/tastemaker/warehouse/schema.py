@@ -1,0 +1,112 @@
+"""The warehouse schema as ordered migrations.
+
+Each migration moves the schema from version N-1 to N. Never edit a released migration: append a
+new one. `Warehouse.open` applies the missing ones in order inside one transaction.
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "users, artists, tracks, events, interactions, quarantine, playlists, runs",
+        """
+        CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+        CREATE TABLE users (
+            user_idx INTEGER PRIMARY KEY,      -- dense index used by the models
+            user_id VARCHAR NOT NULL UNIQUE    -- the id in the user's own data
+        );
+        CREATE TABLE artists (
+            artist_idx INTEGER PRIMARY KEY,
+            artist_id VARCHAR NOT NULL UNIQUE,
+            name VARCHAR
+        );
+        CREATE TABLE tracks (
+            track_idx INTEGER PRIMARY KEY,
+            track_id VARCHAR NOT NULL UNIQUE,
+            title VARCHAR,
+            artist_idx INTEGER,
+            album VARCHAR,
+            duration_ms BIGINT,
+            released DATE,
+            style VARCHAR,                     -- a genre or, in the demo world, its generating style
+            uri VARCHAR,                       -- where the audio lives (used by M3U/XSPF export)
+            available BOOLEAN NOT NULL DEFAULT TRUE,
+            attrs JSON                         -- anything else the catalogue carried
+        );
+
+        CREATE TABLE ingested_files (
+            file_id INTEGER PRIMARY KEY,
+            path VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            target VARCHAR NOT NULL,           -- events | catalog
+            ingested_at TIMESTAMP NOT NULL,
+            rows_read BIGINT NOT NULL,
+            rows_accepted BIGINT NOT NULL,
+            rows_quarantined BIGINT NOT NULL
+        );
+        CREATE TABLE rejected_files (
+            path VARCHAR NOT NULL,
+            sha256 VARCHAR,
+            target VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            rejected_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE quarantine (
+            file_id INTEGER NOT NULL,
+            line BIGINT,                       -- 1-based line (row number for Parquet)
+            reason VARCHAR NOT NULL,
+            raw VARCHAR                        -- the row as read, for a later fix and re-ingest
+        );
+
+        CREATE TABLE events (
+            file_id INTEGER NOT NULL,
+            line BIGINT NOT NULL,
+            user_idx INTEGER NOT NULL,
+            track_idx INTEGER,                 -- NULL for an artist-page visit with no track
+            artist_idx INTEGER,
+            kind VARCHAR NOT NULL,             -- play | save | skip | artist_visit
+            ts TIMESTAMP,
+            plays INTEGER NOT NULL,            -- how many times (1 for a single event)
+            ms_played BIGINT
+        );
+
+        CREATE TABLE interactions (
+            user_idx INTEGER NOT NULL,
+            track_idx INTEGER NOT NULL,
+            plays BIGINT NOT NULL,
+            short_plays BIGINT NOT NULL,       -- plays under the minimum duration (count as skips)
+            ms_played BIGINT,
+            saves BIGINT NOT NULL,
+            skips BIGINT NOT NULL,
+            artist_visits BIGINT NOT NULL,
+            first_ts TIMESTAMP,
+            last_ts TIMESTAMP
+        );
+
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,             -- weekly | train | evaluate
+            week VARCHAR,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL,           -- running | done
+            model_version VARCHAR,
+            params JSON
+        );
+        CREATE TABLE playlists (
+            week VARCHAR NOT NULL,             -- ISO week, e.g. 2026-W48
+            user_idx INTEGER NOT NULL,
+            position SMALLINT NOT NULL,        -- 1..size
+            track_idx INTEGER NOT NULL,
+            score REAL,
+            source VARCHAR NOT NULL,           -- collaborative | fallback | ...
+            reason VARCHAR NOT NULL,
+            model_version VARCHAR,
+            run_id VARCHAR NOT NULL
+        );
+        CREATE TABLE playlist_staging AS SELECT * FROM playlists WITH NO DATA;
+        """,
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
