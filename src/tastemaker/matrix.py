@@ -45,12 +45,23 @@ def dimensions(wh: Warehouse) -> tuple[int, int]:
     return int(n_users), int(n_tracks)
 
 
-def materialize_interactions(wh: Warehouse, weights: SignalWeights) -> int:
-    """Rebuild the ``interactions`` table from every event, atomically. Returns its row count."""
-    with wh.transaction():
-        wh.execute("DELETE FROM interactions")
-        wh.execute(f"INSERT INTO interactions {interactions_sql(weights.min_play_ms)}")
+def materialize_interactions(wh: Warehouse, weights: SignalWeights, *, force: bool = True) -> int:
+    """Rebuild the ``interactions`` table from every event, atomically. Returns its row count.
+
+    With ``force=False`` nothing is done when the events have not changed since the last build.
+    """
+    source = _events_state(wh, weights)
+    if force or wh.scalar("SELECT value FROM meta WHERE key = 'interactions_source'") != source:
+        with wh.transaction():
+            wh.execute("DELETE FROM interactions")
+            wh.execute(f"INSERT INTO interactions {interactions_sql(weights.min_play_ms)}")
+            wh.execute("INSERT OR REPLACE INTO meta VALUES ('interactions_source', ?)", [source])
     return int(wh.scalar("SELECT count(*) FROM interactions"))
+
+
+def _events_state(wh: Warehouse, weights: SignalWeights) -> str:
+    n, last_file = wh.one("SELECT count(*), coalesce(max(file_id), 0) FROM events")
+    return f"{n}:{last_file}:{weights.min_play_ms}"
 
 
 def load_matrix(wh: Warehouse, weights: SignalWeights, *, until: str | None = None,

@@ -33,9 +33,11 @@ def warehouse(read_only: bool = False):
 
 
 def table(title: str, columns: list[str], rows) -> Table:
+    rows = list(rows)
     t = Table(title=title, title_justify="left")
-    for c in columns:
-        t.add_column(c, justify="right" if c[:1].islower() is False else "left")
+    for i, c in enumerate(columns):
+        numeric = bool(rows) and all(isinstance(r[i], (int, float)) for r in rows if r[i] != "")
+        t.add_column(c, justify="right" if numeric else "left")
     for r in rows:
         t.add_row(*[f"{v:,}" if isinstance(v, int) else (f"{v:.4f}" if isinstance(v, float) else str(v))
                     for v in r])

@@ -72,8 +72,9 @@ class ALS(Recommender):
 
         self.user_factors_ = np.ascontiguousarray(user_factors, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(item_factors, dtype=np.float32)
-        impl = CpuALS(factors=self.user_factors_.shape[1], random_state=self.seed,
-                      num_threads=self.num_threads)
+        with threadpool_limits(1, "blas"):
+            impl = CpuALS(factors=self.user_factors_.shape[1], random_state=self.seed,
+                          num_threads=self.num_threads)
         impl.user_factors, impl.item_factors = self.user_factors_, self.item_factors_
         self._impl = impl
         self._item_norms = None

@@ -100,6 +100,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             track_idx INTEGER NOT NULL,
             score REAL,
             source VARCHAR NOT NULL,           -- collaborative | fallback | ...
+            reason_track_idx INTEGER,          -- the played track behind the reason, if any
             reason VARCHAR NOT NULL,
             model_version VARCHAR,
             run_id VARCHAR NOT NULL

@@ -1,0 +1,397 @@
+"""A seeded synthetic music world in which taste, sound and words are linked.
+
+The demo world lets one command show the whole system working on a fresh machine, and gives
+every model a ground truth to be checked against. It is generated in five steps, all drawn from
+one seed with numpy (no Python loop per event), so the same parameters give byte-identical files.
+
+1. **Styles** (`tastemaker.demo.styles`): twelve named styles, each with the audio parameters a
+   synthesiser will draw from (tempo, keys and mode, metre, loudness, onset density,
+   instruments, brightness, duration) and fifteen descriptors people write about it. Styles sit
+   on a 2-D map; their similarity is a Gaussian of the distance, so neighbouring styles share
+   listeners (and a few words). Each style is split into ``scenes`` (4 by default): finer
+   sub-communities that listeners and artists belong to, visible to collaborative filtering and,
+   faintly, in the audio (each scene has its own tempo band and favourite instrument), but not
+   in the words.
+2. **Artists**: a main style drawn by style popularity, a neighbouring secondary style for about
+   a third of them, a scene, a heavy-tailed (log-normal) popularity and a pronounceable fake name;
+   a few are named after common English words ("Yes", "Air", "Low"), a trap for text models.
+3. **Tracks**: each artist gets at least one track, popular artists a few more; every track takes
+   its artist's style (or the secondary one), a quality (log-normal), concrete audio parameters
+   drawn from its style and scene, a duration, an album and a release date. A share of tracks
+   (``cold_share``) are singles released during the test week and are never played: the cold
+   start the audio model exists for. Another share (``fresh_share``) are released on the Monday
+   of one of the observed weeks and are only played from then on (those released in the test
+   week have plays only there). Small artists' tracks get very few plays by the heavy tail.
+4. **Users**: a taste that is a Dirichlet mixture over 1–3 styles near each other (the first by
+   style popularity, the others by similarity to it), a favourite scene in each, a heavy-tailed
+   activity and a replay habit. A share are light users (one or two discoveries, no past: the
+   fallback path); a share drift: a neighbouring style grows to 70 % of their taste by the test
+   week.
+5. **Listening** (`tastemaker.demo.listening`), over ``weeks`` weeks ending just before a
+   Monday 00:00 UTC (the last full ISO week is the test week), preceded by four unlogged weeks
+   of past. Each week a user *discovers* new tracks (Poisson in their activity): a style from
+   their current taste (or, for ``explore_share`` of them, from the whole catalogue), their
+   scene more often than not, then a track by artist popularity × quality among the released
+   ones; a user never discovers the same track twice. How much they love it follows their taste
+   (their mixture's similarity to the track's style, the scene, the quality, noise). An unloved
+   discovery is a partial listen (< 30 s) and often a ``skip``; a loved one is played at once and
+   replayed in the following weeks at a rate that fades more slowly the more it is loved, so
+   that most plays are replays; a share of plays are partial listens (with a ``skip``); a loved
+   discovery is often saved and its artist's page visited (a quarter of visits carry no track).
+   The mean number of events per user-week is calibrated to ``events_per_user_week`` on a
+   pilot population before the real one is drawn.
+
+Because discoveries follow taste and the catalogue's popularity, a time split (train on weeks
+1..n-1, test on the tracks each user first plays in week n) is predictable from taste.
+
+Users are generated and written in chunks of ``chunk_users`` so that a benchmark-scale world
+(1 M users, 200 k tracks, 50 M events) streams to Parquet in a few minutes and little memory
+(`tastemaker.demo.output.write_events_chunks`). Ground truth is kept next to the inputs:
+``users.parquet`` (tastes), ``artists.parquet``, ``tracks.parquet`` (scene, quality, cold),
+``discoveries.parquet`` (who discovered what, when, and how much they loved it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError, check_param
+from .styles import (CODAS, ONSETS, STYLES, TITLE_ADJ, TITLE_NOUN, VOWELS, WORD_NAMES, Style,
+                     style_similarity)
+
+PAST_WEEKS = 4          # unlogged weeks of listening before the first logged week
+DAY = 86_400
+WEEK = 7 * DAY
+
+
+@dataclass(frozen=True)
+class WorldParams:
+    """The sizes and knobs of a demo world. Defaults give a world the whole pipeline runs on in
+    about a minute (2,000 users, 300 artists, 3,000 tracks, about 400,000 events).
+
+    ``end`` is the Monday (00:00 UTC) that closes the last week; ``weeks`` weeks are logged
+    before it, the last of which is the test week. Same parameters, same files, byte for byte.
+    """
+
+    n_users: int = 2_000
+    n_artists: int = 300
+    tracks_per_artist: int = 10
+    weeks: int = 8
+    events_per_user_week: float = 25.0
+    seed: int = 0
+    end: dt.date = dt.date(2026, 11, 23)
+    scenes: int = 4
+    cold_share: float = 0.03
+    fresh_share: float = 0.04
+    light_share: float = 0.08
+    drift_share: float = 0.03
+    explore_share: float = 0.08
+    chunk_users: int = 25_000
+
+    def __post_init__(self):
+        own = "generate_world"
+        check_param(own, "n_users", self.n_users, low=1, high=100_000_000, kind=int)
+        check_param(own, "n_artists", self.n_artists, low=1, high=10_000_000, kind=int)
+        check_param(own, "tracks_per_artist", self.tracks_per_artist, low=1, high=10_000, kind=int)
+        check_param(own, "n_tracks", self.n_tracks, low=2, high=50_000_000)
+        check_param(own, "weeks", self.weeks, low=2, high=104, kind=int)
+        check_param(own, "events_per_user_week", self.events_per_user_week, low=1, high=10_000,
+                    kind=(int, float))
+        check_param(own, "seed", self.seed, low=0, kind=int)
+        check_param(own, "scenes", self.scenes, low=1, high=64, kind=int)
+        for name in ("cold_share", "fresh_share", "light_share", "drift_share", "explore_share"):
+            check_param(own, name, getattr(self, name), low=0, high=0.5, kind=(int, float))
+        check_param(own, "chunk_users", self.chunk_users, low=1, kind=int)
+        end = self.end
+        if isinstance(end, str):
+            try:
+                end = dt.date.fromisoformat(end)
+            except ValueError:
+                raise ParameterError(f"The 'end' parameter of {own} must be an ISO date such as "
+                                     f"'2026-11-23'. Got {self.end!r} instead.") from None
+            object.__setattr__(self, "end", end)
+        if not isinstance(end, dt.date) or end.isoweekday() != 1:
+            raise ParameterError(f"The 'end' parameter of {own} must be a Monday (the day after "
+                                 f"the test week). Got {self.end!r} instead.")
+
+    @property
+    def n_tracks(self) -> int:
+        return self.n_artists * self.tracks_per_artist
+
+    @property
+    def start(self) -> dt.date:
+        """The Monday that opens the first logged week."""
+        return self.end - dt.timedelta(weeks=self.weeks)
+
+    @property
+    def test_week_start(self) -> dt.date:
+        return self.end - dt.timedelta(weeks=1)
+
+    @property
+    def start_ts(self) -> int:
+        """The first logged second, in seconds since the Unix epoch."""
+        return int((self.start - dt.date(1970, 1, 1)).days) * DAY
+
+    def to_dict(self) -> dict:
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["end"] = self.end.isoformat()
+        return d
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The catalogue as aligned numpy arrays, one entry per track (what listening draws from)."""
+
+    artist: np.ndarray       # int32 artist index
+    style: np.ndarray        # int16 style index
+    scene: np.ndarray        # int16 scene within the style
+    weight: np.ndarray       # float64 artist popularity × track quality
+    quality: np.ndarray      # float64
+    available: np.ndarray    # int16 first logged week it can be played (weeks = never: cold)
+    duration_ms: np.ndarray  # int64
+    track_ids: np.ndarray    # str
+    artist_ids: np.ndarray   # str, per artist
+
+
+@dataclass
+class World:
+    """A generated world: its parameters, styles, catalogue and (when materialised) listening.
+
+    ``artists`` and ``tracks`` are DataFrames (``tracks`` holds the catalogue columns plus the
+    ground truth ``scene``, ``quality``, ``available_week``, ``cold``). ``chunks`` holds the
+    generated `listening.Chunk` s when the world was materialised; ``users``, ``discoveries``
+    and ``events`` are their concatenation as DataFrames (``ts`` is naive UTC).
+    """
+
+    params: WorldParams
+    styles: tuple[Style, ...]
+    artists: pd.DataFrame
+    tracks: pd.DataFrame
+    catalogue: Catalogue = field(repr=False)
+    activity_scale: float = 1.0
+    chunks: list | None = field(default=None, repr=False)
+
+    @cached_property
+    def similarity(self) -> np.ndarray:
+        return style_similarity(self.styles)
+
+    def _concat(self, name: str) -> pd.DataFrame:
+        if self.chunks is None:
+            raise ParameterError("This world was generated with materialize=False; stream its "
+                                 "listening with write_events_chunks or listening.iter_chunks.")
+        import pyarrow as pa
+        table = pa.concat_tables([getattr(c, name) for c in self.chunks])
+        return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+    @cached_property
+    def users(self) -> pd.DataFrame:
+        return self._concat("users")
+
+    @cached_property
+    def discoveries(self) -> pd.DataFrame:
+        return self._concat("discoveries")
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        return self._concat("events")
+
+
+def generate_world(*, n_users: int = 2_000, n_artists: int = 300, tracks_per_artist: int = 10,
+                   weeks: int = 8, events_per_user_week: float = 25.0, seed: int = 0,
+                   materialize: bool = True, **options) -> World:
+    """Generate a demo world; see the module docstring for how.
+
+    ``options`` are the other `WorldParams` fields (``end``, ``scenes``, ``cold_share``,
+    ``fresh_share``, ``light_share``, ``drift_share``, ``explore_share``, ``chunk_users``).
+    With ``materialize=False`` only the catalogue is built and the listening is left to be
+    streamed chunk by chunk (for benchmark-scale worlds).
+
+    >>> w = generate_world(n_users=50, n_artists=20, tracks_per_artist=5, weeks=3, seed=1)
+    >>> len(w.tracks), sorted(w.events["kind"].unique())
+    (100, ['artist_visit', 'play', 'save', 'skip'])
+    """
+    unknown = set(options) - {f.name for f in fields(WorldParams)}
+    if unknown:
+        raise ParameterError(f"generate_world got unknown options {sorted(unknown)}; expected "
+                             f"fields of WorldParams.")
+    params = WorldParams(n_users=n_users, n_artists=n_artists,
+                         tracks_per_artist=tracks_per_artist, weeks=weeks,
+                         events_per_user_week=events_per_user_week, seed=seed, **options)
+    from . import listening
+
+    rng = np.random.default_rng(np.random.SeedSequence(params.seed, spawn_key=(0,)))
+    artists, tracks, catalogue = build_catalogue(params, STYLES, rng)
+    world = World(params, STYLES, artists, tracks, catalogue)
+    world.activity_scale = listening.calibrate(world)
+    if materialize:
+        world.chunks = list(listening.iter_chunks(world))
+    return world
+
+
+# ---- catalogue ------------------------------------------------------------------------------
+
+def _ids(prefix: str, n: int) -> np.ndarray:
+    width = max(5, len(str(n - 1)))
+    return np.char.add(prefix, np.char.zfill(np.arange(n).astype(str), width)).astype(object)
+
+
+def _categorical(rng, p: np.ndarray, size: int) -> np.ndarray:
+    cum = np.cumsum(p / p.sum())
+    return np.minimum(np.searchsorted(cum, rng.random(size), side="right"), len(p) - 1)
+
+
+def _word(rng, syllables: int) -> str:
+    parts = [ONSETS[rng.integers(len(ONSETS))] + VOWELS[rng.integers(len(VOWELS))]
+             for _ in range(syllables)]
+    return ("".join(parts) + CODAS[rng.integers(len(CODAS))]).capitalize()
+
+
+def _artist_names(rng, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pronounceable fake names, all different; a few are common English words."""
+    n_word = min(len(WORD_NAMES), max(3, round(0.03 * n))) if n >= 20 else 0
+    word_at = rng.choice(n, n_word, replace=False) if n_word else np.array([], dtype=int)
+    names = np.empty(n, dtype=object)
+    names[word_at] = [WORD_NAMES[i] for i in rng.permutation(len(WORD_NAMES))[:n_word]]
+    seen = set(names[word_at])
+    for i in range(n):
+        if names[i] is not None:
+            continue
+        for attempt in range(50):
+            form = rng.random()
+            if form < 0.45:
+                name = f"{_word(rng, 1 + rng.integers(2))} {_word(rng, 2 + rng.integers(2))}"
+            elif form < 0.75:
+                name = f"The {_word(rng, 2)}s"
+            else:
+                name = _word(rng, 2 + rng.integers(2))
+            if attempt == 49:
+                name = f"{name} {i}"
+            if name not in seen:
+                break
+        seen.add(name)
+        names[i] = name
+    is_word = np.zeros(n, dtype=bool)
+    is_word[word_at] = True
+    return names, is_word
+
+
+def _titles(rng, n: int) -> np.ndarray:
+    adj = np.array(TITLE_ADJ, dtype=object)[rng.integers(len(TITLE_ADJ), size=n)]
+    noun = np.array(TITLE_NOUN, dtype=object)[rng.integers(len(TITLE_NOUN), size=n)]
+    noun2 = np.array(TITLE_NOUN, dtype=object)[rng.integers(len(TITLE_NOUN), size=n)]
+    form = rng.random(n)
+    return np.where(form < 0.6, adj + " " + noun,
+                    np.where(form < 0.8, noun, np.where(form < 0.9, "The " + adj + " " + noun,
+                                                        noun + " of the " + noun2)))
+
+
+def _pick_from_lists(rng, lists: list[tuple], idx: np.ndarray, prefer=None) -> np.ndarray:
+    """For each entry, one element of ``lists[idx]`` (uniformly, or ``prefer`` where given)."""
+    width = max(len(x) for x in lists)
+    table = np.array([list(x) + [x[0]] * (width - len(x)) for x in lists])
+    lengths = np.array([len(x) for x in lists])
+    pos = (rng.random(len(idx)) * lengths[idx]).astype(np.int64)
+    if prefer is not None:
+        pos = np.where(prefer >= 0, prefer % lengths[idx], pos)
+    return table[idx, pos]
+
+
+def build_catalogue(params: WorldParams, styles: tuple[Style, ...], rng):
+    """Artists and tracks (DataFrames, with ground truth) and the aligned `Catalogue` arrays."""
+    n_a, n_t, weeks = params.n_artists, params.n_tracks, params.weeks
+    sim = style_similarity(styles)
+    style_pop = np.array([s.popularity for s in styles])
+
+    # artists: main style, maybe a neighbouring secondary one, a scene, a heavy-tailed popularity
+    a_style = _categorical(rng, style_pop, n_a)
+    neigh = sim[a_style] * (1 - np.eye(len(styles))[a_style])
+    cum = np.cumsum(neigh, axis=1)
+    a_second = (cum < rng.random(n_a)[:, None] * cum[:, -1:]).sum(1)
+    a_second = np.where(rng.random(n_a) < 0.33, a_second, -1)
+    a_scene = rng.integers(params.scenes, size=n_a)
+    a_pop = rng.lognormal(0.0, 1.2, size=n_a)
+    a_pop /= a_pop.mean()
+    names, is_word = _artist_names(rng, n_a)
+    artist_ids = _ids("a", n_a)
+
+    # tracks: at least one per artist, popular artists a few more
+    extra = rng.multinomial(n_t - n_a, a_pop ** 0.3 / (a_pop ** 0.3).sum())
+    t_artist = np.repeat(np.arange(n_a), 1 + extra)
+    second = a_second[t_artist]
+    use_second = (second >= 0) & (rng.random(n_t) < 0.3)
+    t_style = np.where(use_second, second, a_style[t_artist])
+    t_scene = np.where(use_second, rng.integers(params.scenes, size=n_t), a_scene[t_artist])
+    quality = rng.lognormal(0.0, 0.6, size=n_t)
+
+    # audio parameters from the style; the scene picks a tempo band and a favourite instrument
+    st = [styles[i] for i in range(len(styles))]
+    lo, hi = (np.array([[getattr(s, a)[j] for s in st] for a in ("tempo", "loudness",
+              "density", "duration")]) for j in (0, 1))
+    band = np.clip(rng.normal((t_scene + 0.5) / params.scenes, 0.2), 0, 1)
+    tempo = np.round(lo[0][t_style] + band * (hi[0] - lo[0])[t_style], 1)
+    u = rng.random((3, n_t))
+    loudness = np.round(lo[1][t_style] + u[0] * (hi[1] - lo[1])[t_style], 1)
+    density = np.round(lo[2][t_style] + u[1] * (hi[2] - lo[2])[t_style], 2)
+    duration_ms = np.round((lo[3][t_style] + u[2] * (hi[3] - lo[3])[t_style]) * 1000).astype(np.int64)
+    key = _pick_from_lists(rng, [s.keys for s in st], t_style)
+    key = np.where(rng.random(n_t) < 0.8, key, rng.integers(12, size=n_t))
+    mode = (rng.random(n_t) < np.array([s.major for s in st])[t_style]).astype(np.int8)
+    metre = np.where(rng.random(n_t) < np.array([s.triple for s in st])[t_style], 3, 4)
+    timbre = _pick_from_lists(rng, [s.timbres for s in st], t_style,
+                              prefer=np.where(rng.random(n_t) < 0.6, t_scene, -1))
+
+    # albums of 3-10 tracks per artist, released before the window
+    first = np.concatenate([[0], np.cumsum(1 + extra)[:-1]])
+    pos = np.arange(n_t) - first[t_artist]
+    album_size = rng.integers(3, 11, size=n_a)
+    album_key = t_artist.astype(np.int64) * n_t + pos // album_size[t_artist]
+    _, album = np.unique(album_key, return_inverse=True)
+    n_albums = album.max() + 1
+    album_title = _titles(rng, n_albums)[album]
+    album_days = 1 + np.minimum(rng.exponential(1200.0, size=n_albums), 15_000).astype(np.int64)
+    released = np.datetime64(params.start) - album_days[album].astype("timedelta64[D]")
+
+    # fresh releases (played from their Monday on) and cold singles (released, never played)
+    available = np.zeros(n_t, dtype=np.int16)
+    n_cold = min(round(params.cold_share * n_t), n_t - 1)
+    n_fresh = min(round(params.fresh_share * n_t), n_t - 1 - n_cold)
+    chosen = rng.permutation(n_t)[:n_cold + n_fresh]
+    cold, fresh = chosen[:n_cold], chosen[n_cold:]
+    fresh_week = rng.integers(1, weeks, size=n_fresh)
+    available[fresh] = fresh_week
+    available[cold] = weeks
+    released[fresh] = np.datetime64(params.start) + (7 * fresh_week).astype("timedelta64[D]")
+    released[cold] = (np.datetime64(params.test_week_start)
+                      + rng.integers(7, size=n_cold).astype("timedelta64[D]"))
+    titles = _titles(rng, n_t)
+    album_title[chosen] = titles[chosen] + " (single)"
+
+    track_ids = _ids("t", n_t)
+    style_names = np.array([s.name for s in st], dtype=object)
+    tracks = pd.DataFrame({
+        "track_id": track_ids, "title": titles, "artist_id": artist_ids[t_artist],
+        "artist_name": names[t_artist], "album": album_title, "duration_ms": duration_ms,
+        "released": released.astype("datetime64[D]"), "style": style_names[t_style],
+        "uri": "audio/" + track_ids + ".wav",
+        "tempo": tempo, "key": key.astype(np.int64), "mode": mode.astype(np.int64),
+        "time_signature": metre.astype(np.int64), "loudness": loudness, "density": density,
+        "timbre": timbre.astype(np.int64),
+        "scene": t_scene.astype(np.int64), "quality": np.round(quality, 4),
+        "available_week": available.astype(np.int64), "cold": available == weeks,
+    })
+    artists = pd.DataFrame({
+        "artist_id": artist_ids, "name": names, "style": style_names[a_style],
+        "secondary_style": np.where(a_second >= 0, style_names[np.maximum(a_second, 0)], None),
+        "scene": a_scene.astype(np.int64), "popularity": np.round(a_pop, 4), "word_name": is_word,
+    })
+    catalogue = Catalogue(
+        artist=t_artist.astype(np.int32), style=t_style.astype(np.int16),
+        scene=t_scene.astype(np.int16), weight=a_pop[t_artist] * quality, quality=quality,
+        available=available, duration_ms=duration_ms, track_ids=track_ids,
+        artist_ids=artist_ids)
+    return artists, tracks, catalogue

@@ -1,0 +1,137 @@
+"""The evaluator: fit a model on a split's train, ask it for K items per test user, score the lists.
+
+It needs nothing from a model but the `Recommender` protocol: ``fit(user_items)`` and batched
+``recommend(userids, user_items, N, filter_already_liked_items=True, filter_items=...)``, so the
+baselines, ALS and any later model (text, audio, blend) are evaluated the same way.
+
+    >>> result = evaluate_model(ALS(factors=64), split, weights=settings.signals, k=30)
+    >>> result.metrics["ndcg"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from .. import progress
+from ..config import SignalWeights
+from ..errors import ParameterError, check_param
+from ..models.als import ALS
+from ..models.base import Recommender
+from ..models.baselines import BPR, ItemKNN, Popularity
+from .metrics import ranking_metrics
+from .splits import Split
+
+#: models the evaluator knows by name (``--models``), in report order
+MODELS: dict[str, type[Recommender]] = {
+    "popularity": Popularity, "itemknn": ItemKNN, "bpr": BPR, "als": ALS}
+
+#: scores held in memory at once while ranking (float32 values): bounds a batch of users
+SCORE_BUDGET = 1 << 24
+
+
+def make_model(name: str, params: dict | None = None, *, seed: int | None = None) -> Recommender:
+    """A fresh, unfitted model by name; ``seed`` is passed to models that take one."""
+    if name not in MODELS:
+        raise ParameterError(f"Unknown model {name!r}; expected one of {list(MODELS)}")
+    params = dict(params or {})
+    cls = MODELS[name]
+    if seed is not None and "seed" in cls.__init__.__code__.co_varnames:
+        params.setdefault("seed", seed)
+    return cls(**params)
+
+
+@dataclass
+class ModelResult:
+    """One model's metrics on one split, with what made it."""
+
+    name: str
+    metrics: dict[str, float]
+    params: dict
+    signals: dict
+    fit_seconds: float
+    recommend_seconds: float
+    users: int
+    k: int
+    extra: dict = field(default_factory=dict)   # e.g. the search that chose the params
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _batch_size(n_items: int) -> int:
+    return int(max(1, min(4096, SCORE_BUDGET // max(1, n_items))))
+
+
+def recommend_lists(model: Recommender, split: Split, train, *, k: int,
+                    batch_size: int | None = None, step=None) -> np.ndarray:
+    """(len(split.users), k) lists for the split's test users, asked for in batches."""
+    users = split.users
+    out = np.full((len(users), k), -1, dtype=np.int64)
+    size = batch_size or _batch_size(split.shape[1])
+    for start in range(0, len(users), size):
+        batch = users[start:start + size]
+        ids, _ = model.recommend(batch, train[batch], N=k, filter_already_liked_items=True,
+                                 filter_items=split.filter_items)
+        ids = np.atleast_2d(np.asarray(ids, dtype=np.int64))
+        if ids.shape != (len(batch), k):
+            raise ParameterError(f"{type(model).__name__}.recommend must return ({len(batch)}, {k}) "
+                                 f"ids for a batch of {len(batch)} users; got {ids.shape}")
+        out[start:start + len(batch)] = ids
+        if step is not None:
+            step.advance(len(batch))
+    return out
+
+
+def evaluate_model(model: Recommender, split: Split, *, weights: SignalWeights, k: int = 30,
+                   fit: bool = True, name: str | None = None, batch_size: int | None = None,
+                   show_progress: bool = False) -> ModelResult:
+    """Fit ``model`` on ``split.train_matrix(weights)`` (unless ``fit=False``: already fitted on
+    it) and score its top-``k`` lists of unheard items for every test user."""
+    check_param("evaluate_model", "k", k, low=1, kind=int)
+    if not len(split.users):
+        raise ParameterError(f"The {split.kind} split has no user to evaluate (no test items)")
+    train = split.train_matrix(weights)
+    t0 = time.perf_counter()
+    if fit:
+        model.fit(train)
+    t1 = time.perf_counter()
+    label = name or getattr(model, "name", type(model).__name__)
+    if show_progress:
+        with progress.progress(f"Ranking ({label})", total=len(split.users)) as step:
+            recs = recommend_lists(model, split, train, k=k, batch_size=batch_size, step=step)
+    else:
+        recs = recommend_lists(model, split, train, k=k, batch_size=batch_size)
+    t2 = time.perf_counter()
+    metrics = ranking_metrics(recs, split.test[split.users], **_catalogue(split))
+    return ModelResult(label, metrics, model.get_params(), dataclasses.asdict(weights),
+                       round(t1 - t0, 3), round(t2 - t1, 3), int(len(split.users)), k)
+
+
+def _catalogue(split: Split) -> dict:
+    """The train-side facts the beyond-accuracy metrics need (cached on the split)."""
+    if "catalogue" not in split._matrices:
+        pos = split.train.signal > 0
+        n_candidates = split.shape[1] - (0 if split.filter_items is None else len(split.filter_items))
+        split._matrices["catalogue"] = {
+            "n_items": n_candidates,
+            "popularity": np.bincount(split.train.items[pos], minlength=split.shape[1]),
+            "n_users": max(1, int(np.unique(split.train.users[pos]).size)),
+            "item_artists": split.item_artists,
+        }
+    return split._matrices["catalogue"]
+
+
+def evaluate_models(models: Iterable[Recommender | tuple[Recommender, SignalWeights]], split: Split,
+                    *, weights: SignalWeights, k: int = 30, show_progress: bool = False
+                    ) -> list[ModelResult]:
+    """`evaluate_model` for each model (or (model, weights) pair), in order."""
+    results = []
+    for entry in models:
+        model, w = entry if isinstance(entry, tuple) else (entry, weights)
+        results.append(evaluate_model(model, split, weights=w, k=k, show_progress=show_progress))
+    return results
