@@ -3,9 +3,9 @@
 * `cap_per_artist` keeps, row by row and in score order, at most N tracks of each artist and the
   first `size` survivors.
 * `top_played` picks each user's most-loved played tracks (for reasons).
-* `explain` finds, for every recommended track, the played track that contributes most: the one
-  whose vector is closest (cosine) to the recommended track's, weighted by how much the user
-  plays it.
+* `explain` finds, for every recommended track, the played track that contributes most: among
+  the user's most-loved tracks (`top_played`), the one whose vector is closest (cosine) to the
+  recommended track's; ties go to the more-played track.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def explain(recommended: np.ndarray, played: np.ndarray, weights: np.ndarray,
     P = item_vectors[np.maximum(played, 0)] / norms[np.maximum(played, 0)][..., None]
     sims = np.matmul(P, R.transpose(0, 2, 1))                  # (B, P, K)
     has = played >= 0
-    sims = np.where(has[..., None], sims * np.maximum(weights, 0)[..., None], -np.inf)
+    tiebreak = 1e-6 * np.log1p(np.maximum(weights, 0))
+    sims = np.where(has[..., None], sims + tiebreak[..., None], -np.inf)
     best = np.argmax(sims, axis=1)                             # (B, K)
     out = np.take_along_axis(played, best, axis=1)
     out[(recommended < 0) | ~has.any(axis=1)[:, None]] = -1

@@ -1,0 +1,33 @@
+"""`tastemaker similar track|artist|user ID`"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from ..similar import similar
+from . import common
+
+
+def similar_cmd(
+    kind: str = typer.Argument(..., help="track, artist or user"),
+    key: str = typer.Argument(..., help="The id (an artist may also be given by name)"),
+    n: int = typer.Option(10, "-n", help="How many neighbours"),
+    model: str = typer.Option("collaborative", help="Which model's vectors"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+):
+    """Nearest neighbours with cosine scores."""
+    settings = common.settings()
+    with common.warehouse(read_only=True) as wh:
+        me, found = similar(wh, settings, kind, key, n=n, model=model)
+    if as_json:
+        print(json.dumps({"query": me.__dict__, "neighbours": [f.__dict__ for f in found]}, indent=2))
+        return
+    common.console.print(common.table(f"{kind}s like {me.name} ({me.id}), by {model} vectors",
+                                      ["#", "id", "name", "score"],
+                                      [(i + 1, f.id, f.name, round(f.score, 4)) for i, f in enumerate(found)]))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("similar")(similar_cmd)

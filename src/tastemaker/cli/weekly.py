@@ -1,0 +1,75 @@
+"""`tastemaker weekly generate|export|show`"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..weekly import current_week, generate_week
+from ..weekly.export import FORMATS, export_week, rows, weeks
+from . import common
+
+weekly_app = typer.Typer(help="This week's discovery playlist for every user.", no_args_is_help=True)
+
+
+@weekly_app.command("generate")
+def generate_cmd(
+    week: Optional[str] = typer.Option(None, help="ISO week, e.g. 2026-W48 [default: this week]"),
+    model_version: Optional[str] = typer.Option(None, help="Collaborative model version [default: latest]"),
+):
+    """Write 30 never-played tracks for every user (atomic; a re-run resumes)."""
+    settings = common.settings()
+    with common.warehouse() as wh:
+        r = generate_week(wh, settings, week=week, model_version=model_version)
+    common.console.print(
+        f"week [bold]{r.week}[/]: {r.users:,} users ({r.collaborative_users:,} collaborative, "
+        f"{r.fallback_users:,} fallback), {r.rows:,} tracks written in {r.seconds:.1f} s "
+        f"with model {r.model_version}"
+        + (f"; resumed {r.resumed_users:,} users from an interrupted run" if r.resumed_users else "")
+        + (f"; [yellow]{r.short_lists:,} lists shorter than {settings.weekly.size}[/]" if r.short_lists else ""))
+
+
+@weekly_app.command("export")
+def export_cmd(
+    week: Optional[str] = typer.Option(None, help="ISO week [default: the latest generated]"),
+    fmt: str = typer.Option("json", "--format", help=f"One of {', '.join(FORMATS)}"),
+    out: Optional[Path] = typer.Option(None, help="File or folder [default: HOME/exports]"),
+    user: Optional[List[str]] = typer.Option(None, help="Only these users (repeatable)"),
+):
+    """Write a week as JSON, CSV, M3U or XSPF."""
+    settings = common.settings()
+    with common.warehouse(read_only=True) as wh:
+        week = week or _latest(wh)
+        path = export_week(wh, week, fmt, out or settings.exports_dir, users=user)
+    common.console.print(f"week {week} exported as {fmt}: {path}")
+
+
+@weekly_app.command("show")
+def show_cmd(
+    user: str = typer.Argument(..., help="user_id"),
+    week: Optional[str] = typer.Option(None, help="ISO week [default: the latest generated]"),
+):
+    """Print one user's list with the reason for each track."""
+    with common.warehouse(read_only=True) as wh:
+        week = week or _latest(wh)
+        found = list(rows(wh, week, [user]))
+    if not found:
+        common.console.print(f"[yellow]no list for user {user!r} in {week}[/]")
+        raise typer.Exit(1)
+    common.console.print(common.table(
+        f"{week} for {user}", ["#", "artist", "title", "source", "reason"],
+        [(r["position"], r["artist"] or "", r["title"] or r["track_id"], r["source"], r["reason"]) for r in found]))
+
+
+def _latest(wh) -> str:
+    found = weeks(wh)
+    if not found:
+        from ..errors import NotFoundError
+        raise NotFoundError(f"No week generated yet: run tastemaker weekly generate (this week is {current_week()})")
+    return found[-1]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(weekly_app, name="weekly")

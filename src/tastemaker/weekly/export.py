@@ -1,0 +1,127 @@
+"""Export a week's playlists: JSON, CSV, M3U, XSPF.
+
+JSON and CSV hold every user in one file (JSON streams one object per user, so a million users
+never sit in memory at once); M3U and XSPF are playlist formats, one file per user in a folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from ..errors import NotFoundError, ParameterError
+from ..warehouse import Warehouse
+
+FORMATS = ("json", "csv", "m3u", "xspf")
+
+_QUERY = """
+SELECT u.user_id, p.position, t.track_id, t.title, a.name AS artist, t.album, t.duration_ms, t.uri,
+       p.score, p.source, p.reason, p.model_version
+FROM playlists p
+JOIN users u ON u.user_idx = p.user_idx
+JOIN tracks t ON t.track_idx = p.track_idx
+LEFT JOIN artists a ON a.artist_idx = t.artist_idx
+WHERE p.week = ? {user_filter}
+ORDER BY p.user_idx, p.position
+"""
+
+COLUMNS = ["user_id", "position", "track_id", "title", "artist", "album", "duration_ms", "uri",
+           "score", "source", "reason", "model_version"]
+
+
+def weeks(wh: Warehouse) -> list[str]:
+    return [w for (w,) in wh.execute("SELECT DISTINCT week FROM playlists ORDER BY 1").fetchall()]
+
+
+def rows(wh: Warehouse, week: str, users: list[str] | None = None, batch: int = 100_000):
+    """Yield dict rows of a week in user and position order, streaming from the warehouse."""
+    if week not in weeks(wh):
+        raise NotFoundError(f"No playlists for {week}; weeks in this warehouse: {weeks(wh) or 'none'}")
+    flt = "AND u.user_id IN (SELECT unnest(?))" if users else ""
+    cur = wh.con.cursor()
+    res = cur.execute(_QUERY.format(user_filter=flt), [week, users] if users else [week])
+    while chunk := res.fetchmany(batch):
+        for r in chunk:
+            yield dict(zip(COLUMNS, r))
+    cur.close()
+
+
+def _per_user(records):
+    user, items = None, []
+    for r in records:
+        if r["user_id"] != user and items:
+            yield user, items
+            items = []
+        user = r["user_id"]
+        items.append(r)
+    if items:
+        yield user, items
+
+
+def export_week(wh: Warehouse, week: str, fmt: str, out: Path, users: list[str] | None = None) -> Path:
+    """Write the week in `fmt` under `out` (a file for json/csv, a folder for m3u/xspf)."""
+    if fmt not in FORMATS:
+        raise ParameterError(f"The export format must be one of {FORMATS}. Got {fmt!r} instead.")
+    out = Path(out)
+    records = rows(wh, week, users)
+    if fmt == "csv":
+        path = out / f"{week}.csv" if out.suffix != ".csv" else out
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=COLUMNS)
+            w.writeheader()
+            w.writerows(records)
+        return path
+    if fmt == "json":
+        path = out / f"{week}.json" if out.suffix != ".json" else out
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('{"week": %s, "users": [\n' % json.dumps(week))
+            for n, (user, items) in enumerate(_per_user(records)):
+                tracks = [{k: v for k, v in r.items() if k != "user_id"} for r in items]
+                f.write(("," if n else "") + json.dumps({"user_id": user, "tracks": tracks}) + "\n")
+            f.write("]}\n")
+        return path
+    folder = out / f"{week}-{fmt}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for user, items in _per_user(records):
+        name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(user))
+        (folder / f"{name}.{fmt}").write_text(
+            _m3u(items) if fmt == "m3u" else _xspf(week, user, items), encoding="utf-8")
+    return folder
+
+
+def _location(r) -> str:
+    return r["uri"] or f"tastemaker:track:{r['track_id']}"
+
+
+def _m3u(items) -> str:
+    lines = ["#EXTM3U"]
+    for r in items:
+        seconds = int(r["duration_ms"] / 1000) if r["duration_ms"] else -1
+        lines.append(f"#EXTINF:{seconds},{r['artist'] or ''} - {r['title'] or r['track_id']}")
+        lines.append(_location(r))
+    return "\n".join(lines) + "\n"
+
+
+def _xspf(week, user, items) -> str:
+    tracks = []
+    for r in items:
+        parts = [f"<location>{escape(_location(r))}</location>",
+                 f"<identifier>{escape(str(r['track_id']))}</identifier>"]
+        if r["title"]:
+            parts.append(f"<title>{escape(r['title'])}</title>")
+        if r["artist"]:
+            parts.append(f"<creator>{escape(r['artist'])}</creator>")
+        if r["album"]:
+            parts.append(f"<album>{escape(r['album'])}</album>")
+        if r["duration_ms"]:
+            parts.append(f"<duration>{int(r['duration_ms'])}</duration>")
+        parts.append(f"<annotation>{escape(r['reason'])}</annotation>")
+        tracks.append("    <track>" + "".join(parts) + "</track>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<playlist version="1" xmlns="http://xspf.org/ns/0/">\n'
+            f"  <title>Discover Weekly {escape(week)} for {escape(str(user))}</title>\n"
+            "  <trackList>\n" + "\n".join(tracks) + "\n  </trackList>\n</playlist>\n")
