@@ -73,10 +73,15 @@ class FileReader:
         fmt = detect_format(self.path, self.options.format)
         if fmt == "parquet":
             yield from self._parquet()
-        elif fmt == "jsonl":
-            yield from self._jsonl()
-        else:
-            yield from self._csv()
+            return
+        try:
+            opener = gzip.open if _is_gzip(self.path) else open
+            with opener(self.path, "rb") as f:
+                if b"\x00" in f.read(1 << 16):
+                    raise InputError(f"{self.path}: binary data (NUL bytes), not {fmt.upper()} text")
+            yield from self._jsonl() if fmt == "jsonl" else self._csv()
+        except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
+            raise InputError(_explain(self.path, exc, self.options.encoding)) from exc
 
     # -- CSV -------------------------------------------------------------------------------
     def _csv(self) -> Iterator[pa.RecordBatch]:
@@ -98,7 +103,10 @@ class FileReader:
             bad: list[tuple[int, str, str]] = []
 
             def handler(row):
-                text = row.text or ""
+                try:
+                    text = row.text or ""
+                except UnicodeDecodeError:
+                    text = "<bytes that are not valid text in this encoding>"
                 if text.strip() == "":
                     self.blank_lines += 1
                     bad.append((row.number, "", ""))
@@ -125,8 +133,6 @@ class FileReader:
                     batch = reader.read_next_batch()
                 except StopIteration:
                     break
-                except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
-                    raise InputError(_explain(self.path, exc, opts.encoding)) from exc
                 # lines of rows skipped by the handler so far, in file order
                 skipped = np.array(sorted(b[0] for b in bad), dtype=np.int64)
                 for line, reason, raw in bad[seen_bad:]:
@@ -155,30 +161,27 @@ class FileReader:
         lines: list[int] = []
         with self._open() as stream:
             text = io.TextIOWrapper(stream, encoding=opts.encoding, newline="\n")
-            try:
-                for number, raw in enumerate(text, start=1):
-                    if not raw.strip():
-                        self.blank_lines += 1
-                        continue
-                    try:
-                        obj = json.loads(raw)
-                    except json.JSONDecodeError as exc:
-                        self.bad_rows.append(BadRow(number, f"not valid JSON: {exc.msg}", raw.rstrip("\n")))
-                        continue
-                    if not isinstance(obj, dict):
-                        self.bad_rows.append(BadRow(number, "a JSON line must be an object",
-                                                    raw.rstrip("\n")))
-                        continue
-                    for key in obj:
-                        columns.setdefault(str(key), None)
-                    rows.append(obj)
-                    lines.append(number)
-                    if len(rows) >= opts.batch_rows:
-                        self.columns = list(columns)
-                        yield _rows_to_batch(rows, self.columns, lines)
-                        rows, lines = [], []
-            except (OSError, EOFError, UnicodeDecodeError) as exc:
-                raise InputError(_explain(self.path, exc, opts.encoding)) from exc
+            for number, raw in enumerate(text, start=1):
+                if not raw.strip():
+                    self.blank_lines += 1
+                    continue
+                try:
+                    obj = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    self.bad_rows.append(BadRow(number, f"not valid JSON: {exc.msg}", raw.rstrip("\n")))
+                    continue
+                if not isinstance(obj, dict):
+                    self.bad_rows.append(BadRow(number, "a JSON line must be an object",
+                                                raw.rstrip("\n")))
+                    continue
+                for key in obj:
+                    columns.setdefault(str(key), None)
+                rows.append(obj)
+                lines.append(number)
+                if len(rows) >= opts.batch_rows:
+                    self.columns = list(columns)
+                    yield _rows_to_batch(rows, self.columns, lines)
+                    rows, lines = [], []
         self.columns = list(columns)
         if rows:
             yield _rows_to_batch(rows, self.columns, lines)

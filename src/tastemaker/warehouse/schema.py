@@ -108,6 +108,29 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TABLE playlist_staging AS SELECT * FROM playlists WITH NO DATA;
         """,
     ),
+    (
+        2,
+        "artist_tags (user tags on artists, for the text model); dataset_loads",
+        """
+        CREATE TABLE artist_tags (
+            file_id INTEGER NOT NULL,          -- the tag file (ingested_files) and line it came from
+            line BIGINT NOT NULL,
+            artist_idx INTEGER NOT NULL,
+            user_id VARCHAR,                   -- who tagged, as the dataset names them (may not be a listener)
+            tag VARCHAR NOT NULL,              -- as written by the tagger
+            tagged_at DATE,
+            source VARCHAR NOT NULL            -- where the tags come from, e.g. lastfm-hetrec
+        );
+        CREATE TABLE dataset_loads (
+            name VARCHAR NOT NULL,             -- a public dataset loaded by `tastemaker datasets load`
+            path VARCHAR NOT NULL,
+            loaded_at TIMESTAMP NOT NULL,
+            rows_read BIGINT NOT NULL,
+            rows_accepted BIGINT NOT NULL,
+            rows_quarantined BIGINT NOT NULL
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

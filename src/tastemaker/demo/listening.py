@@ -1,0 +1,231 @@
+"""How the users of a demo world listen: tastes, discoveries and events, a chunk of users at a time.
+
+See `tastemaker.demo.world` for the story. Everything here is vectorised over a chunk: users are
+arrays, discoveries are arrays (one entry per user × newly found track), events are arrays (one
+entry per logged event). Each chunk draws from its own seed stream, so chunks can be generated
+and written one after the other with memory bounded by the chunk size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+import pyarrow as pa
+
+from ..errors import ParameterError
+from .world import PAST_WEEKS, World
+
+KINDS = ("play", "skip", "save", "artist_visit")
+PLAY, SKIP, SAVE, VISIT = range(4)
+SHORT_MS = 30_000                      # plays shorter than this are partial listens
+DRIFT_WEIGHT = 0.7                     # a drifting user's share of taste on the new style at the end
+# listening by hour of day (UTC), the same every day
+HOURS = np.array([2, 1, 1, .5, .5, .5, 1, 2, 3, 3, 3, 3, 4, 4, 3, 3, 4, 5, 6, 7, 7, 6, 5, 3])
+_HOUR_CUM = np.cumsum(HOURS / HOURS.sum())
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of users: ``users`` (taste ground truth), ``discoveries`` (ground truth) and
+    ``events`` (user_id, track_id, artist_id, kind, ts as naive-UTC timestamp[ms], count int32,
+    ms_played int64; null track_id for artist-only visits, null ms_played except for plays)."""
+
+    index: int
+    users: pa.Table
+    discoveries: pa.Table
+    events: pa.Table
+
+
+def p_reject(love):
+    return 0.95 * (1.0 - love) ** 1.3
+
+
+def p_short(love):
+    return 0.04 + 0.25 * (1.0 - love)
+
+
+def decay(love):
+    return 0.4 + 0.45 * love
+
+
+class Sampler:
+    """Draws tracks for discoveries: by group (style × scene) and week, ∝ popularity × quality
+    among the released tracks (fresh releases boosted ×3 in their first week, ×2 in the next)."""
+
+    def __init__(self, world: World):
+        cat, p = world.catalogue, world.params
+        n_s, sc = len(world.styles), p.scenes
+        self.n_groups = n_s * sc
+        group = cat.style.astype(np.int64) * sc + cat.scene
+        self.order = np.argsort(group, kind="stable")
+        counts = np.bincount(group, minlength=self.n_groups)
+        end = np.cumsum(counts)
+        start = end - counts
+        week = np.arange(PAST_WEEKS + p.weeks)[:, None] - PAST_WEEKS
+        avail = cat.available[self.order][None, :].astype(np.int64)
+        age = week - np.where(avail > 0, avail, -PAST_WEEKS)
+        boost = 1.0 + (avail > 0) * (2.0 * (age == 0) + 1.0 * (age == 1))
+        w = np.where(age >= 0, cat.weight[self.order][None, :] * boost, 0.0)
+        self.cum = np.concatenate([np.zeros((len(week), 1)), np.cumsum(w, axis=1)], axis=1)
+        self.base = self.cum[:, start]
+        self.total = self.cum[:, end] - self.base
+        last_pos = np.maximum.accumulate(np.where(w > 0, np.arange(w.shape[1]), -1), axis=1)
+        self.last = last_pos[:, np.maximum(end - 1, 0)]
+        # a group with nothing to play that week sends its draws to the biggest group of the
+        # same style, else of the most similar style
+        sim = world.similarity
+        self.redirect = np.tile(np.arange(self.n_groups), (len(week), 1))
+        for s in range(len(week)):
+            tot = self.total[s].reshape(n_s, sc)
+            if tot.sum() <= 0:
+                raise ParameterError("The demo world has no playable track; raise n_artists or "
+                                     "tracks_per_artist, or lower cold_share.")
+            style_tot = tot.sum(1)
+            for g in np.flatnonzero(self.total[s] <= 0):
+                st = g // sc
+                if style_tot[st] <= 0:
+                    st = int(np.argmax(np.where(style_tot > 0, sim[g // sc], -1.0)))
+                self.redirect[s, g] = st * sc + int(np.argmax(tot[st]))
+        self.style_weight = np.array([x.popularity for x in world.styles]) * (
+            self.total[-1].reshape(n_s, sc).sum(1) > 0)
+
+    def draw(self, slot: np.ndarray, group: np.ndarray, rng) -> np.ndarray:
+        g = self.redirect[slot, group]
+        r = self.base[slot, g] + rng.random(len(slot)) * self.total[slot, g]
+        pos = np.empty(len(slot), dtype=np.int64)
+        for s in np.unique(slot):
+            m = slot == s
+            pos[m] = np.searchsorted(self.cum[s], r[m], side="right") - 1
+        return self.order[np.minimum(pos, self.last[slot, g])]
+
+
+def _rows_categorical(rng, p: np.ndarray) -> np.ndarray:
+    """One draw per row of non-negative weights ``p`` (n × k); k where a row is all zero."""
+    cum = np.cumsum(p, axis=1)
+    u = rng.random(len(p)) * cum[:, -1]
+    idx = (cum <= u[:, None]).sum(1)
+    return np.where(cum[:, -1] > 0, np.minimum(idx, p.shape[1] - 1), p.shape[1])
+
+
+def draw_users(world: World, sampler: Sampler, n: int, rng) -> dict:
+    """Tastes (up to 3 styles + a drift style, as ``comp_style``/``comp_weight``/``comp_scene``,
+    n × 4), activity, replay habit, light and drift flags for ``n`` users."""
+    p, sim = world.params, world.similarity
+    n_s = len(world.styles)
+    sw = sampler.style_weight
+    k = 1 + np.searchsorted(np.cumsum([0.45, 0.35, 0.20]), rng.random(n), side="right")
+    style = np.full((n, 4), -1, dtype=np.int64)
+    style[:, 0] = _rows_categorical(rng, np.broadcast_to(sw, (n, n_s)))
+    chosen = np.eye(n_s, dtype=bool)[style[:, 0]]
+    for c in (1, 2, 3):                       # c = 3 is the drift target
+        prev = style[:, :1] if c == 3 else style[:, :c]
+        near = (sim[np.maximum(prev, 0)] * (prev >= 0)[..., None]).max(1)
+        pick = _rows_categorical(rng, np.where(chosen, 0.0, near * np.sqrt(sw)))
+        ok = pick < n_s
+        ok &= (k > c) if c < 3 else True
+        style[ok, c] = pick[ok]
+        if c < 3:
+            chosen[ok, pick[ok]] = True
+    light = rng.random(n) < p.light_share
+    drift = (rng.random(n) < p.drift_share) & ~light & (style[:, 3] >= 0)
+    style[~drift, 3] = -1
+    weight = rng.gamma(1.5, size=(n, 3)) * (style[:, :3] >= 0)
+    weight /= weight.sum(1, keepdims=True)
+    order = np.argsort(-weight, axis=1, kind="stable")
+    style[:, :3] = np.take_along_axis(style[:, :3], order, 1)
+    weight = np.concatenate([np.take_along_axis(weight, order, 1), np.zeros((n, 1))], axis=1)
+    return {"n": n, "style": style, "weight": weight,
+            "scene": rng.integers(p.scenes, size=(n, 4)), "light": light, "drift": drift,
+            "activity": rng.lognormal(-0.5, 1.0, size=n),
+            "replay": rng.lognormal(np.log(1.5) - 0.125, 0.5, size=n) * np.where(light, 0.3, 1)}
+
+
+def taste_at(users: dict, user: np.ndarray, week: np.ndarray, weeks: int) -> np.ndarray:
+    """The taste weights (len(user) × 4) of ``user`` in logged week ``week`` (drift applied)."""
+    lam = DRIFT_WEIGHT * np.clip(week, 0, weeks - 1) / (weeks - 1) * users["drift"][user]
+    w = users["weight"][user].copy()
+    w[:, :3] *= (1.0 - lam)[:, None]
+    w[:, 3] = lam
+    return w
+
+
+def draw_discoveries(world: World, sampler: Sampler, users: dict, scale: float, rng) -> dict:
+    """Who newly finds which track in which slot (0..PAST_WEEKS-1 unlogged past, then the
+    logged weeks), and how much they love it; at most one discovery per user and track."""
+    p, cat, sim = world.params, world.catalogue, world.similarity
+    n, weeks, slots = users["n"], world.params.weeks, PAST_WEEKS + world.params.weeks
+    light = users["light"]
+    rate = np.where(light, 0.0, users["activity"] * scale)
+    counts = rng.poisson(np.repeat(rate[:, None], slots, axis=1))
+    counts[light, PAST_WEEKS:] = rng.poisson(0.4 / weeks, size=(int(light.sum()), weeks))
+    idle = np.flatnonzero(counts[:, PAST_WEEKS:].sum(1) == 0)
+    counts[idle, PAST_WEEKS + rng.integers(weeks, size=len(idle))] = 1
+    cell = np.repeat(np.arange(n * slots), counts.ravel())
+    user, slot = cell // slots, cell % slots
+    week = slot - PAST_WEEKS
+    taste = taste_at(users, user, week, weeks)
+    comp = _rows_categorical(rng, taste)
+    style = users["style"][user, comp]
+    scene = np.where(rng.random(len(user)) < 0.6, users["scene"][user, comp],
+                     rng.integers(p.scenes, size=len(user)))
+    explore = rng.random(len(user)) < p.explore_share
+    style[explore] = _rows_categorical(rng, np.broadcast_to(sampler.style_weight,
+                                                            (int(explore.sum()), len(sim))))
+    scene[explore] = rng.integers(p.scenes, size=int(explore.sum()))
+    track = sampler.draw(slot, style * p.scenes + scene, rng)
+    # a user finds a track once: keep the earliest draw of each (user, track)
+    key = user.astype(np.int64) * len(cat.style) + track
+    order = np.lexsort((slot, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    keep = np.sort(order[first])
+    user, slot, week, track, taste, explore = (a[keep] for a in
+                                               (user, slot, week, track, taste, explore))
+    # love: the taste's similarity to the track's style, the scene, the quality, noise
+    t_style, u_style = cat.style[track], users["style"][user]
+    aff = (taste * sim[np.maximum(u_style, 0), t_style[:, None]] * (u_style >= 0)).sum(1)
+    same_scene = (u_style == t_style[:, None]) & (users["scene"][user] == cat.scene[track][:, None])
+    aff += 0.15 * same_scene.any(1)
+    z = 5.0 * (aff - 0.3) + 0.5 * np.log(cat.quality[track]) + 0.6 * rng.standard_normal(len(user))
+    love = 1.0 / (1.0 + np.exp(-z))
+    accepted = rng.random(len(user)) >= p_reject(love)
+    return {"user": user, "week": week, "track": track, "love": love, "accepted": accepted,
+            "explore": explore}
+
+
+def expected_events(world: World, users: dict, d: dict) -> tuple[float, float]:
+    """Expected logged events per user-week from active and from light users (calibration)."""
+    weeks = world.params.weeks
+    love, w0 = d["love"], d["week"]
+    lam = users["replay"][d["user"]] * love
+    dec = decay(love)
+    a0 = np.where(w0 >= 0, 1, -w0)
+    geo = (dec ** a0 - dec ** (weeks - w0)) / (1.0 - dec)
+    plays = np.where(w0 >= 0, 1.0 + 0.8 * lam, 0.0) + lam * geo
+    per_play = 1.0 + 0.5 * p_short(love)
+    kept = np.where(w0 >= 0, 0.55 * love ** 3 + 0.3 * love ** 2, 0.0)
+    pr = p_reject(love)
+    e = np.where(w0 >= 0, 1.75 * pr, 0.0) + (1 - pr) * (plays * per_play + kept)
+    light = users["light"][d["user"]]
+    denom = users["n"] * weeks
+    return float(e[~light].sum() / denom), float(e[light].sum() / denom)
+
+
+def calibrate(world: World, n_pilot: int = 3_000) -> float:
+    """The activity scale that gives ``events_per_user_week`` on average, found on a pilot
+    population drawn from its own seed stream."""
+    p = world.params
+    sampler = Sampler(world)
+    seq = np.random.SeedSequence(p.seed, spawn_key=(1,))
+    users = draw_users(world, sampler, n_pilot, np.random.default_rng(seq))
+    scale = 1.0
+    for _ in range(4):
+        d = draw_discoveries(world, sampler, users, scale,
+                             np.random.default_rng(np.random.SeedSequence(p.seed, spawn_key=(1, 1))))
+        active, light = expected_events(world, users, d)
+        if p.events_per_user_week <= 1.05 * light or active <= 0:
+            raise ParameterError(f"The 'events_per_user_week' parameter of generate_world is too "
+                                 f"low for this world (its light users alone make {light:.2f}). "
+                                 f"Got {p.events_per_user_week!r} instead.")
+        scale *= (p.events_per_user_week - light) / active
+    return float(scale)
