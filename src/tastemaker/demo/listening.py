@@ -108,8 +108,9 @@ def _rows_categorical(rng, p: np.ndarray) -> np.ndarray:
 
 
 def draw_users(world: World, sampler: Sampler, n: int, rng) -> dict:
-    """Tastes (up to 3 styles + a drift style, as ``comp_style``/``comp_weight``/``comp_scene``,
-    n × 4), activity, replay habit, light and drift flags for ``n`` users."""
+    """Tastes (up to 3 styles + a drift style: ``style``, ``weight``, ``scene``, n × 4), activity,
+    light and drift flags for ``n`` users. Activity is split between discovering (``rate``, new
+    tracks per week before calibration) and replaying (``replay``) as its square root each."""
     p, sim = world.params, world.similarity
     n_s = len(world.styles)
     sw = sampler.style_weight
@@ -131,13 +132,15 @@ def draw_users(world: World, sampler: Sampler, n: int, rng) -> dict:
     style[~drift, 3] = -1
     weight = rng.gamma(1.5, size=(n, 3)) * (style[:, :3] >= 0)
     weight /= weight.sum(1, keepdims=True)
+    activity = rng.lognormal(-0.5, 1.0, size=n)           # heavy-tailed, mean 1
+    replay = rng.lognormal(np.log(1.5) - 0.125, 0.5, size=n)  # plays per week of a loved track
     order = np.argsort(-weight, axis=1, kind="stable")
     style[:, :3] = np.take_along_axis(style[:, :3], order, 1)
     weight = np.concatenate([np.take_along_axis(weight, order, 1), np.zeros((n, 1))], axis=1)
     return {"n": n, "style": style, "weight": weight,
             "scene": rng.integers(p.scenes, size=(n, 4)), "light": light, "drift": drift,
-            "activity": rng.lognormal(-0.5, 1.0, size=n),
-            "replay": rng.lognormal(np.log(1.5) - 0.125, 0.5, size=n) * np.where(light, 0.3, 1)}
+            "activity": activity, "rate": np.where(light, 0.0, np.sqrt(activity)),
+            "replay": replay * np.where(light, 0.3, np.sqrt(activity))}
 
 
 def taste_at(users: dict, user: np.ndarray, week: np.ndarray, weeks: int) -> np.ndarray:
@@ -149,39 +152,54 @@ def taste_at(users: dict, user: np.ndarray, week: np.ndarray, weeks: int) -> np.
     return w
 
 
-def draw_discoveries(world: World, sampler: Sampler, users: dict, scale: float, rng) -> dict:
-    """Who newly finds which track in which slot (0..PAST_WEEKS-1 unlogged past, then the
-    logged weeks), and how much they love it; at most one discovery per user and track."""
-    p, cat, sim = world.params, world.catalogue, world.similarity
-    n, weeks, slots = users["n"], world.params.weeks, PAST_WEEKS + world.params.weeks
-    light = users["light"]
-    rate = np.where(light, 0.0, users["activity"] * scale)
-    counts = rng.poisson(np.repeat(rate[:, None], slots, axis=1))
-    counts[light, PAST_WEEKS:] = rng.poisson(0.4 / weeks, size=(int(light.sum()), weeks))
-    idle = np.flatnonzero(counts[:, PAST_WEEKS:].sum(1) == 0)
-    counts[idle, PAST_WEEKS + rng.integers(weeks, size=len(idle))] = 1
-    cell = np.repeat(np.arange(n * slots), counts.ravel())
-    user, slot = cell // slots, cell % slots
-    week = slot - PAST_WEEKS
-    taste = taste_at(users, user, week, weeks)
-    comp = _rows_categorical(rng, taste)
+def _pick(world: World, sampler: Sampler, users: dict, user, slot, rng):
+    """One track for each (user, slot): a style from the taste of that week (or, exploring,
+    from the whole catalogue), the user's scene more often than not, then a track."""
+    p = world.params
+    comp = _rows_categorical(rng, taste_at(users, user, slot - PAST_WEEKS, p.weeks))
     style = users["style"][user, comp]
     scene = np.where(rng.random(len(user)) < 0.6, users["scene"][user, comp],
                      rng.integers(p.scenes, size=len(user)))
     explore = rng.random(len(user)) < p.explore_share
+    n_x = int(explore.sum())
     style[explore] = _rows_categorical(rng, np.broadcast_to(sampler.style_weight,
-                                                            (int(explore.sum()), len(sim))))
-    scene[explore] = rng.integers(p.scenes, size=int(explore.sum()))
-    track = sampler.draw(slot, style * p.scenes + scene, rng)
-    # a user finds a track once: keep the earliest draw of each (user, track)
-    key = user.astype(np.int64) * len(cat.style) + track
-    order = np.lexsort((slot, key))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    keep = np.sort(order[first])
-    user, slot, week, track, taste, explore = (a[keep] for a in
-                                               (user, slot, week, track, taste, explore))
+                                                            (n_x, len(world.styles))))
+    scene[explore] = rng.integers(p.scenes, size=n_x)
+    return sampler.draw(slot, style * p.scenes + scene, rng), explore
+
+
+def draw_discoveries(world: World, sampler: Sampler, users: dict, scale: float, rng) -> dict:
+    """Who newly finds which track in which slot (week + PAST_WEEKS: the unlogged past, then the
+    logged weeks), and how much they love it; at most one discovery per user and track."""
+    p, cat, sim = world.params, world.catalogue, world.similarity
+    n, weeks, slots = users["n"], p.weeks, PAST_WEEKS + p.weeks
+    light = users["light"]
+    counts = rng.poisson(np.repeat(users["rate"][:, None] * scale, slots, axis=1))
+    counts[light, PAST_WEEKS:] = rng.poisson(0.4 / weeks, size=(int(light.sum()), weeks))
+    idle = np.flatnonzero(counts[:, PAST_WEEKS:].sum(1) == 0)
+    counts[idle, PAST_WEEKS + rng.integers(weeks, size=len(idle))] = 1
+    cell = np.repeat(np.arange(n * slots), counts.ravel())
+    pending_user, pending_slot = cell // slots, cell % slots
+    user = slot = track = explore = np.zeros(0, dtype=np.int64)
+    # a user finds a track once: keep the earliest draw of each (user, track), and draw again
+    # (twice at most) for the draws that found a known track
+    for _ in range(3):
+        t, x = _pick(world, sampler, users, pending_user, pending_slot, rng)
+        user, slot = np.concatenate([user, pending_user]), np.concatenate([slot, pending_slot])
+        track, explore = np.concatenate([track, t]), np.concatenate([explore, x]).astype(bool)
+        key = user.astype(np.int64) * len(cat.style) + track
+        order = np.lexsort((slot, key))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        lost = order[~first]
+        pending_user, pending_slot = user[lost], slot[lost]
+        keep = order[first]
+        user, slot, track, explore = user[keep], slot[keep], track[keep], explore[keep]
+    order = np.lexsort((track, slot, user))
+    user, slot, track, explore = user[order], slot[order], track[order], explore[order]
+    week = slot - PAST_WEEKS
     # love: the taste's similarity to the track's style, the scene, the quality, noise
+    taste = taste_at(users, user, week, weeks)
     t_style, u_style = cat.style[track], users["style"][user]
     aff = (taste * sim[np.maximum(u_style, 0), t_style[:, None]] * (u_style >= 0)).sum(1)
     same_scene = (u_style == t_style[:, None]) & (users["scene"][user] == cat.scene[track][:, None])

@@ -67,13 +67,15 @@ def resolve_columns(found: list[str], target: dict[str, tuple[str, ...]], mappin
         by_norm.setdefault(_norm(c), c)
     resolved: dict[str, str] = {}
     for canon, source in mapping.items():
+        if not source:  # CANONICAL= (empty): the file has no such column; do not guess one
+            continue
         if source not in found:
             raise InputError(f"{path}: mapped column {source!r} (for {canon}) is not in the file; "
                              f"its columns are {found}")
         resolved[canon] = source
     used = set(resolved.values())
     for canon, aliases in target.items():
-        if canon in resolved:
+        if canon in resolved or canon in mapping:
             continue
         for alias in aliases:
             col = by_norm.get(_norm(alias))

@@ -1,0 +1,68 @@
+"""The command line end to end on the tiny world, as a user would run it."""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+from typer.testing import CliRunner
+
+from tastemaker.cli import app
+from tastemaker.errors import NotFoundError
+
+runner = CliRunner()
+
+
+def _run(home, *args, code=0):
+    result = runner.invoke(app, ["--home", str(home), "--quiet", *args])
+    assert result.exit_code == code, result.output + repr(result.exception)
+    return result.output
+
+
+def test_pipeline_from_the_command_line(tiny_world, tmp_path):
+    home = tiny_world["home"]
+    out = _run(home, "ingest", "catalog", str(tiny_world["catalog"]))
+    assert "150" in out
+    out = _run(home, "ingest", "events", str(tiny_world["events"]))
+    assert "ingested" in out
+    out = _run(home, "ingest", "events", str(tiny_world["events"]))
+    assert "skipped" in out and "already ingested" in out
+    out = _run(home, "train", "collaborative", "--factors", "16", "--iterations", "5")
+    assert "16 factors" in out and (home / "models" / "collaborative" / "LATEST").exists()
+    manifest = json.loads(next((home / "models" / "collaborative").glob("*/manifest.json")).read_text())
+    assert manifest["params"]["factors"] == 16 and len(manifest["data_fingerprint"]) == 16
+    out = _run(home, "weekly", "generate", "--week", "2026-W48")
+    assert "2026-W48" in out and "7,200 tracks written" in out
+    out = _run(home, "weekly", "show", "u5")
+    assert "because you play" in out
+    out = _run(home, "similar", "track", "t3", "-n", "3", "--json")
+    doc = json.loads(out)
+    assert doc["query"]["id"] == "t3" and len(doc["neighbours"]) == 3
+    assert _run(home, "similar", "artist", "Artist 2", "-n", "2")
+    missing = runner.invoke(app, ["--home", str(home), "similar", "user", "nobody"])
+    assert isinstance(missing.exception, NotFoundError) and "No user 'nobody'" in str(missing.exception)
+    for fmt in ("json", "csv", "m3u", "xspf"):
+        assert "exported" in _run(home, "weekly", "export", "--format", fmt, "--out", str(tmp_path / "x"))
+    doc = json.loads((tmp_path / "x" / "2026-W48.json").read_text())
+    assert len(doc["users"]) == 240 and len(doc["users"][0]["tracks"]) == 30
+    assert (tmp_path / "x" / "2026-W48.csv").read_text().count("\n") == 7201
+    m3u = (tmp_path / "x" / "2026-W48-m3u" / "u5.m3u").read_text().splitlines()
+    assert m3u[0] == "#EXTM3U" and m3u[1].startswith("#EXTINF:200,Artist ") and m3u[2].startswith("audio/t")
+    tree = ET.parse(tmp_path / "x" / "2026-W48-xspf" / "u5.xspf")
+    ns = {"x": "http://xspf.org/ns/0/"}
+    assert len(tree.getroot().findall("x:trackList/x:track", ns)) == 30
+    out = _run(home, "status")
+    assert "2026-W48" in out and "collaborative" in out
+
+
+def test_errors_are_clear_and_exit_non_zero(tmp_path):
+    home = tmp_path / "empty-home"
+    done = subprocess.run([sys.executable, "-m", "tastemaker", "--home", str(home), "weekly", "show", "u1"],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 2
+    assert "error: No warehouse at" in done.stdout and "Traceback" not in done.stdout + done.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("who,what\n1,2\n")
+    out = _run(home, "ingest", "events", str(bad), code=1)
+    assert "rejected" in out and "no column for user_id" in out
