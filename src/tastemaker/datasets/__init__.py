@@ -309,14 +309,17 @@ def lines_sql(path: Path, encoding: str = "utf-8") -> str:
             f"escape = '', auto_detect = false, strict_mode = false, encoding = '{encoding}'))")
 
 
-def on_lines(wh: Warehouse, source: Path, statement: Callable[[str], str]) -> str:
-    """Run the SQL `statement(lines)`, where ``lines`` is the `lines_sql` relation of `source`.
-    Reads `source` as UTF-8, or as latin-1 (which decodes any bytes) if it is not; returns the
-    encoding used."""
+def on_lines(wh: Warehouse, source: Path, statement: Callable[[str], str],
+             notes: list[str] | None = None) -> list[tuple]:
+    """Run the SQL `statement(lines)`, where ``lines`` is the `lines_sql` relation of `source`,
+    and return its rows. Reads `source` as UTF-8, or as latin-1 (which decodes any bytes) if it
+    is not, saying so in `notes`."""
     for encoding in ("utf-8", "latin-1"):
         try:
-            wh.execute(statement(lines_sql(source, encoding)))
-            return encoding
+            rows = wh.execute(statement(lines_sql(source, encoding))).fetchall()
+            if encoding != "utf-8" and notes is not None:
+                notes.append(f"{source.name} is not valid UTF-8: read as latin-1 (check odd names).")
+            return rows
         except duckdb.InvalidInputException as exc:
             text = str(exc).lower()
             if encoding == "utf-8" and ("unicode" in text or "utf" in text):

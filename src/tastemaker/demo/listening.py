@@ -9,6 +9,7 @@ and written one after the other with memory bounded by the chunk size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 import numpy as np
 import pyarrow as pa
 
@@ -99,6 +100,16 @@ class Sampler:
         return self.order[np.minimum(pos, self.last[slot, g])]
 
 
+_Z = np.linspace(-6.0, 6.0, 4001)
+_PHI = np.array([NormalDist().cdf(z) for z in _Z])
+
+
+def stratified_normal(rng, n: int) -> np.ndarray:
+    """``n`` standard normal draws, one in each of ``n`` equal-probability strata (shuffled), so
+    that sums over a chunk of users vary far less than with independent draws."""
+    return np.interp((rng.permutation(n) + rng.random(n)) / n, _PHI, _Z)
+
+
 def _rows_categorical(rng, p: np.ndarray) -> np.ndarray:
     """One draw per row of non-negative weights ``p`` (n × k); k where a row is all zero."""
     cum = np.cumsum(p, axis=1)
@@ -132,8 +143,8 @@ def draw_users(world: World, sampler: Sampler, n: int, rng) -> dict:
     style[~drift, 3] = -1
     weight = rng.gamma(1.5, size=(n, 3)) * (style[:, :3] >= 0)
     weight /= weight.sum(1, keepdims=True)
-    activity = rng.lognormal(-0.5, 1.0, size=n)           # heavy-tailed, mean 1
-    replay = rng.lognormal(np.log(1.5) - 0.125, 0.5, size=n)  # plays per week of a loved track
+    activity = np.exp(stratified_normal(rng, n) - 0.5)               # log-normal, mean 1
+    replay = 1.5 * np.exp(0.5 * stratified_normal(rng, n) - 0.125)   # weekly plays of a loved track
     order = np.argsort(-weight, axis=1, kind="stable")
     style[:, :3] = np.take_along_axis(style[:, :3], order, 1)
     weight = np.concatenate([np.take_along_axis(weight, order, 1), np.zeros((n, 1))], axis=1)
@@ -229,15 +240,16 @@ def expected_events(world: World, users: dict, d: dict) -> tuple[float, float]:
     return float(e[~light].sum() / denom), float(e[light].sum() / denom)
 
 
-def calibrate(world: World, n_pilot: int = 3_000) -> float:
+def calibrate(world: World, n_pilot: int | None = None) -> float:
     """The activity scale that gives ``events_per_user_week`` on average, found on a pilot
     population drawn from its own seed stream."""
     p = world.params
+    n_pilot = n_pilot or min(3_000, max(1_000, p.n_users))
     sampler = Sampler(world)
     seq = np.random.SeedSequence(p.seed, spawn_key=(1,))
     users = draw_users(world, sampler, n_pilot, np.random.default_rng(seq))
     scale = 1.0
-    for _ in range(4):
+    for _ in range(8):          # the events grow a little slower than the scale (re-discoveries)
         d = draw_discoveries(world, sampler, users, scale,
                              np.random.default_rng(np.random.SeedSequence(p.seed, spawn_key=(1, 1))))
         active, light = expected_events(world, users, d)
@@ -245,5 +257,14 @@ def calibrate(world: World, n_pilot: int = 3_000) -> float:
             raise ParameterError(f"The 'events_per_user_week' parameter of generate_world is too "
                                  f"low for this world (its light users alone make {light:.2f}). "
                                  f"Got {p.events_per_user_week!r} instead.")
-        scale *= (p.events_per_user_week - light) / active
+        ratio = (p.events_per_user_week - light) / active
+        if abs(ratio - 1.0) < 0.01:
+            break
+        scale *= min(ratio, 4.0)
+    if abs(ratio - 1.0) > 0.1:      # users would have to find more tracks than there are
+        raise ParameterError(
+            f"The 'events_per_user_week' parameter of generate_world is too high for a "
+            f"catalogue of {p.n_tracks} tracks (about {p.events_per_user_week / ratio:.1f} can be "
+            f"reached); add artists or tracks, or ask for fewer events. "
+            f"Got {p.events_per_user_week!r} instead.")
     return float(scale)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,13 @@ def iso_utc(ts: pa.Array) -> pa.Array:
     offsets = np.arange(0, 20 * n + 1, 20, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets),
                                                   pa.py_buffer(buf.ravel())])
+
+
+def _json(obj) -> str:
+    """Indented JSON with lists of plain values kept on one line."""
+    text = json.dumps(obj, indent=1)
+    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]",
+                  text) + "\n"
 
 
 def write_events_chunks(world: World, out_dir, *, events_format: str = "parquet") -> dict:
@@ -128,7 +136,7 @@ def write_world(world: World, out_dir, *, events_format: str = "csv") -> dict:
     styles = {"timbres": list(TIMBRES), "scenes": p.scenes, "similarity_width": 0.5,
               "styles": [s.to_dict() for s in world.styles],
               "similarity": np.round(world.similarity, 4).tolist()}
-    (out / "styles.json").write_text(json.dumps(styles, indent=1) + "\n")
+    (out / "styles.json").write_text(_json(styles))
     summary = write_events_chunks(world, out, events_format=events_format)
     iso = p.test_week_start.isocalendar()
     info = {
@@ -148,5 +156,5 @@ def write_world(world: World, out_dir, *, events_format: str = "csv") -> dict:
                   "artists": "artists.parquet", "tracks": "tracks.parquet",
                   "discoveries": "discoveries.parquet"},
     }
-    (out / "world.json").write_text(json.dumps(info, indent=1) + "\n")
+    (out / "world.json").write_text(_json(info))
     return info

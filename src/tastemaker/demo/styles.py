@@ -65,6 +65,7 @@ class Style:
         """A JSON-ready record, with instrument names next to their ids and terms by kind."""
         d = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
         d["timbre_names"] = [TIMBRES[i] for i in self.timbres]
+        d["descriptors"] = list(self.descriptors)
         d["terms"] = {"adj": list(self.adjectives), "n2": list(self.bigrams),
                       "np": list(self.noun_phrases)}
         return d

@@ -31,12 +31,15 @@ from ..matrix import load_matrix, materialize_interactions
 from ..progress import progress
 from ..train import load_collaborative
 from ..warehouse import Warehouse
-from .assemble import cap_per_artist, explain, top_played
+from .assemble import cap_per_artist, explain, top_played, unit_rows
 from .weeks import current_week, parse_week, previous_weeks
 
 __all__ = ["generate_week", "WeeklyReport", "current_week"]
 
 REASON_PLAYED = 50  # how many of a user's most-played tracks may be named as reasons
+#: where a recommended track comes from (stored by name in playlists.source)
+SOURCES = ("collaborative", "fallback")
+COLLABORATIVE, FALLBACK = 0, 1
 
 
 @dataclass
@@ -85,6 +88,7 @@ def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
     cf_users = np.flatnonzero(cf_mask & todo)
     fb_users = np.flatnonzero(~cf_mask & todo)
     short = 0
+    unit_items = unit_rows(model.item_factors_)
 
     with progress(f"Week {week}: scoring users", total=len(cf_users) + len(fb_users)) as step:
         for start in range(0, len(cf_users), params.batch_size):
@@ -92,21 +96,21 @@ def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
             rows = exclude[users]
             cand, scores = model.recommend(users, rows[:, :m_items], N=params.candidates,
                                            filter_items=unavailable[unavailable < m_items])
-            ids, sc = cap_per_artist(cand, scores, artist_of, params.size, params.max_per_artist)
-            source = np.full(ids.shape, "collaborative", dtype=object)
+            ids, sc, _ = cap_per_artist(cand, scores, artist_of, params.size, params.max_per_artist)
+            source = np.full(ids.shape, COLLABORATIVE, dtype=np.int8)
             ids, sc, source, n_short = _fill_short(ids, sc, source, rows, popular, artist_of, params,
                                                    unavailable)
             short += n_short
             played, weights = top_played(data.user_items[users][:, :m_items], REASON_PLAYED)
-            because = explain(ids, played, weights, model.item_factors_)
-            because[source != "collaborative"] = -1
+            because = explain(np.where(ids < m_items, ids, -1), played, weights, unit_items)
+            because[source != COLLABORATIVE] = -1
             _stage(wh, week, run_id, version, users, ids, sc, source, because)
             step.advance(len(users))
         for start in range(0, len(fb_users), params.batch_size):
             users = fb_users[start:start + params.batch_size]
             ids = np.full((len(users), params.size), -1, dtype=np.int64)
             sc = np.full(ids.shape, -np.inf, dtype=np.float32)
-            source = np.full(ids.shape, "fallback", dtype=object)
+            source = np.full(ids.shape, FALLBACK, dtype=np.int8)
             ids, sc, source, n_short = _fill_short(ids, sc, source, exclude[users], popular, artist_of,
                                                    params, unavailable)
             short += n_short
@@ -162,20 +166,17 @@ def _fill_short(ids, sc, source, exclude_rows, popular, artist_of, params, unava
     m = min(len(popular), params.candidates * 4 + params.size)
     pop = np.argsort(-popular, kind="stable")[:m]
     pop = pop[(popular[pop] > 0) & ~np.isin(pop, unavailable)]
-    rows = exclude_rows[short][:, pop].toarray() != 0
-    already = (pop[None, :, None] == ids[short][:, None, :]).any(axis=2)
-    cand = np.where(rows | already, -1, pop[None, :])
     existing = ids[short]
+    heard = exclude_rows[short][:, pop].toarray() != 0
+    already = (pop[None, :, None] == existing[:, None, :]).any(axis=2)
+    cand = np.where(heard | already, -1, pop[None, :])
     merged = np.concatenate([existing, cand], axis=1)
-    merged_sc = np.concatenate([sc[short], np.broadcast_to(-1.0 - 1.0 / (1.0 + popular[pop]), cand.shape)],
-                               axis=1).astype(np.float32)
-    merged_src = np.concatenate([source[short], np.full(cand.shape, "fallback", dtype=object)], axis=1)
-    # keep the existing order first: existing entries are already valid and capped
-    new_ids, new_sc = cap_per_artist(merged, merged_sc, artist_of, params.size, params.max_per_artist)
-    lookup = {}
-    for r in range(len(short)):
-        lookup = dict(zip(merged[r], merged_src[r]))
-        source[short[r]] = [lookup.get(i, "fallback") if i >= 0 else "fallback" for i in new_ids[r]]
+    merged_sc = np.concatenate(
+        [sc[short], np.broadcast_to(-1.0 - 1.0 / (1.0 + popular[pop]), cand.shape)], axis=1).astype(np.float32)
+    merged_src = np.concatenate([source[short], np.full(cand.shape, FALLBACK, np.int8)], axis=1)
+    # existing entries come first and are already capped, so they all survive in their order
+    new_ids, new_sc, cols = cap_per_artist(merged, merged_sc, artist_of, params.size, params.max_per_artist)
+    source[short] = np.where(cols >= 0, np.take_along_axis(merged_src, np.maximum(cols, 0), axis=1), FALLBACK)
     ids[short], sc[short] = new_ids, new_sc
     return ids, sc, source, int((new_ids < 0).any(axis=1).sum())
 
@@ -204,7 +205,7 @@ def _stage(wh, week, run_id, version, users, ids, sc, source, because) -> None:
         "position": pa.array((np.cumsum(valid, axis=1)[r, c]).astype(np.int16)),
         "track_idx": pa.array(ids[r, c].astype(np.int32)),
         "score": pa.array(np.where(np.isfinite(sc[r, c]), sc[r, c], np.nan).astype(np.float32)),
-        "source": pa.array(source[r, c].astype(str)),
+        "source": pa.array(np.asarray(SOURCES)[source[r, c]]),
         "reason_track_idx": pa.array(np.where(because[r, c] >= 0, because[r, c], 0).astype(np.int32),
                                      mask=because[r, c] < 0),
     })

@@ -15,9 +15,10 @@ import scipy.sparse as sp
 
 
 def cap_per_artist(ids: np.ndarray, scores: np.ndarray, artist_of: np.ndarray, size: int,
-                   max_per_artist: int) -> tuple[np.ndarray, np.ndarray]:
+                   max_per_artist: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(B, C) candidates best first (id -1 = none) → (B, size) with ≤ max_per_artist per artist.
 
+    Returns ids, scores and the column of each kept candidate in the input (-1 for padding).
     Tracks with no artist (artist_of = -1) are each their own artist.
     """
     B, C = ids.shape
@@ -25,25 +26,27 @@ def cap_per_artist(ids: np.ndarray, scores: np.ndarray, artist_of: np.ndarray, s
     art = np.where(valid, artist_of[np.where(valid, ids, 0)], -1).astype(np.int64)
     # a unique pseudo-artist for tracks without one, so they never cap each other
     art = np.where(art < 0, -(ids.astype(np.int64) + 2), art)
-    rows = np.repeat(np.arange(B), C)
-    flat = art.ravel()
-    order = np.lexsort((np.tile(np.arange(C), B), flat, rows))   # by row, artist, position
-    sorted_key = np.stack([rows[order], flat[order]])
+    # one integer key per candidate: (row, artist); a stable sort keeps score order inside a group
+    art -= art.min(initial=0)
+    key = np.arange(B, dtype=np.int64)[:, None] * (int(art.max(initial=0)) + 1) + art
+    order = np.argsort(key.ravel(), kind="stable")
+    sorted_key = key.ravel()[order]
     new_group = np.ones(len(order), dtype=bool)
-    new_group[1:] = np.any(sorted_key[:, 1:] != sorted_key[:, :-1], axis=0)
+    new_group[1:] = sorted_key[1:] != sorted_key[:-1]
     group_start = np.maximum.accumulate(np.where(new_group, np.arange(len(order)), 0))
-    rank_sorted = np.arange(len(order)) - group_start
-    rank = np.empty_like(rank_sorted)
-    rank[order] = rank_sorted
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - group_start
     keep = valid & (rank.reshape(B, C) < max_per_artist)
     keep &= np.cumsum(keep, axis=1) <= size
     out_ids = np.full((B, size), -1, dtype=np.int64)
     out_scores = np.full((B, size), -np.inf, dtype=np.float32)
+    out_cols = np.full((B, size), -1, dtype=np.int64)
     pos = np.cumsum(keep, axis=1) - 1
     r, c = np.nonzero(keep)
     out_ids[r, pos[r, c]] = ids[r, c]
     out_scores[r, pos[r, c]] = scores[r, c]
-    return out_ids, out_scores
+    out_cols[r, pos[r, c]] = c
+    return out_ids, out_scores, out_cols
 
 
 def top_played(rows: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,14 +68,18 @@ def top_played(rows: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     return ids, vals
 
 
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
 def explain(recommended: np.ndarray, played: np.ndarray, weights: np.ndarray,
-            item_vectors: np.ndarray) -> np.ndarray:
-    """(B, K) recommended ids, (B, P) played ids with weights → (B, K) played id behind each
-    recommendation (-1 where there is none)."""
-    norms = np.linalg.norm(item_vectors, axis=1)
-    norms[norms == 0] = 1.0
-    R = item_vectors[np.maximum(recommended, 0)] / norms[np.maximum(recommended, 0)][..., None]
-    P = item_vectors[np.maximum(played, 0)] / norms[np.maximum(played, 0)][..., None]
+            unit_vectors: np.ndarray) -> np.ndarray:
+    """(B, K) recommended ids, (B, P) played ids with weights, item vectors of length 1 →
+    (B, K) played id behind each recommendation (-1 where there is none)."""
+    R = unit_vectors[np.maximum(recommended, 0)]
+    P = unit_vectors[np.maximum(played, 0)]
     sims = np.matmul(P, R.transpose(0, 2, 1))                  # (B, P, K)
     has = played >= 0
     tiebreak = 1e-6 * np.log1p(np.maximum(weights, 0))
