@@ -107,23 +107,9 @@ def evaluate_model(model: Recommender, split: Split, *, weights: SignalWeights, 
     else:
         recs = recommend_lists(model, split, train, k=k, batch_size=batch_size)
     t2 = time.perf_counter()
-    metrics = ranking_metrics(recs, split.test[split.users], **_catalogue(split))
+    metrics = ranking_metrics(recs, split.test[split.users], **split.catalogue())
     return ModelResult(label, metrics, model.get_params(), dataclasses.asdict(weights),
                        round(t1 - t0, 3), round(t2 - t1, 3), int(len(split.users)), k)
-
-
-def _catalogue(split: Split) -> dict:
-    """The train-side facts the beyond-accuracy metrics need (cached on the split)."""
-    if "catalogue" not in split._matrices:
-        pos = split.train.signal > 0
-        n_candidates = split.shape[1] - (0 if split.filter_items is None else len(split.filter_items))
-        split._matrices["catalogue"] = {
-            "n_items": n_candidates,
-            "popularity": np.bincount(split.train.items[pos], minlength=split.shape[1]),
-            "n_users": max(1, int(np.unique(split.train.users[pos]).size)),
-            "item_artists": split.item_artists,
-        }
-    return split._matrices["catalogue"]
 
 
 def evaluate_models(models: Iterable[Recommender | tuple[Recommender, SignalWeights]], split: Split,

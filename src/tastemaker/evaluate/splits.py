@@ -19,7 +19,6 @@ users with at least one test item) are evaluated.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -122,17 +121,33 @@ class Split:
     info: dict = field(default_factory=dict)     # week, seed, fraction, counts...
     filter_items: np.ndarray | None = None       # items no list may hold (cold-item splits)
     item_artists: np.ndarray | None = None       # artist of each item, for diversity (-1 unknown)
-    _matrices: dict = field(default_factory=dict, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.train.shape
 
     def train_matrix(self, weights: SignalWeights) -> sp.csr_matrix:
-        """The confidence matrix models are fitted on (cached per weights)."""
-        if weights not in self._matrices:
-            self._matrices[weights] = self.train.confidence(weights)
-        return self._matrices[weights]
+        """The confidence matrix models are fitted on (the last few are cached, by weights)."""
+        matrices = self._cache.setdefault("matrices", {})
+        if weights not in matrices:
+            while len(matrices) >= 4:
+                matrices.pop(next(iter(matrices)))
+            matrices[weights] = self.train.confidence(weights)
+        return matrices[weights]
+
+    def catalogue(self) -> dict:
+        """What the beyond-accuracy metrics need from train: the number of candidate items,
+        users per item (positive pairs), users with a positive pair, each item's artist."""
+        if "catalogue" not in self._cache:
+            pos = self.train.signal > 0
+            self._cache["catalogue"] = {
+                "n_items": self.shape[1] - (0 if self.filter_items is None else len(self.filter_items)),
+                "popularity": np.bincount(self.train.items[pos], minlength=self.shape[1]),
+                "n_users": max(1, int(np.unique(self.train.users[pos]).size)),
+                "item_artists": self.item_artists,
+            }
+        return self._cache["catalogue"]
 
     def describe(self) -> dict:
         """A JSON-ready summary for reports."""
@@ -322,7 +337,3 @@ def cold_item_split(data: Interactions | sp.spmatrix, *, fraction: float = 0.2, 
     return Split("cold-items", train, test, _evaluated(test), info, filter_items=warm,
                  item_artists=item_artists)
 
-
-def replace_weights(weights: SignalWeights, **changes) -> SignalWeights:
-    """`weights` with some fields changed (validated)."""
-    return dataclasses.replace(weights, **changes)
