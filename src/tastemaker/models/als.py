@@ -8,6 +8,7 @@ negative: preference 0 with confidence |c|), so the objective is Hu, Koren & Vol
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -61,7 +62,7 @@ class ALS(Recommender):
                 factors=self.factors, regularization=float(self.regularization), alpha=1.0,
                 iterations=self.iterations, random_state=self.seed, use_gpu=gpu,
                 num_threads=self.num_threads)
-            impl.fit(user_items, show_progress=progress.enabled())
+            impl.fit(user_items, show_progress=progress.enabled() and sys.stderr.isatty())
         if gpu:
             impl = impl.to_cpu()
         self._set_factors(np.asarray(impl.user_factors), np.asarray(impl.item_factors))

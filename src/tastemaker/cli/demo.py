@@ -1,0 +1,53 @@
+"""`tastemaker demo`: the whole system on the demo world, end to end."""
+
+from __future__ import annotations
+
+import typer
+
+from . import common
+
+
+def demo_cmd(
+    users: int = typer.Option(2_000, help="Listeners in the demo world"),
+    artists: int = typer.Option(300, help="Artists"),
+    tracks_per_artist: int = typer.Option(10, help="Tracks per artist"),
+    weeks: int = typer.Option(8, help="Weeks of listening history"),
+    seed: int = typer.Option(0, help="Seed of the world"),
+    evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Compare with baselines"),
+):
+    """Generate the demo world, ingest it, train, write this week's playlists, evaluate."""
+    from ..demo.run import run_demo
+    from ..evaluate.report import markdown
+    from ..weekly.export import rows
+
+    settings = common.settings()
+    console = common.console
+    console.rule("[bold]tastemaker demo")
+    result = run_demo(settings, n_users=users, n_artists=artists, tracks_per_artist=tracks_per_artist,
+                      weeks=weeks, seed=seed, evaluate=evaluate, log=console.print)
+    with common.warehouse(read_only=True) as wh:
+        user = wh.scalar("""SELECT u.user_id FROM playlists p JOIN users u USING (user_idx)
+                            WHERE week = ? AND source = 'collaborative' ORDER BY p.user_idx LIMIT 1""",
+                         [result.week])
+        sample = list(rows(wh, result.week, [user]))[:10] if user else []
+    if sample:
+        console.print(common.table(
+            f"{result.week} for {user} (first 10 of {settings.weekly.size})",
+            ["#", "artist", "title", "reason"],
+            [(r["position"], r["artist"] or "", r["title"] or r["track_id"], r["reason"]) for r in sample]))
+    if result.comparison is not None:
+        console.rule("Evaluation at K = %d" % settings.weekly.size)
+        console.print(markdown(result.comparison), markup=False, highlight=False, soft_wrap=True)
+    console.rule("Where everything is")
+    console.print(f"home        {settings.home}\n"
+                  f"warehouse   {settings.warehouse_path}\n"
+                  f"models      {settings.models_dir}\n"
+                  f"exports     {', '.join(str(p) for p in result.exports)}\n"
+                  f"demo world  {result.world_dir}\n"
+                  f"next: tastemaker --home {settings.home} weekly show {user or 'USER'}")
+    total = sum(s for _, s, _ in result.steps)
+    console.print(f"[bold green]done[/] in {total:.0f} s")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_cmd)

@@ -1,0 +1,111 @@
+"""The whole week end to end on the demo world: what `tastemaker demo` (and `make demo`) runs.
+
+generate the world → ingest catalogue and events → train → this week's playlists → export →
+evaluate against baselines on the time split. Each step is the same public function the CLI's
+own commands call; nothing here is demo-only except the world.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Settings
+from ..ingest import ingest_catalog, ingest_events
+from ..train import train_collaborative
+from ..warehouse import Warehouse
+from ..weekly import generate_week
+from ..weekly.export import export_week
+from ..weekly.weeks import week_of
+from .output import write_world
+from .world import generate_world
+
+
+@dataclass
+class DemoResult:
+    world_dir: Path
+    world: dict
+    week: str
+    steps: list[tuple[str, float, str]] = field(default_factory=list)   # (step, seconds, summary)
+    comparison: object = None
+    exports: list[Path] = field(default_factory=list)
+
+
+def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
+             tracks_per_artist: int = 10, weeks: int = 8, seed: int = 0, evaluate: bool = True,
+             grid: str = "small", log=print) -> DemoResult:
+    world_dir = settings.home / "demo-world"
+
+    def step(name, fn):
+        log(f"[{len(result.steps) + 1}] {name} …")
+        t = time.perf_counter()
+        summary, value = fn()
+        result.steps.append((name, time.perf_counter() - t, summary))
+        log(f"    {summary} ({time.perf_counter() - t:.1f} s)")
+        return value
+
+    result = DemoResult(world_dir, {}, "")
+
+    def make_world():
+        world = generate_world(n_users=n_users, n_artists=n_artists,
+                               tracks_per_artist=tracks_per_artist, weeks=weeks, seed=seed)
+        info = write_world(world, world_dir)
+        s = info["sizes"]
+        return (f"{s['users']:,} users, {s['artists']:,} artists, {s['tracks']:,} tracks "
+                f"({s['cold_tracks']:,} released last week, unplayed), {s['events']:,} events "
+                f"in {world_dir}"), info
+
+    result.world = step("Generating the demo world", make_world)
+    next_monday = dt.date.fromisoformat(result.world["test_week_start"]) + dt.timedelta(weeks=1)
+    result.week = week_of(next_monday)
+    wh = Warehouse.open(settings.warehouse_path)
+    try:
+        def ingest():
+            cat = ingest_catalog(wh, [world_dir / "catalog.csv"])
+            ev = ingest_events(wh, [world_dir / f for f in result.world["files"]["events"]])
+            skipped = sum(f.status == "skipped" for f in cat.files + ev.files)
+            return (f"catalogue {cat.accepted:,} tracks; events read {ev.rows_read:,}, accepted "
+                    f"{ev.accepted:,}, quarantined {ev.quarantined:,}"
+                    + (f" ({skipped} file(s) already ingested)" if skipped else "")), ev
+
+        step("Ingesting into the warehouse", ingest)
+
+        def train():
+            r = train_collaborative(wh, settings)
+            m = r.manifest
+            return (f"ALS {settings.als.factors} factors on {m['n_users']:,} × {m['n_items']:,} "
+                    f"({m['nnz']:,} pairs), version {r.version}"), r
+
+        step("Training the collaborative model", train)
+
+        def week():
+            r = generate_week(wh, settings, week=result.week)
+            return (f"{r.rows:,} tracks for {r.users:,} users ({r.collaborative_users:,} "
+                    f"collaborative, {r.fallback_users:,} fallback)"), r
+
+        step(f"Writing the playlists of {result.week}", week)
+
+        def export():
+            paths = [export_week(wh, result.week, "json", settings.exports_dir),
+                     export_week(wh, result.week, "xspf", settings.exports_dir)]
+            result.exports = paths
+            return "JSON and XSPF in " + str(settings.exports_dir), paths
+
+        step("Exporting", export)
+    finally:
+        wh.close()
+
+    if evaluate:
+        def run_eval():
+            from ..evaluate import compare, validation_split, warehouse_split
+            with Warehouse.open(settings.warehouse_path, read_only=True) as ro:
+                split = warehouse_split(ro, settings.signals, kind="time", seed=seed)
+                validation = validation_split(split, wh=ro, weights=settings.signals)
+            comp = compare(split, weights=settings.signals, k=settings.weekly.size, seed=seed,
+                           validation=validation, size=grid, show_progress=True)
+            return f"{len(split.users):,} users with new plays in the test week", comp
+
+        result.comparison = step("Evaluating against baselines (time split)", run_eval)
+    return result
