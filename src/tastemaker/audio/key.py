@@ -90,7 +90,7 @@ def key_scores(pcp: np.ndarray, *, profile: str = DEFAULT_PROFILE) -> np.ndarray
         p = np.asarray(prof) - np.mean(prof)
         p = p / np.linalg.norm(p)
         for tonic in range(12):
-            out[(1 - m) * 12 + tonic] = float(np.dot(x, np.roll(p, tonic)))
+            out[m * 12 + tonic] = float(np.dot(x, np.roll(p, tonic)))
     return out
 
 

@@ -95,7 +95,7 @@ def info(name: str) -> DatasetInfo:
 
 @dataclass
 class LoadedFile:
-    role: str                         # what the file is to the dataset: plays, catalogue, tags, ...
+    role: str                         # plays, artists (the catalogue), songs (metadata), tags, aliases
     report: FileReport
 
 
@@ -208,7 +208,7 @@ def scratch(wh: Warehouse) -> Iterator[Path]:
 
 
 def ingest_rewrite(wh: Warehouse, original: Path, target: str, write: Callable[[Path], None], *,
-                   mapping: dict[str, str], options: ReadOptions, suffix: str = ".txt",
+                   mapping: dict[str, str], options: ReadOptions, suffix: str = "",
                    parse_errors: list[BadRow] = ()) -> FileReport:
     """Ingest a rewrite of `original` (made by `write(tmp)`) and record it as `original`.
 

@@ -69,7 +69,7 @@ def load(wh: Warehouse, path: Path) -> DatasetReport:
             SELECT count(*) FILTER (WHERE {drop} = 'alias'), count(*) FILTER (WHERE {drop} = 'unplayed')
             FROM {keyed.format(lines=lines)} l {joins}"""))
 
-    report.add("catalogue (artists)", ingest_rewrite(
+    report.add("artists", ingest_rewrite(
         wh, artists, "catalog", write_artists, options=_ARTISTS,
         mapping={"track_id": "artist_id", "artist_id": "artist_id", "title": "name",
                  "artist_name": "name", "uri": ""}))
@@ -104,25 +104,32 @@ def load_aliases(wh: Warehouse, path: Path) -> FileReport:
     wh.execute("""CREATE OR REPLACE TEMP TABLE audioscrobbler_alias AS
                   SELECT bad AS alias_id, good AS artist_id FROM audioscrobbler_alias_staged
                   WHERE reason IS NULL""")
-    # follow chains by pointer doubling: after k rounds each alias points 2^k links ahead
-    for _ in range(40):
-        if not wh.scalar("""SELECT count(*) FROM audioscrobbler_alias a
-                            JOIN audioscrobbler_alias b ON b.alias_id = a.artist_id"""):
+    # Follow chains by pointer doubling: after k rounds each alias points 2^k links ahead. Distances
+    # to a canonical id along a chain have no gaps, so a round that resolves nothing means that what
+    # still points at an alias is on (or leads into) a cycle and has no canonical id to give.
+    pending = None
+    for _ in range(64):
+        left = wh.scalar("""SELECT count(*) FROM audioscrobbler_alias a
+                            JOIN audioscrobbler_alias b ON b.alias_id = a.artist_id""")
+        if left == 0 or left == pending:
             break
+        pending = left
         wh.execute("""CREATE OR REPLACE TEMP TABLE audioscrobbler_alias AS
                       SELECT a.alias_id, coalesce(b.artist_id, a.artist_id) AS artist_id
-                      FROM audioscrobbler_alias a LEFT JOIN audioscrobbler_alias b ON b.alias_id = a.artist_id""")
-    # what still points at an alias is on a cycle: no canonical id to give it
-    wh.execute("""UPDATE audioscrobbler_alias_staged SET reason = 'alias cycle: ' || bad || ' never reaches a canonical id'
+                      FROM audioscrobbler_alias a
+                      LEFT JOIN audioscrobbler_alias b ON b.alias_id = a.artist_id""")
+    wh.execute("""UPDATE audioscrobbler_alias_staged
+                  SET reason = 'alias cycle: ' || bad || ' never reaches a canonical id'
                   WHERE reason IS NULL AND bad IN (SELECT a.alias_id FROM audioscrobbler_alias a
-                                JOIN audioscrobbler_alias b ON b.alias_id = a.artist_id)""")
+                                                   JOIN audioscrobbler_alias b ON b.alias_id = a.artist_id)""")
     wh.execute("""DELETE FROM audioscrobbler_alias WHERE alias_id IN
                   (SELECT bad FROM audioscrobbler_alias_staged WHERE reason LIKE 'alias cycle%')""")
     if earlier:
         report = FileReport(str(path), "skipped",
                             message=f"same content already ingested from {earlier} (its aliases still apply)")
     else:
-        report = record_side_file(wh, path, sha, "artist_alias", reader, staged="audioscrobbler_alias_staged")
+        report = record_side_file(wh, path, sha, "artist_alias", reader,
+                                  staged="audioscrobbler_alias_staged")
     for table in ("audioscrobbler_alias_rows", "audioscrobbler_alias_staged"):
         wh.execute(f"DROP TABLE IF EXISTS {table}")
     return report

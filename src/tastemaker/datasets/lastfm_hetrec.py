@@ -32,8 +32,11 @@ _TSV = ReadOptions(delimiter="\t")
 
 def load(wh: Warehouse, path: Path) -> DatasetReport:
     folder, files = folder_and_files(path, NAME, ["user_artists.dat", "artists.dat"])
+    tags, tagged = folder / "tags.dat", folder / "user_taggedartists.dat"
+    if tagged.is_file() and not tags.is_file():
+        raise InputError(f"{folder}: user_taggedartists.dat needs tags.dat (the tag names); it is missing.")
     report = DatasetReport(NAME, str(folder))
-    report.add("catalogue (artists)", ingest_catalog(
+    report.add("artists", ingest_catalog(
         wh, [files["artists.dat"]], options=_TSV,
         mapping={"track_id": "id", "artist_id": "id", "title": "name", "artist_name": "name",
                  "uri": ""}).files[0])  # url is the artist's Last.fm page, not audio: to attrs
@@ -41,17 +44,14 @@ def load(wh: Warehouse, path: Path) -> DatasetReport:
         wh, [files["user_artists.dat"]], options=_TSV,
         mapping={"user_id": "userID", "track_id": "artistID", "artist_id": "artistID",
                  "count": "weight"}).files[0])
-    tags, tagged = folder / "tags.dat", folder / "user_taggedartists.dat"
-    if tagged.is_file() and not tags.is_file():
-        raise InputError(f"{folder}: user_taggedartists.dat needs tags.dat (the tag names); it is missing.")
     if tagged.is_file():
-        report.add("tags", load_tags(wh, tags, tagged))
+        report.add("tags", load_tags(wh, tags, tagged, report.notes))
     else:
         report.notes.append("No user_taggedartists.dat: no tags loaded (the text model will lack them).")
     return report
 
 
-def load_tags(wh: Warehouse, tags: Path, tagged: Path) -> FileReport:
+def load_tags(wh: Warehouse, tags: Path, tagged: Path, notes: list[str]) -> FileReport:
     """``user_taggedartists.dat`` into ``artist_tags``, tag names from ``tags.dat`` (latin-1)."""
     sha, earlier = already_ingested(wh, tagged, "artist_tags")
     if earlier:
@@ -60,7 +60,8 @@ def load_tags(wh: Warehouse, tags: Path, tagged: Path) -> FileReport:
         names = read_into_table(wh, tags, ReadOptions(delimiter="\t", encoding="latin-1"), "hetrec_tag_names")
         if names.bad_rows:
             first = names.bad_rows[0]
-            raise InputError(f"{tags}: line {first.line}: {first.reason} ({len(names.bad_rows)} bad lines)")
+            notes.append(f"tags.dat: {len(names.bad_rows):,} malformed lines (first: line {first.line}, "
+                         f"{first.reason}); tags with their ids are quarantined as unknown tagID.")
         missing = {"tagID", "tagValue"} - set(names.columns)
         if missing:
             raise InputError(f"{tags}: expected columns tagID and tagValue; found {names.columns}")

@@ -39,12 +39,14 @@ _PATTERNS = ("train_triplets.txt*", "10000.txt*", "*triplets*.txt*")
 def load(wh: Warehouse, path: Path) -> DatasetReport:
     triplets = find_triplets(path)
     report = DatasetReport(NAME, str(path))
-    report.add("plays", ingest_events(
+    plays = report.add("plays", ingest_events(
         wh, [triplets], options=_TRIPLETS,
         mapping={"user_id": "user_id", "track_id": "song_id", "count": "count"}).files[0])
+    if plays.status == "rejected":  # metadata is kept for the songs played: wait for the plays
+        return report
     metadata = find_metadata(triplets.parent)
     for meta in metadata:
-        report.add("song metadata", load_metadata(wh, meta, report.notes))
+        report.add("songs", load_metadata(wh, meta, report.notes))
     if not metadata:
         report.notes.append(f"No song metadata in {triplets.parent} (song_data.csv, a CSV with "
                             f"song_id and title, or unique_tracks.txt): tracks have ids only.")
@@ -54,14 +56,19 @@ def load(wh: Warehouse, path: Path) -> DatasetReport:
 def find_triplets(path: Path) -> Path:
     """The triplets file: `path` itself, or the one triplets file in the folder `path`."""
     if path.is_file():
-        return path
-    found = sorted({f for pattern in _PATTERNS for f in path.glob(pattern) if f.is_file()})
+        found = [path]
+    else:
+        found = sorted({f for pattern in _PATTERNS for f in path.glob(pattern) if f.is_file()})
     if not found:
         raise InputError(f"{path}: {NAME} expects a triplets file (user<TAB>song<TAB>count): "
                          f"train_triplets.txt, 10000.txt or *triplets*.txt; none is there.")
     if len(found) > 1:
         raise InputError(f"{path}: several triplets files ({', '.join(f.name for f in found)}); "
                          f"pass the one to load as PATH.")
+    first = _first_line(found[0])
+    if first and first.count("\t") != 2:
+        raise InputError(f"{found[0]}: the first line is not user<TAB>song<TAB>count "
+                         f"({first[:80]!r}); is this the triplets file?")
     return found[0]
 
 

@@ -24,8 +24,12 @@ def _num(value: float, digits: int = 4) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+#: parameters that do not change what a model learns, left out of the table's notes
+_QUIET_PARAMS = {"num_threads", "use_gpu"}
+
+
 def _kv(d: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in d.items()) or "defaults"
+    return ", ".join(f"{k}={v}" for k, v in d.items() if k not in _QUIET_PARAMS) or "defaults"
 
 
 def split_line(comp: Comparison) -> str:
@@ -94,20 +98,20 @@ def document(comp: Comparison, *, extra: dict | None = None) -> dict:
     }
 
 
-def _clean(value):
+def json_ready(value):
     """JSON has no NaN: write null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 
 def write_json(comp: Comparison, path: str | Path, *, extra: dict | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_clean(document(comp, extra=extra)), indent=2, default=str) + "\n",
+    path.write_text(json.dumps(json_ready(document(comp, extra=extra)), indent=2, default=str) + "\n",
                     encoding="utf-8")
     return path

@@ -10,7 +10,9 @@ baselines, ALS and any later model (text, audio, blend) are evaluated the same w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -63,6 +65,21 @@ class ModelResult:
         return dataclasses.asdict(self)
 
 
+@contextlib.contextmanager
+def _quiet_models():
+    """Models draw their own progress bars unless told to be quiet; inside the evaluator's bars
+    (and dozens of search trials) they would only interleave."""
+    before = os.environ.get("TASTEMAKER_QUIET")
+    os.environ["TASTEMAKER_QUIET"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TASTEMAKER_QUIET", None)
+        else:
+            os.environ["TASTEMAKER_QUIET"] = before
+
+
 def _batch_size(n_items: int) -> int:
     return int(max(1, min(4096, SCORE_BUDGET // max(1, n_items))))
 
@@ -98,7 +115,8 @@ def evaluate_model(model: Recommender, split: Split, *, weights: SignalWeights, 
     train = split.train_matrix(weights)
     t0 = time.perf_counter()
     if fit:
-        model.fit(train)
+        with _quiet_models():
+            model.fit(train)
     t1 = time.perf_counter()
     label = name or getattr(model, "name", type(model).__name__)
     if show_progress:

@@ -33,8 +33,9 @@ GRIDS: dict[str, dict[str, dict]] = {
     },
     "large": {
         "popularity": {"params": {"by": ["users", "confidence"]}},
-        "itemknn": {"params": {"K": [50, 100, 200, 400, 1000], "k1": [1.2, 3.0],
-                               "b": [0.25, 0.5, 0.75]}},
+        "itemknn": {"params": {"K": [100, 200, 400, 1000], "k1": [1.2, 3.0], "b": [0.25, 0.75]},
+                    "signals": [{}, {"scheme": "log", "alpha": 1.0},
+                                {"scheme": "linear", "alpha": 1.0}]},
         "bpr": {"params": {"factors": [64, 128], "learning_rate": [0.01, 0.02],
                            "regularization": [0.001, 0.01], "iterations": [100, 150]}},
         "als": {"params": {"factors": [32, 64, 128], "regularization": [3.0, 10.0, 30.0, 50.0, 100.0]},

@@ -112,11 +112,13 @@ class ItemKNN(Recommender):
         check_param("ItemKNN", "b", self.b, low=0, high=1, kind=(int, float))
         pos = positive_part(check_user_items(user_items, "ItemKNN"))
         from implicit.nearest_neighbours import BM25Recommender
+        from implicit.utils import ParameterWarning
 
         impl = BM25Recommender(K=self.K, K1=float(self.k1), B=float(self.b),
                                num_threads=self.num_threads)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)   # idf of items nobody heard
+            warnings.simplefilter("ignore", RuntimeWarning)     # idf of items nobody heard
+            warnings.simplefilter("ignore", ParameterWarning)   # its own BM25 step hands on COO
             impl.fit(pos, show_progress=False)
         self.similarity_ = sp.csr_matrix(impl.similarity, dtype=np.float32)
         return self
@@ -183,7 +185,7 @@ class BPR(Recommender):
             num_threads=self.num_threads, random_state=self.seed)
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            impl.fit(pos, show_progress=progress.enabled() and self.iterations >= 50)
+            impl.fit(pos, show_progress=progress.enabled())
         # implicit keeps the item bias as the last factor (users hold 1 there)
         self.user_factors_ = np.ascontiguousarray(impl.user_factors, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(impl.item_factors, dtype=np.float32)

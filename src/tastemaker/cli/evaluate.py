@@ -1,0 +1,91 @@
+"""`tastemaker evaluate`: every baseline and our ALS side by side on one split of the warehouse.
+
+Reads the warehouse (read-only) for the split, searches each model's parameters on a validation
+split cut from train, refits on the full train, prints the Markdown table, writes the JSON
+document on request and records the run in the warehouse's ``runs`` table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+
+from . import common
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate)
+
+
+def evaluate(
+    k: int = typer.Option(30, "--k", help="Length of each list (the playlist size)."),
+    json_path: Path = typer.Option(None, "--json", help="Also write the full result as JSON here."),
+    split: str = typer.Option("auto", "--split",
+                              help="auto (time when events have timestamps), time or holdout."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the hold-out split and of the models."),
+    models: str = typer.Option("popularity,itemknn,bpr,als", "--models",
+                               help="Comma-separated models to compare."),
+    search: bool = typer.Option(True, "--search/--no-search",
+                                help="Choose parameters on a validation split (else as configured)."),
+    grid: str = typer.Option("small", "--grid", help="Search grid: small (minutes) or large."),
+) -> None:
+    """Compare popularity, item-kNN, BPR and ALS at K on a time split or a hold-out."""
+    from ..errors import InputError, NotFoundError, TastemakerError, check_param
+    from ..evaluate import compare, validation_split, warehouse_split
+    from ..evaluate.report import markdown, write_json
+    from ..evaluate.search import GRID_SIZES
+    from ..evaluate.splits import SPLIT_KINDS
+
+    check_param("evaluate", "--split", split, choices=set(SPLIT_KINDS))
+    check_param("evaluate", "--grid", grid, choices=set(GRID_SIZES))
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    settings = common.settings()
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    console = common.console
+
+    with common.warehouse(read_only=True) as wh:
+        with console.status("Cutting the split"):
+            the_split = warehouse_split(wh, settings.signals, kind=split, seed=seed)
+        if not len(the_split.users):
+            raise NotFoundError(f"No user has test items in the {the_split.kind} split: ingest more "
+                                f"events (or try --split holdout)")
+        validation = None
+        if search:
+            try:
+                validation = validation_split(the_split, wh=wh, weights=settings.signals)
+            except InputError as exc:
+                console.print(f"[yellow]No parameter search: {exc}[/]")
+
+    als = settings.als
+    comp = compare(the_split, weights=settings.signals, models=names, k=k, seed=seed,
+                   validation=validation, size=grid, show_progress=True,
+                   defaults={"als": {"factors": als.factors, "regularization": als.regularization,
+                                     "iterations": als.iterations}})
+    console.print(markdown(comp), markup=False, highlight=False, soft_wrap=True)
+
+    run_id = f"evaluate-{started:%Y%m%dT%H%M%S}"
+    try:
+        _record_run(run_id, started, comp)
+    except TastemakerError as exc:   # a busy warehouse must not lose the result printed above
+        console.print(f"[yellow]The run was not recorded in the warehouse: {exc}[/]")
+    if json_path is not None:
+        path = write_json(comp, json_path, extra={"run_id": run_id, "home": str(settings.home),
+                                                  "grid": grid if validation else None})
+        console.print(f"JSON written to {path}")
+
+
+def _record_run(run_id: str, started: dt.datetime, comp) -> None:
+    """One row in ``runs``: the split, and each model's parameters and metrics."""
+    from ..evaluate.report import json_ready
+
+    summary = {"k": comp.k, "seed": comp.seed, "split": comp.split,
+               "models": {r.name: {"params": r.params, "metrics": r.metrics} for r in comp.results}}
+    finished = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with common.warehouse() as wh, wh.transaction():
+        wh.execute("INSERT INTO runs (run_id, kind, week, started_at, finished_at, status, params) "
+                   "VALUES (?, 'evaluate', ?, ?, ?, 'done', ?)",
+                   [run_id, comp.split.get("week"), started, finished,
+                    json.dumps(json_ready(summary), default=str)])
