@@ -8,7 +8,6 @@ negative: preference 0 with confidence |c|), so the objective is Hu, Koren & Vol
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 
@@ -56,13 +55,14 @@ class ALS(Recommender):
         from implicit.als import AlternatingLeastSquares
 
         # implicit is fastest with single-threaded BLAS; it parallelises over users itself
-        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        with threadpool_limits(1, "blas"), warnings.catch_warnings(), \
+                progress.progress("Fitting ALS (iterations)", total=self.iterations) as step:
             warnings.simplefilter("ignore", RuntimeWarning)
             impl = AlternatingLeastSquares(
                 factors=self.factors, regularization=float(self.regularization), alpha=1.0,
                 iterations=self.iterations, random_state=self.seed, use_gpu=gpu,
                 num_threads=self.num_threads)
-            impl.fit(user_items, show_progress=progress.enabled() and sys.stderr.isatty())
+            impl.fit(user_items, show_progress=False, callback=lambda *_: step.advance())
         if gpu:
             impl = impl.to_cpu()
         self._set_factors(np.asarray(impl.user_factors), np.asarray(impl.item_factors))
