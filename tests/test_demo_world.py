@@ -1,4 +1,4 @@
-"""The demo world generator: determinism, file schemas, and the links between taste and listening."""
+"""The demo world generator: determinism, file schemas, the links between taste and listening."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def test_truth_files(written, world):
     assert info["test_week_start"] == world.params.test_week_start.isoformat()
     users = pq.read_table(written / "users.parquet").to_pandas()
     assert len(users) == SMALL["n_users"] and users.user_id.is_unique
-    w = users[["weight_1", "weight_2", "weight_3"]].fillna(0).sum(1)
+    w = users[["weight_1", "weight_2", "weight_3"]].fillna(0).sum(axis=1)
     assert np.allclose(w, 1.0, atol=1e-3)
     assert users.light.any() and users.drift.any()
     for name in ("tracks", "artists", "discoveries"):
@@ -193,11 +193,18 @@ def test_style_similarity_is_a_similarity():
 
 @pytest.mark.parametrize("bad", [dict(n_users=0), dict(weeks=1), dict(end="2026-11-24"),
                                  dict(events_per_user_week=0.5), dict(cold_share=0.9),
-                                 dict(n_artists=20, tracks_per_artist=3, events_per_user_week=40),
+                                 dict(n_artists=20, tracks_per_artist=3, events_per_user_week=400),
                                  dict(n_artists=2.5), dict(colour="blue")])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ParameterError):
         generate_world(**{**SMALL, **bad})
+
+
+def test_a_small_catalogue_is_made_up_for_by_replays():
+    w = generate_world(n_users=200, n_artists=20, tracks_per_artist=3, weeks=3,
+                       events_per_user_week=30, seed=1)
+    assert w.replay_scale > 1.0
+    assert 0.8 * 30 < len(w.events) / (200 * 3) < 1.2 * 30
 
 
 def test_bad_events_format_is_refused(world, tmp_path):

@@ -61,7 +61,7 @@ class Decoded:
     sr: int
     info: AudioInfo
     loudness: float           # integrated BS.1770 loudness of the decoded part, LUFS
-    momentary: np.ndarray     # 400 ms block loudness every 100 ms, LUFS
+    step_power: np.ndarray    # K-weighted, channel-weighted mean power of each 100 ms step
     decoded_seconds: float    # seconds decoded at the native rate
     truncated: bool           # fewer samples than the header promised
     limited: bool             # stopped at max_duration
@@ -173,7 +173,7 @@ def decode(path: str | os.PathLike, *, sr: int = ANALYSIS_SR,
     if info.frames is not None and frames < info.frames and not limited:
         truncated = True
     return Decoded(y=valid_audio(y, mono=True), sr=sr, info=info, loudness=meter.integrated(),
-                   momentary=meter.momentary(), decoded_seconds=frames / info.sample_rate,
+                   step_power=meter.step_powers(), decoded_seconds=frames / info.sample_rate,
                    truncated=truncated, limited=limited)
 
 

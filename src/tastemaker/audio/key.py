@@ -12,12 +12,15 @@ Profiles offered (`PROFILES`), all published in the music-cognition literature:
   for chromatic notes, so less easily pulled toward the relative key.
 - ``albrecht``: Albrecht & Shanahan (2013), frequencies in a corpus of classical works, tuned to
   separate major from minor.
-- ``average``: the mean of the z-scored correlations of the three; the default (see
-  docs/analyser.md for the per-genre measurements that chose it: each single profile wins in
-  some genres and loses in others, the average is never far from the best).
+- ``average``: the mean of the three correlations.
 
-The pitch-class distribution is the mean chroma plus, weighted by `BASS_WEIGHT`, the mean bass
-chroma (C2–B3): the bass dwells on the tonic more than the melody does.
+The default is ``albrecht``: on our real clips (docs/analyser.md) it scored best overall and in
+most genres; Krumhansl's ratings pull pop and rock toward the parallel minor, and every profile
+fails most often on blues, where minor-third melodies sit over major chords. Any of them can be
+chosen per call.
+
+The pitch-class distribution is the mean harmonic chroma (optionally plus `BASS_WEIGHT` times
+the mean bass chroma of C2–B3; measured, the bass did not help, so the weight is 0).
 
 Confidence (0..1) multiplies three things, so that it is low on drums, noise and atonal audio:
 how tonal the signal is (share of constant-Q energy in sustained peaks), how well the best key
@@ -47,8 +50,8 @@ PROFILES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
         (0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052),
     ),
 }
-DEFAULT_PROFILE = "average"
-BASS_WEIGHT = 0.5
+DEFAULT_PROFILE = "albrecht"
+BASS_WEIGHT = 0.0
 #: below this mean tonalness there is no key to speak of
 MIN_TONALNESS = 0.02
 

@@ -94,26 +94,49 @@ class LoudnessMeter:
     def seconds(self) -> float:
         return self._samples / self.rate
 
-    def block_powers(self) -> np.ndarray:
-        """Mean weighted power of each 400 ms block, one every 100 ms [shape=(blocks,)].
-
-        A stream shorter than 400 ms gives one block over all of it, so that very short clips
-        still have a defined loudness.
-        """
+    def step_powers(self) -> np.ndarray:
+        """Mean weighted power of each complete 100 ms step [shape=(steps,)]; a stream shorter
+        than one step gives one value over all of it."""
         e = np.asarray(self._sub_energy)
-        if len(e) < 4:
-            total = e.sum() + self._pending.sum()
-            return np.array([total / max(self._samples, 1)]) if self._samples else np.zeros(0)
-        window = np.convolve(e, np.ones(4), mode="valid")
-        return window / (0.4 * self.rate)
-
-    def momentary(self) -> np.ndarray:
-        """Loudness of each 400 ms block in LUFS, one every 100 ms; silent blocks at FLOOR_LUFS."""
-        return power_to_lufs(self.block_powers())
+        if e.size == 0:
+            return np.array([self._pending.mean()]) if self._samples else np.zeros(0)
+        lengths = np.diff([self._step_start(k) for k in range(e.size + 1)])
+        return e / lengths
 
     def integrated(self) -> float:
         """Gated integrated loudness in LUFS (FLOOR_LUFS when nothing passes the gates)."""
-        return gated_loudness(self.block_powers())
+        return gated_loudness(block_powers(self.step_powers()))
+
+
+def block_powers(step_powers: np.ndarray, *, steps: int = 4) -> np.ndarray:
+    """Mean power of blocks of `steps` × 100 ms, one block every 100 ms (4: the 400 ms
+    momentary blocks of BS.1770; 30: the 3 s short-term blocks of EBU R128). A stream shorter
+    than one block gives one block over all of it, so short clips have a defined loudness."""
+    p = np.asarray(step_powers, dtype=np.float64)
+    if p.size == 0:
+        return p
+    if p.size < steps:
+        return np.array([p.mean()])
+    return np.convolve(p, np.ones(steps) / steps, mode="valid")
+
+
+def loudness_range(step_powers: np.ndarray) -> float:
+    """Loudness range in LU (EBU Tech 3342): spread between the 10th and 95th percentiles of
+    the 3 s short-term loudness, after an absolute gate at −70 LUFS and a relative one 20 LU
+    below the gated mean. 0 for silence or clips too short to tell."""
+    short = block_powers(step_powers, steps=30)
+    if short.size < 2:
+        return 0.0
+    with np.errstate(divide="ignore"):
+        lufs = -0.691 + 10.0 * np.log10(short)
+    kept = short[lufs >= _ABSOLUTE_GATE]
+    if kept.size < 2:
+        return 0.0
+    relative = -0.691 + 10.0 * np.log10(kept.mean()) - 20.0
+    values = lufs[(lufs >= _ABSOLUTE_GATE) & (lufs >= relative)]
+    if values.size < 2:
+        return 0.0
+    return float(np.percentile(values, 95) - np.percentile(values, 10))
 
 
 def power_to_lufs(power: np.ndarray) -> np.ndarray:

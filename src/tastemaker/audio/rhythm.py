@@ -113,7 +113,10 @@ def estimate_tempo(*, onset: np.ndarray, frame_rate: float, prior_bpm: float = P
         scored.append((float(BPM_GRID[i]), float(acf[i] * fourier[i] ** 0.25 * prior), float(acf[i])))
     scored.sort(key=lambda s: -s[1])
     best, runner_up = scored[0], scored[1] if len(scored) > 1 else (0.0, 0.0, 0.0)
-    clarity = float(np.clip(best[2], 0.0, 1.0))
+    # pulse clarity: the beat's autocorrelation above the envelope's typical level (noise: 0)
+    in_range = (BPM_GRID >= MIN_BPM) & (BPM_GRID <= MAX_BPM)
+    baseline = float(np.median(acf[in_range]))
+    clarity = float(np.clip((best[2] - baseline) / max(1.0 - baseline, 1e-9) * 2.0, 0.0, 1.0))
     decisiveness = 1.0 - runner_up[1] / best[1] if best[1] > 0 else 0.0
     confidence = clarity * (0.5 + 0.5 * decisiveness)
     return Tempo(best[0], round(float(np.clip(confidence, 0, 1)), 3),

@@ -2,7 +2,8 @@
 sound and words are linked (see `tastemaker.demo.world` for how it is generated).
 
 >>> from tastemaker.demo import generate_world, write_world
->>> world = generate_world(n_users=50, n_artists=20, tracks_per_artist=5, weeks=3, seed=7)
+>>> world = generate_world(n_users=50, n_artists=20, tracks_per_artist=5, weeks=3,
+...                        events_per_user_week=5, seed=7)
 >>> world.params.test_week_start.isoformat()
 '2026-11-16'
 """

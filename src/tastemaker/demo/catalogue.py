@@ -123,15 +123,19 @@ def build_catalogue(params, styles: tuple[Style, ...], rng):
     quality = rng.lognormal(0.0, 0.6, size=n_t)
 
     # audio parameters from the style; the scene picks a tempo band and a favourite instrument
-    st = [styles[i] for i in range(len(styles))]
-    lo, hi = (np.array([[getattr(s, a)[j] for s in st] for a in ("tempo", "loudness",
-              "density", "duration")]) for j in (0, 1))
+    st = list(styles)
+    ranges = {a: np.array([getattr(s, a) for s in st], dtype=np.float64)[t_style]
+              for a in ("tempo", "loudness", "density", "duration")}
+
+    def within(name: str, frac: np.ndarray) -> np.ndarray:
+        return ranges[name][:, 0] + frac * (ranges[name][:, 1] - ranges[name][:, 0])
+
     band = np.clip(rng.normal((t_scene + 0.5) / params.scenes, 0.2), 0, 1)
-    tempo = np.round(lo[0][t_style] + band * (hi[0] - lo[0])[t_style], 1)
+    tempo = np.round(within("tempo", band), 1)
     u = rng.random((3, n_t))
-    loudness = np.round(lo[1][t_style] + u[0] * (hi[1] - lo[1])[t_style], 1)
-    density = np.round(lo[2][t_style] + u[1] * (hi[2] - lo[2])[t_style], 2)
-    duration_ms = np.round((lo[3][t_style] + u[2] * (hi[3] - lo[3])[t_style]) * 1000).astype(np.int64)
+    loudness = np.round(within("loudness", u[0]), 1)
+    density = np.round(within("density", u[1]), 2)
+    duration_ms = np.round(within("duration", u[2]) * 1000).astype(np.int64)
     key = _pick_from_lists(rng, [s.keys for s in st], t_style)
     key = np.where(rng.random(n_t) < 0.8, key, rng.integers(12, size=n_t))
     mode = (rng.random(n_t) < np.array([s.major for s in st])[t_style]).astype(np.int8)

@@ -107,8 +107,10 @@ def _lookup(idx: np.ndarray, dictionary: pa.Array) -> pa.Array:
 
 def _users_table(world: World, users: dict, ids: pa.Array) -> pa.Table:
     names = pa.array([s.name for s in world.styles])
+    rate = np.where(users["light"], 0.4 / world.params.weeks, users["rate"] * world.activity_scale)
     cols = {"user_id": ids, "light": users["light"], "drift": users["drift"],
-            "activity": np.round(users["activity"], 4), "replay": np.round(users["replay"], 4)}
+            "activity": np.round(users["activity"], 4), "discovery_rate": np.round(rate, 4),
+            "replay": np.round(users["replay"], 4)}
     for c in range(3):
         st = users["style"][:, c]
         cols[f"style_{c + 1}"] = _lookup(st, names)
@@ -123,7 +125,8 @@ def iter_chunks(world: World) -> Iterator[Chunk]:
     """Generate the world's listening chunk by chunk (users, discoveries, events)."""
     p, cat = world.params, world.catalogue
     sampler = Sampler(world)
-    track_ids, artist_ids = pa.array(cat.track_ids.astype(str)), pa.array(cat.artist_ids.astype(str))
+    track_ids = pa.array(cat.track_ids.astype(str))
+    artist_ids = pa.array(cat.artist_ids.astype(str))
     kinds = pa.array(KINDS)
     for c, lo in enumerate(range(0, p.n_users, p.chunk_users)):
         n = min(p.chunk_users, p.n_users - lo)

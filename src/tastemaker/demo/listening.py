@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
+
 import numpy as np
 import pyarrow as pa
 
@@ -19,7 +20,7 @@ from .world import PAST_WEEKS, World
 KINDS = ("play", "skip", "save", "artist_visit")
 PLAY, SKIP, SAVE, VISIT = range(4)
 SHORT_MS = 30_000                      # plays shorter than this are partial listens
-DRIFT_WEIGHT = 0.7                     # a drifting user's share of taste on the new style at the end
+DRIFT_WEIGHT = 0.7                     # a drifting user's share of the new style at the end
 # listening by hour of day (UTC), the same every day
 HOURS = np.array([2, 1, 1, .5, .5, .5, 1, 2, 3, 3, 3, 3, 4, 4, 3, 3, 4, 5, 6, 7, 7, 6, 5, 3])
 _HOUR_CUM = np.cumsum(HOURS / HOURS.sum())
@@ -134,10 +135,10 @@ def draw_users(world: World, sampler: Sampler, n: int, rng) -> dict:
         near = (sim[np.maximum(prev, 0)] * (prev >= 0)[..., None]).max(1)
         pick = _rows_categorical(rng, np.where(chosen, 0.0, near * np.sqrt(sw)))
         ok = pick < n_s
-        ok &= (k > c) if c < 3 else True
-        style[ok, c] = pick[ok]
         if c < 3:
+            ok &= k > c
             chosen[ok, pick[ok]] = True
+        style[ok, c] = pick[ok]
     light = rng.random(n) < p.light_share
     drift = (rng.random(n) < p.drift_share) & ~light & (style[:, 3] >= 0)
     style[~drift, 3] = -1
@@ -151,7 +152,7 @@ def draw_users(world: World, sampler: Sampler, n: int, rng) -> dict:
     return {"n": n, "style": style, "weight": weight,
             "scene": rng.integers(p.scenes, size=(n, 4)), "light": light, "drift": drift,
             "activity": activity, "rate": np.where(light, 0.0, np.sqrt(activity)),
-            "replay": replay * np.where(light, 0.3, np.sqrt(activity))}
+            "replay": replay * np.where(light, 0.3, np.sqrt(activity)) * world.replay_scale}
 
 
 def taste_at(users: dict, user: np.ndarray, week: np.ndarray, weeks: int) -> np.ndarray:
@@ -222,49 +223,56 @@ def draw_discoveries(world: World, sampler: Sampler, users: dict, scale: float, 
             "explore": explore}
 
 
-def expected_events(world: World, users: dict, d: dict) -> tuple[float, float]:
-    """Expected logged events per user-week from active and from light users (calibration)."""
+def expected_events(world: World, users: dict, d: dict) -> np.ndarray:
+    """Expected logged events per user-week, as ``[[active users' part that does not scale
+    with replaying, part that does], [the same for light users]]`` (for calibration)."""
     weeks = world.params.weeks
     love, w0 = d["love"], d["week"]
     lam = users["replay"][d["user"]] * love
     dec = decay(love)
     a0 = np.where(w0 >= 0, 1, -w0)
     geo = (dec ** a0 - dec ** (weeks - w0)) / (1.0 - dec)
-    plays = np.where(w0 >= 0, 1.0 + 0.8 * lam, 0.0) + lam * geo
-    per_play = 1.0 + 0.5 * p_short(love)
-    kept = np.where(w0 >= 0, 0.55 * love ** 3 + 0.3 * love ** 2, 0.0)
     pr = p_reject(love)
-    e = np.where(w0 >= 0, 1.75 * pr, 0.0) + (1 - pr) * (plays * per_play + kept)
+    kept = np.where(w0 >= 0, 0.55 * love ** 3 + 0.3 * love ** 2, 0.0)
+    per_play = 1.0 + 0.5 * p_short(love)
+    fixed = np.where(w0 >= 0, 1.75 * pr + (1 - pr) * (per_play + kept), 0.0)
+    replayed = (1 - pr) * per_play * lam * (np.where(w0 >= 0, 0.8, 0.0) + geo)
     light = users["light"][d["user"]]
-    denom = users["n"] * weeks
-    return float(e[~light].sum() / denom), float(e[light].sum() / denom)
+    out = np.array([[fixed[~light].sum(), replayed[~light].sum()],
+                    [fixed[light].sum(), replayed[light].sum()]])
+    return out / (users["n"] * weeks)
 
 
-def calibrate(world: World, n_pilot: int | None = None) -> float:
-    """The activity scale that gives ``events_per_user_week`` on average, found on a pilot
-    population drawn from its own seed stream."""
+def calibrate(world: World, n_pilot: int | None = None) -> tuple[float, float]:
+    """The discovery and replay scales that give ``events_per_user_week`` on average, found on a
+    pilot population drawn from its own seed stream. Users discover more until they would know
+    half the catalogue; beyond that (a small catalogue), they replay more."""
     p = world.params
+    target = p.events_per_user_week
     n_pilot = n_pilot or min(3_000, max(1_000, p.n_users))
     sampler = Sampler(world)
     seq = np.random.SeedSequence(p.seed, spawn_key=(1,))
     users = draw_users(world, sampler, n_pilot, np.random.default_rng(seq))
-    scale = 1.0
+    max_scale = 0.5 * p.n_tracks / (PAST_WEEKS + p.weeks)
+    scale = min(1.0, max_scale)
     for _ in range(8):          # the events grow a little slower than the scale (re-discoveries)
-        d = draw_discoveries(world, sampler, users, scale,
-                             np.random.default_rng(np.random.SeedSequence(p.seed, spawn_key=(1, 1))))
-        active, light = expected_events(world, users, d)
-        if p.events_per_user_week <= 1.05 * light or active <= 0:
+        rng = np.random.default_rng(np.random.SeedSequence(p.seed, spawn_key=(1, 1)))
+        e = expected_events(world, users, draw_discoveries(world, sampler, users, scale, rng))
+        light = e[1].sum()
+        if target <= 1.05 * light:
             raise ParameterError(f"The 'events_per_user_week' parameter of generate_world is too "
                                  f"low for this world (its light users alone make {light:.2f}). "
-                                 f"Got {p.events_per_user_week!r} instead.")
-        ratio = (p.events_per_user_week - light) / active
-        if abs(ratio - 1.0) < 0.01:
+                                 f"Got {target!r} instead.")
+        ratio = (target - light) / e[0].sum()
+        if abs(ratio - 1.0) < 0.01 or (ratio > 1 and scale >= max_scale):
             break
-        scale *= min(ratio, 4.0)
-    if abs(ratio - 1.0) > 0.1:      # users would have to find more tracks than there are
+        scale = min(scale * min(ratio, 4.0), max_scale)
+    if abs(ratio - 1.0) < 0.05:
+        return float(scale), 1.0
+    replay_scale = (target - e[:, 0].sum()) / e[:, 1].sum()
+    if not 0 < replay_scale <= 50:
         raise ParameterError(
             f"The 'events_per_user_week' parameter of generate_world is too high for a "
-            f"catalogue of {p.n_tracks} tracks (about {p.events_per_user_week / ratio:.1f} can be "
-            f"reached); add artists or tracks, or ask for fewer events. "
-            f"Got {p.events_per_user_week!r} instead.")
-    return float(scale)
+            f"catalogue of {p.n_tracks} tracks; add artists or tracks, or ask for fewer events. "
+            f"Got {target!r} instead.")
+    return float(scale), float(replay_scale * world.replay_scale)

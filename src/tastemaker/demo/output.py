@@ -8,7 +8,8 @@ Files in ``out_dir``:
 - ``events.csv.gz`` (gzip CSV, ts as ``2026-11-16T08:12:33Z``, empty fields for unknown values)
   or ``events-00000.parquet``, ``events-00001.parquet``, … one per chunk of users (ts as a
   naive timestamp[ms] in UTC, count int32, ms_played int64): user_id, track_id, artist_id,
-  kind, ts, count, ms_played. Within a file, events are in time order.
+  kind, ts, count, ms_played. Events are in time order within each chunk of users (so within
+  each Parquet file, and within the CSV when the world has a single chunk).
 - ground truth: ``styles.json`` (styles with audio parameters and descriptors, and their
   similarity), ``users.parquet`` (tastes), ``artists.parquet``, ``tracks.parquet`` (scene,
   quality, first playable week, cold), ``discoveries.parquet``; and ``world.json`` (parameters,
@@ -142,6 +143,7 @@ def write_world(world: World, out_dir, *, events_format: str = "csv") -> dict:
     info = {
         "generator": "tastemaker.demo", "tastemaker_version": __version__,
         "params": p.to_dict(), "activity_scale": round(world.activity_scale, 6),
+        "replay_scale": round(world.replay_scale, 6),
         "start": p.start.isoformat(), "end": p.end.isoformat(),
         "test_week_start": p.test_week_start.isoformat(),
         "test_week": f"{iso.year}-W{iso.week:02d}", "unlogged_past_weeks": PAST_WEEKS,

@@ -23,32 +23,42 @@ one seed with numpy (no Python loop per event), so the same parameters give byte
    of one of the observed weeks and are only played from then on (those released in the test
    week have plays only there). Small artists' tracks get very few plays by the heavy tail.
 4. **Users**: a taste that is a Dirichlet mixture over 1–3 styles near each other (the first by
-   style popularity, the others by similarity to it), a favourite scene in each, a heavy-tailed
-   activity and a replay habit. A share are light users (one or two discoveries, no past: the
-   fallback path); a share drift: a neighbouring style grows to 70 % of their taste by the test
-   week.
-5. **Listening** (`tastemaker.demo.listening`), over ``weeks`` weeks ending just before a
-   Monday 00:00 UTC (the last full ISO week is the test week), preceded by twelve unlogged
-   weeks of past (so that the logged weeks start in a steady state). Each week a user *discovers* new tracks (Poisson in their activity): a style from
-   their current taste (or, for ``explore_share`` of them, from the whole catalogue), their
-   scene more often than not, then a track by artist popularity × quality among the released
-   ones; a user never discovers the same track twice. How much they love it follows their taste
-   (their mixture's similarity to the track's style, the scene, the quality, noise). An unloved
-   discovery is a partial listen (< 30 s) and often a ``skip``; a loved one is played at once and
-   replayed in the following weeks at a rate that fades more slowly the more it is loved, so
-   that most plays are replays; a share of plays are partial listens (with a ``skip``); a loved
-   discovery is often saved and its artist's page visited (a quarter of visits carry no track).
-   The mean number of events per user-week is calibrated to ``events_per_user_week`` on a
-   pilot population before the real one is drawn.
+   style popularity, the others by similarity to those already chosen), a favourite scene in
+   each, and a heavy-tailed (log-normal) activity whose square root sets how many tracks they
+   discover and whose other square root sets how often they replay them. A share are light
+   users (one or two discoveries, no past: the fallback path); a share drift: a neighbouring
+   style grows linearly to 70 % of their taste by the test week.
+5. **Listening** (`tastemaker.demo.listening`, `tastemaker.demo.events`), over ``weeks`` weeks
+   ending just before a Monday 00:00 UTC (the last full ISO week is the test week), preceded by
+   twelve unlogged weeks of past so that the logged weeks start in a steady state. Each week a
+   user *discovers* new tracks (Poisson in their activity): a style from their taste of that
+   week (or, for ``explore_share`` of them, from the whole catalogue), their scene more often
+   than not, then a track by artist popularity × track quality among the released ones; a user
+   never discovers the same track twice. How much they love it follows their taste (their
+   mixture's similarity to the track's style, the scene, the quality, noise). An unloved
+   discovery is a partial listen (< 30 s) and mostly a ``skip``; a loved one is played at once
+   and replayed in the following weeks at a rate that fades more slowly the more it is loved,
+   so that most plays are replays; some replays are partial listens (half with a ``skip``); a
+   loved discovery is often saved and its artist's page visited (a quarter of visits carry no
+   track). Every event has ``count`` 1; plays carry ``ms_played``. The mean number of events per
+   user-week is calibrated to ``events_per_user_week`` on a pilot population before the real
+   one is drawn (within a few per cent): users discover more, and, once they would know half
+   of a small catalogue, replay more instead.
 
 Because discoveries follow taste and the catalogue's popularity, a time split (train on weeks
-1..n-1, test on the tracks each user first plays in week n) is predictable from taste.
+1..n-1, test on the tracks each user first plays in week n) is predictable from taste; the
+ground truth says by how much.
 
-Users are generated and written in chunks of ``chunk_users`` so that a benchmark-scale world
-(1 M users, 200 k tracks, 50 M events) streams to Parquet in a few minutes and little memory
-(`tastemaker.demo.output.write_events_chunks`). Ground truth is kept next to the inputs:
-``users.parquet`` (tastes), ``artists.parquet``, ``tracks.parquet`` (scene, quality, cold),
-``discoveries.parquet`` (who discovered what, when, and how much they loved it).
+Users are generated in chunks of ``chunk_users``, each from its own seed stream, and written
+chunk by chunk (`tastemaker.demo.output`), so a benchmark-scale world (1 M users, 200 k tracks,
+50 M events) streams to Parquet in a couple of minutes of CPU and under 1 GB of memory. Ground
+truth is kept next to the inputs: ``styles.json``, ``users.parquet`` (tastes),
+``artists.parquet``, ``tracks.parquet`` (scene, quality, first playable week, cold) and
+``discoveries.parquet`` (who found what, in which week, how much they loved it).
+
+>>> from tastemaker.demo import generate_world, write_world
+>>> world = generate_world(n_users=2_000, seed=0)          # doctest: +SKIP
+>>> write_world(world, "demo-data")                        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -100,7 +110,7 @@ class WorldParams:
         check_param(own, "tracks_per_artist", self.tracks_per_artist, low=1, high=10_000, kind=int)
         check_param(own, "n_tracks", self.n_tracks, low=2, high=50_000_000)
         check_param(own, "weeks", self.weeks, low=2, high=104, kind=int)
-        check_param(own, "events_per_user_week", self.events_per_user_week, low=1, high=10_000,
+        check_param(own, "events_per_user_week", self.events_per_user_week, low=1, high=1_000,
                     kind=(int, float))
         check_param(own, "seed", self.seed, low=0, kind=int)
         check_param(own, "scenes", self.scenes, low=1, high=64, kind=int)
@@ -159,6 +169,7 @@ class World:
     tracks: pd.DataFrame
     catalogue: Catalogue = field(repr=False)
     activity_scale: float = 1.0
+    replay_scale: float = 1.0
     chunks: list | None = field(default=None, repr=False)
 
     @cached_property
@@ -168,7 +179,7 @@ class World:
     def _concat(self, name: str) -> pd.DataFrame:
         if self.chunks is None:
             raise ParameterError("This world was generated with materialize=False; stream its "
-                                 "listening with write_events_chunks or listening.iter_chunks.")
+                                 "listening with write_world, write_events_chunks or iter_chunks.")
         import pyarrow as pa
         table = pa.concat_tables([getattr(c, name) for c in self.chunks])
         return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
@@ -196,7 +207,8 @@ def generate_world(*, n_users: int = 2_000, n_artists: int = 300, tracks_per_art
     With ``materialize=False`` only the catalogue is built and the listening is left to be
     streamed chunk by chunk (for benchmark-scale worlds).
 
-    >>> w = generate_world(n_users=50, n_artists=20, tracks_per_artist=5, weeks=3, seed=1)
+    >>> w = generate_world(n_users=50, n_artists=20, tracks_per_artist=5, weeks=3,
+    ...                    events_per_user_week=5, seed=1)
     >>> len(w.tracks), sorted(w.events["kind"].unique())
     (100, ['artist_visit', 'play', 'save', 'skip'])
     """
@@ -212,7 +224,7 @@ def generate_world(*, n_users: int = 2_000, n_artists: int = 300, tracks_per_art
     rng = np.random.default_rng(np.random.SeedSequence(params.seed, spawn_key=(0,)))
     artists, tracks, catalogue = build_catalogue(params, STYLES, rng)
     world = World(params, STYLES, artists, tracks, catalogue)
-    world.activity_scale = listening.calibrate(world)
+    world.activity_scale, world.replay_scale = listening.calibrate(world)
     if materialize:
         from .events import iter_chunks
         world.chunks = list(iter_chunks(world))
