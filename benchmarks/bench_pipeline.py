@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_stage(name: str, args: list[str], env: dict) -> dict:
     """Run one CLI stage as a child process; wall seconds and the child's peak RSS."""
     cmd = [sys.executable, "-m", "tastemaker", *args]
-    print(f"$ tastemaker {' '.join(args)}", flush=True)
+    shown = args if len(args) < 8 else args[:4] + [f"… ({len(args) - 5} more)", args[-1]]
+    print(f"$ tastemaker {' '.join(shown)}", flush=True)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -65,9 +66,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "bench-out")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--world", type=Path, default=None,
+                    help="A world already written by make_scale_world.py (its sizes are reported)")
     args = ap.parse_args()
 
-    world = make_world(args.out, args.users, args.tracks, args.events, args.seed)
+    if args.world:
+        world = args.world
+        sizes = json.loads((world / "world.json").read_text())["sizes"]
+        args.users, args.tracks, args.events = sizes["users"], sizes["tracks"], sizes["events"]
+    else:
+        world = make_world(args.out, args.users, args.tracks, args.events, args.seed)
     home = args.out / "home"
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "TASTEMAKER_HOME": str(home), "TASTEMAKER_QUIET": "1"}

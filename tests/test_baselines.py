@@ -34,8 +34,8 @@ def group_unheard(m: sp.csr_matrix, u: int) -> set[int]:
 
 PERSONAL = {
     "itemknn": lambda: ItemKNN(K=20),
-    "bpr": lambda: BPR(factors=8, learning_rate=0.05, regularization=0.001, iterations=200, seed=1),
-    "als": lambda: ALS(factors=4, regularization=0.01, iterations=15, seed=1),
+    "bpr": lambda: BPR(factors=8, learning_rate=0.05, regularization=0.01, iterations=100, seed=1),
+    "als": lambda: ALS(factors=2, regularization=0.1, iterations=15, seed=1),
 }
 ALL = {"popularity": lambda: Popularity(), **PERSONAL}
 

@@ -256,10 +256,10 @@ def test_als_beats_popularity_and_itemknn_on_hetrec():
                               (users.max() + 1, items.max() + 1))
     split = holdout_split(data, fraction=0.2, min_items=5, seed=42)
     # parameters the large validation search chose (docs/evaluation.md)
-    bm25 = SignalWeights(scheme="bm25", alpha=1.0, bm25_k1=1.2, bm25_b=0.5)
-    als = evaluate_model(ALS(factors=64, regularization=50.0, iterations=15, seed=42), split,
+    bm25 = SignalWeights(scheme="bm25", alpha=2.0, bm25_k1=1.2, bm25_b=0.5)
+    als = evaluate_model(ALS(factors=128, regularization=100.0, iterations=15, seed=42), split,
                          weights=bm25)
-    knn = evaluate_model(ItemKNN(K=400, k1=1.2, b=0.25), split, weights=SignalWeights(alpha=1.0))
+    knn = evaluate_model(ItemKNN(K=1000, k1=3.0, b=0.25), split, weights=SignalWeights(alpha=1.0))
     pop = evaluate_model(Popularity(), split, weights=WEIGHTS)
     ndcg = {r.name: round(r.metrics["ndcg"], 4) for r in (als, knn, pop)}
     assert als.metrics["ndcg"] > knn.metrics["ndcg"] > pop.metrics["ndcg"], ndcg

@@ -169,3 +169,12 @@ def test_bad_parameters(wh):
         parse_mapping(["user_id"], EVENT_COLUMNS)
     with pytest.raises(ParameterError, match="unknown column 'who'"):
         parse_mapping(["who=x"], EVENT_COLUMNS)
+
+
+def test_empty_mapping_means_no_such_column(wh, tmp_path):
+    cat = _write(tmp_path / "cat.csv", "track_id,title,url\nt1,One,https://example.org/artist/one\n")
+    ingest_catalog(wh, [cat], mapping={"uri": ""})
+    uri, attrs = wh.one("SELECT uri, attrs FROM tracks")
+    assert uri is None and json.loads(attrs) == {"url": "https://example.org/artist/one"}
+    ingest_catalog(wh, [_write(tmp_path / "cat2.csv", "track_id,url\nt2,x.wav\n")])
+    assert wh.scalar("SELECT uri FROM tracks WHERE track_id = 't2'") == "x.wav"

@@ -99,7 +99,12 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     _check_file(path)
     try:
         with sf.SoundFile(str(path)) as f:
-            return AudioInfo(str(path), f.format, int(f.samplerate), int(f.channels), int(f.frames))
+            frames = int(f.frames)
+            if f.format == "WAV":
+                # libsndfile trims the length of a cut-off WAV to what is there; the header
+                # still says how long it should be, so truncation can be told
+                frames = max(frames, _declared_wav_frames(path) or 0)
+            return AudioInfo(str(path), f.format, int(f.samplerate), int(f.channels), frames)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         sf_reason = _short(exc)
     try:
@@ -108,8 +113,11 @@ def probe(path: str | os.PathLike) -> AudioInfo:
             frames = int(round(f.duration * f.samplerate)) if f.duration else None
             return AudioInfo(str(path), "audioread", int(f.samplerate), int(f.channels), frames)
     except Exception as exc:  # audioread raises many unrelated types (NoBackendError, OSError …)
-        raise AudioError(f"{path}: not a readable audio file (soundfile: {sf_reason}; "
-                         f"audioread: {_short(exc) or type(exc).__name__})") from None
+        other = _short(exc) if str(exc).strip() else type(exc).__name__
+        if type(exc).__name__ == "NoBackendError":
+            other = "no other decoder (e.g. ffmpeg) is installed"
+        raise AudioError(f"{path}: not a readable audio file: {_sniff(path, sf_reason)}; "
+                         f"audioread: {other}") from None
 
 
 def load_audio(path: str | os.PathLike, *, sr: int | None = ANALYSIS_SR, mono: bool = True,
@@ -202,6 +210,38 @@ def _check_file(path: Path) -> None:
         raise AudioError(f"{path}: is a folder, not an audio file")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty (0 bytes)")
+
+
+def _declared_wav_frames(path: Path) -> int | None:
+    """Frames a RIFF/WAVE header announces (None when it cannot tell)."""
+    import struct
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, block_align = 12, None
+    while pos + 8 <= len(head):
+        chunk, size = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        if chunk == b"fmt " and pos + 22 <= len(head):
+            block_align = struct.unpack("<H", head[pos + 20:pos + 22])[0]
+        if chunk == b"data":
+            if not block_align or size == 0xFFFFFFFF:
+                return None
+            return size // block_align
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def _sniff(path: Path, sf_reason: str) -> str:
+    """A plain reason why libsndfile refused a file (its own message can mislead)."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    if head and printable / len(head) > 0.95:
+        return f"its bytes are text, not audio ({len(head)} bytes start with {head[:24]!r})"
+    if head[:4] == b"RIFF" or head[:4] == b"fLaC" or head[:4] == b"OggS" or head[:3] == b"ID3":
+        return f"the {head[:4].decode('latin-1').strip()} container is damaged ({sf_reason})"
+    return f"format not recognised by libsndfile ({sf_reason})"
 
 
 def _short(exc: BaseException) -> str:

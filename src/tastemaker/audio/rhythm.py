@@ -153,13 +153,13 @@ def beat_features(*, beat_frames: np.ndarray, onset: np.ndarray, onset_low: np.n
     if n < 2:
         return np.zeros((4, n))
     bounds = np.r_[beat_frames, chroma.shape[1]]
-    sync = librosa.util.sync(chroma, bounds, aggregate=np.mean)[:, :n]
+    sync = librosa.util.sync(chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
     norm = sync / (np.linalg.norm(sync, axis=0, keepdims=True) + 1e-9)
     change = np.r_[0.0, 1.0 - np.sum(norm[:, 1:] * norm[:, :-1], axis=0)]
     change[0] = np.median(change[1:]) if n > 1 else 0.0
     low = scipy.ndimage.maximum_filter1d(onset_low, 5)[beat_frames]
     full = scipy.ndimage.maximum_filter1d(onset, 5)[beat_frames]
-    loud = librosa.util.sync(rms_db[None, :], bounds, aggregate=np.mean)[0, :n]
+    loud = librosa.util.sync(rms_db[None, :], bounds, aggregate=np.mean, pad=False)[0, :n]
     rise = np.r_[0.0, np.diff(loud)]
     rows = np.vstack([change, low, full, rise])
     std = rows.std(axis=1, keepdims=True)

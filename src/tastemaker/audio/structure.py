@@ -60,10 +60,10 @@ def boundaries(*, unit_frames: np.ndarray, chroma: np.ndarray, mfcc: np.ndarray,
 def _unit_features(units, *, chroma, mfcc, rms_db) -> np.ndarray:
     """Per-unit features [shape=(units, d)], each dimension z-scored."""
     bounds = np.r_[units, rms_db.shape[0]]
-    c = librosa.util.sync(chroma, bounds, aggregate=np.mean)[:, : units.size]
+    c = librosa.util.sync(chroma, bounds, aggregate=np.mean, pad=False)[:, : units.size]
     c = c / (np.linalg.norm(c, axis=0, keepdims=True) + 1e-9)
-    m = librosa.util.sync(mfcc[1:], bounds, aggregate=np.mean)[:, : units.size]
-    loud = librosa.util.sync(rms_db[None, :], bounds, aggregate=np.mean)[:, : units.size]
+    m = librosa.util.sync(mfcc[1:], bounds, aggregate=np.mean, pad=False)[:, : units.size]
+    loud = librosa.util.sync(rms_db[None, :], bounds, aggregate=np.mean, pad=False)[:, : units.size]
     f = np.vstack([c, m / 10.0, loud / 6.0]).T
     f = f - f.mean(axis=0)
     std = f.std(axis=0)

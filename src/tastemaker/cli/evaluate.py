@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import duckdb
 import typer
 
 from . import common
@@ -66,10 +67,10 @@ def evaluate(
                                      "iterations": als.iterations}})
     console.print(markdown(comp), markup=False, highlight=False, soft_wrap=True)
 
-    run_id = f"evaluate-{started:%Y%m%dT%H%M%S}"
+    run_id = f"evaluate-{started:%Y%m%dT%H%M%S%f}"
     try:
         _record_run(run_id, started, comp)
-    except TastemakerError as exc:   # a busy warehouse must not lose the result printed above
+    except (TastemakerError, duckdb.Error) as exc:   # a busy warehouse must not lose the result
         console.print(f"[yellow]The run was not recorded in the warehouse: {exc}[/]")
     if json_path is not None:
         path = write_json(comp, json_path, extra={"run_id": run_id, "home": str(settings.home),

@@ -34,8 +34,8 @@ def _kv(d: dict) -> str:
 
 def split_line(comp: Comparison) -> str:
     s = comp.split
-    what = {"time": lambda: f"time split, test week {s['week']} ({s['week_start'][:10]} to "
-                            f"{s['week_end'][:10]}): the tracks each user newly played that week",
+    what = {"time": lambda: f"time split, test week {s['week']} (Monday {s['week_start'][:10]} "
+                            f"00:00 UTC, 7 days): the tracks each user newly played that week",
             "holdout": lambda: f"seeded per-user hold-out of {s['fraction']:.0%} "
                                f"(users with ≥ {s['min_items']} items, seed {s['seed']})"}
     head = what.get(s["kind"], lambda: f"{s['kind']} split")()

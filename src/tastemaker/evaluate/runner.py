@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import os
 import time
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ def make_model(name: str, params: dict | None = None, *, seed: int | None = None
         raise ParameterError(f"Unknown model {name!r}; expected one of {list(MODELS)}")
     params = dict(params or {})
     cls = MODELS[name]
-    if seed is not None and "seed" in cls.__init__.__code__.co_varnames:
+    if seed is not None and "seed" in inspect.signature(cls).parameters:
         params.setdefault("seed", seed)
     return cls(**params)
 
@@ -115,7 +116,7 @@ def evaluate_model(model: Recommender, split: Split, *, weights: SignalWeights, 
     train = split.train_matrix(weights)
     t0 = time.perf_counter()
     if fit:
-        with _quiet_models():
+        with contextlib.nullcontext() if show_progress else _quiet_models():
             model.fit(train)
     t1 = time.perf_counter()
     label = name or getattr(model, "name", type(model).__name__)

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from ..config import SignalWeights
 from ..errors import InputError, ParameterError, check_param
+from ..matrix import dimensions
 from ..signals import confidence_matrix, interactions_sql, signal_sum
 from ..warehouse import Warehouse
 
@@ -80,8 +81,6 @@ class Interactions:
     def from_warehouse(cls, wh: Warehouse, weights: SignalWeights, *, until: str | None = None,
                        since: str | None = None, shape: tuple[int, int] | None = None) -> "Interactions":
         """The signal sums of the events in [since, until) (every event when both are None)."""
-        from ..matrix import dimensions
-
         cols = wh.execute(
             "SELECT user_idx, track_idx, plays, short_plays, saves, skips, artist_visits FROM ("
             + interactions_sql(weights.min_play_ms, until=until, since=since) + ")").fetchnumpy()
@@ -225,8 +224,6 @@ def time_split(wh: Warehouse, weights: SignalWeights, *, week_start: dt.datetime
     Users with fewer than ``min_train_items`` positive training items or no test item are not
     evaluated. Events without a timestamp take no part.
     """
-    from ..matrix import dimensions
-
     week_start = week_start or last_full_week(wh)
     if week_start is None:
         raise InputError("A time split needs events with timestamps; these have none "
@@ -265,8 +262,6 @@ def time_split(wh: Warehouse, weights: SignalWeights, *, week_start: dt.datetime
 # -- choosing, validation, cold items ------------------------------------------------------------
 def catalogue_artists(wh: Warehouse) -> np.ndarray:
     """The artist_idx of every track_idx (-1 where unknown), for the diversity metric."""
-    from ..matrix import dimensions
-
     _, n_items = dimensions(wh)
     cols = wh.execute("SELECT track_idx, artist_idx FROM tracks").fetchnumpy()
     out = np.full(n_items, -1, dtype=np.int64)

@@ -278,17 +278,20 @@ def _quarantine_duplicates(con, file_id: int) -> int:
                        [file_id]).fetchall()[0]
     if span[0] is None:
         return 0
+    # only users of this file can have duplicates of its events: compare within them
     con.execute("""
     CREATE OR REPLACE TEMP TABLE dups AS
     SELECT file_id, line, first_file, first_line FROM (
         SELECT file_id, line,
                first_value(file_id) OVER w AS first_file, first_value(line) OVER w AS first_line,
                row_number() OVER w AS rn
-        FROM events WHERE ts BETWEEN ? AND ?
+        FROM events
+        WHERE ts BETWEEN ? AND ?
+          AND user_idx IN (SELECT DISTINCT user_idx FROM events WHERE file_id = ?)
         WINDOW w AS (PARTITION BY user_idx, track_idx, artist_idx, kind, ts, plays, ms_played
                      ORDER BY file_id, line)
     ) WHERE rn > 1 AND file_id = ?
-    """, [span[0], span[1], file_id])
+    """, [span[0], span[1], file_id, file_id])
     n = con.execute("SELECT count(*) FROM dups").fetchall()[0][0]
     if n:
         con.execute("""

@@ -93,8 +93,10 @@ class ALS(Recommender):
         if rows.shape[0] != len(ids):
             rows = rows[ids]
         with threadpool_limits(1, "blas"):
+            # asked for more than n_items, implicit pads with (0, 0.0): never ask for more
             top, scores = self._impl.recommend(
-                ids, rows, N=N, filter_already_liked_items=filter_already_liked_items,
+                ids, rows, N=min(N, len(self.item_factors_)),
+                filter_already_liked_items=filter_already_liked_items,
                 filter_items=None if filter_items is None else np.asarray(filter_items, np.int32))
         top, scores = np.atleast_2d(top).astype(np.int64), np.atleast_2d(scores)
         if top.shape[1] < N:

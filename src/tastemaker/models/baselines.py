@@ -183,9 +183,10 @@ class BPR(Recommender):
             factors=self.factors, learning_rate=float(self.learning_rate),
             regularization=float(self.regularization), iterations=self.iterations,
             num_threads=self.num_threads, random_state=self.seed)
-        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        with threadpool_limits(1, "blas"), warnings.catch_warnings(), \
+                progress.progress("Fitting BPR (epochs)", total=self.iterations) as step:
             warnings.simplefilter("ignore", RuntimeWarning)
-            impl.fit(pos, show_progress=progress.enabled())
+            impl.fit(pos, show_progress=False, callback=lambda *_: step.advance())
         # implicit keeps the item bias as the last factor (users hold 1 there)
         self.user_factors_ = np.ascontiguousarray(impl.user_factors, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(impl.item_factors, dtype=np.float32)

@@ -131,6 +131,40 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "audio analyses (tastemaker analyze): one row per content hash, one per file path",
+        """
+        CREATE TABLE audio_analyses (
+            content_sha256 VARCHAR PRIMARY KEY,    -- sha256 of the file's bytes: the cache key
+            path VARCHAR NOT NULL,                 -- the file last analysed with this content
+            track_idx INTEGER,                     -- the catalogue track it was matched to
+            analyser_version VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,               -- ok | failed
+            reason VARCHAR,                        -- why it failed, or notes on a partial analysis
+            duration DOUBLE,
+            loudness DOUBLE,                       -- integrated, LUFS (ITU-R BS.1770)
+            tempo DOUBLE,
+            tempo_confidence DOUBLE,
+            key SMALLINT,                          -- 0 = C … 11 = B, -1 none
+            key_confidence DOUBLE,
+            mode SMALLINT,                         -- 1 major, 0 minor, -1 none
+            mode_confidence DOUBLE,
+            time_signature SMALLINT,
+            time_signature_confidence DOUBLE,
+            features JSON,                         -- the flat audio-features row
+            analysis JSON,                         -- the whole audio-analysis document
+            analysed_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE audio_files (
+            path VARCHAR PRIMARY KEY,              -- every file seen, duplicates included
+            stem VARCHAR NOT NULL,                 -- file name without extension
+            content_sha256 VARCHAR NOT NULL,
+            track_idx INTEGER,
+            seen_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
