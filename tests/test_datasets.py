@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import shared_data
+from tests.conftest import shared_data
 from typer.testing import CliRunner
 
 from tastemaker.cli import app

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audio_helpers import click_track, spec, three_hours
+from .audio_helpers import click_track, spec, three_hours
 from tastemaker.audio import synth
 
 

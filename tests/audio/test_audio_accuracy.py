@@ -6,7 +6,7 @@ synthetic set of 72 items, and every labelled real clip) are marked slow.
 
 import pytest
 
-from audio_helpers import REAL_CLIPS
+from .audio_helpers import REAL_CLIPS
 from tastemaker.audio import analyse_file, evaluate, synth
 
 needs_clips = pytest.mark.skipif(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audio_helpers import spec, write_item
+from .audio_helpers import spec, write_item
 from tastemaker.audio import analyse_file, features_file
 from tastemaker.audio.analysis import ANALYSER_VERSION
 from tastemaker.audio.features import FIELDS

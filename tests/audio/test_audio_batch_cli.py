@@ -6,7 +6,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from audio_helpers import spec, write_item
+from .audio_helpers import spec, write_item
 from tastemaker.audio import batch, store
 from tastemaker.cli import app
 from tastemaker.errors import InputError

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from audio_helpers import click_track, spec
+from .audio_helpers import click_track, spec
 from tastemaker.audio import frames as fr
 from tastemaker.audio import key as key_mod
 from tastemaker.audio import rhythm, structure, synth

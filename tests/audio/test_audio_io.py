@@ -9,7 +9,7 @@ from tastemaker.audio import io
 from tastemaker.audio.loudness import FLOOR_LUFS, LoudnessMeter
 from tastemaker.errors import AudioError, InputError
 
-from audio_helpers import click_track
+from .audio_helpers import click_track
 
 
 def test_load_audio_mono_and_native(tmp_path):

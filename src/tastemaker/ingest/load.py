@@ -120,11 +120,11 @@ def _load(wh, path, sha, target, mapping, options, default_kind, dedupe, report)
         for batch in reader.batches():
             if resolved is None:
                 resolved = resolve_columns(reader.columns, spec, mapping, path=path, required=required)
-            _register(con, batch, reader.columns)
+            cols = _register(con, batch, reader.columns, resolved)
             if target == "events":
-                _stage_events(con, resolved, default_kind)
+                _stage_events(con, cols, default_kind)
             else:
-                _stage_catalog(con, resolved, reader.columns)
+                _stage_catalog(con, cols, reader.columns)
             n, bad = con.execute(
                 "SELECT count(*), count(reason) FROM staged").fetchall()[0]
             report.rows_read += n
@@ -169,7 +169,7 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":")[0].split(" '")[0]
 
 
-def _register(con, batch: pa.RecordBatch, columns: list[str]) -> None:
+def _register(con, batch: pa.RecordBatch, columns: list[str], resolved: dict[str, str]) -> "Columns":
     names = batch.schema.names
     missing = [c for c in columns if c not in names]
     if missing:  # JSON lines may add keys in later batches; earlier batches lack them
@@ -177,41 +177,72 @@ def _register(con, batch: pa.RecordBatch, columns: list[str]) -> None:
             list(batch.columns) + [pa.nulls(batch.num_rows, pa.string()) for _ in missing],
             names=list(names) + missing)
     con.register("raw_batch", pa.Table.from_batches([batch]))
+    return Columns(resolved, {f.name: f.type for f in batch.schema})
 
 
 def _raw_json(columns: list[str]) -> str:
-    """SQL for the row as read (all columns, as strings), as a JSON object."""
+    """SQL for the row as read (all its columns), as a JSON object."""
     fields = ", ".join(f"\"{c.replace(chr(34), '')}\" := b.\"{c.replace(chr(34), chr(34) * 2)}\"" for c in columns)
     return f"to_json(struct_pack({fields}))::VARCHAR"
 
 
-def _col(resolved: dict[str, str], name: str) -> str:
-    if name not in resolved:
-        return "CAST(NULL AS VARCHAR)"
-    quoted = resolved[name].replace('"', '""')
-    return f"nullif(trim(b.\"{quoted}\"), '')"
-
-
+#: text → timestamp: ISO 8601 (an offset is converted to UTC), or Unix seconds / milliseconds
 _TS = """coalesce(TRY_CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP),
     CASE WHEN TRY_CAST({x} AS DOUBLE) >= 1e11 THEN make_timestamp(CAST(TRY_CAST({x} AS DOUBLE) * 1000 AS BIGINT))
          WHEN TRY_CAST({x} AS DOUBLE) >= 1e8 THEN make_timestamp(CAST(TRY_CAST({x} AS DOUBLE) * 1000000 AS BIGINT))
     END)"""
 
 
-def _stage_events(con, resolved, default_kind) -> None:
+class Columns:
+    """SQL expressions for the canonical columns of ``raw_batch`` (alias b), by their Arrow type:
+    text files arrive as strings, Parquet keeps its numbers and timestamps."""
+
+    def __init__(self, resolved: dict[str, str], types: dict[str, pa.DataType]):
+        self.resolved, self.types = resolved, types
+
+    def _ref(self, name: str) -> tuple[str, pa.DataType] | None:
+        if name not in self.resolved:
+            return None
+        col = self.resolved[name]
+        return f'b."{col.replace(chr(34), chr(34) * 2)}"', self.types[col]
+
+    def text(self, name: str) -> str:
+        """The value as trimmed text, NULL when absent or empty."""
+        ref = self._ref(name)
+        if ref is None:
+            return "CAST(NULL AS VARCHAR)"
+        expr, t = ref
+        if pa.types.is_string(t):
+            return f"nullif(trim({expr}), '')"
+        return f"CAST({expr} AS VARCHAR)"
+
+    def number(self, name: str) -> str:
+        ref = self._ref(name)
+        if ref is not None and (pa.types.is_integer(ref[1]) or pa.types.is_floating(ref[1])):
+            return f"CAST({ref[0]} AS DOUBLE)"
+        return f"TRY_CAST({self.text(name)} AS DOUBLE)"
+
+    def timestamp(self, name: str) -> str:
+        ref = self._ref(name)
+        if ref is not None and (pa.types.is_timestamp(ref[1]) or pa.types.is_date(ref[1])):
+            return f"CAST({ref[0]} AS TIMESTAMP)"
+        return _TS.format(x=self.text(name))
+
+
+def _stage_events(con, c: Columns, default_kind) -> None:
     kinds = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in KIND_ALIASES.items())
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE staged AS
     WITH r AS (
-        SELECT b.__line AS line, {_col(resolved, 'user_id')} AS user_id,
-               {_col(resolved, 'track_id')} AS track_id, {_col(resolved, 'artist_id')} AS artist_id,
-               coalesce({_col(resolved, 'kind')}, '{default_kind}') AS kind_raw,
-               {_col(resolved, 'ts')} AS ts_raw, {_col(resolved, 'count')} AS count_raw,
-               {_col(resolved, 'ms_played')} AS ms_raw
+        SELECT b.__line AS line, {c.text('user_id')} AS user_id,
+               {c.text('track_id')} AS track_id, {c.text('artist_id')} AS artist_id,
+               coalesce({c.text('kind')}, '{default_kind}') AS kind_raw,
+               {c.text('ts')} AS ts_raw, {c.timestamp('ts')} AS ts,
+               {c.text('count')} AS count_raw, {c.number('count')} AS count_d,
+               {c.text('ms_played')} AS ms_raw, {c.number('ms_played')} AS ms_d
         FROM raw_batch b
     ), p AS (
-        SELECT *, CASE lower(kind_raw) {kinds} END AS kind, {_TS.format(x='ts_raw')} AS ts,
-               TRY_CAST(count_raw AS DOUBLE) AS count_d, TRY_CAST(ms_raw AS DOUBLE) AS ms_d
+        SELECT *, CASE lower(kind_raw) {kinds} END AS kind
         FROM r
     ), v AS (
         SELECT *, CASE
@@ -307,21 +338,24 @@ def _quarantine_duplicates(con, file_id: int) -> int:
     return int(n)
 
 
-def _stage_catalog(con, resolved, columns) -> None:
-    used = set(resolved.values())
-    extra = [c for c in columns if c not in used]
-    attrs = ("to_json(struct_pack(" + ", ".join(
-        f"\"{c.replace(chr(34), '')}\" := nullif(trim(b.\"{c.replace(chr(34), chr(34) * 2)}\"), '')"
-        for c in extra) + "))::VARCHAR") if extra else "CAST(NULL AS VARCHAR)"
+def _stage_catalog(con, c: Columns, columns) -> None:
+    used = set(c.resolved.values())
+    extra = [col for col in columns if col not in used]
+    fields = []
+    for col in extra:
+        ref = f'b."{col.replace(chr(34), chr(34) * 2)}"'
+        value = f"nullif(trim({ref}), '')" if pa.types.is_string(c.types.get(col, pa.string())) else ref
+        fields.append(f'"{col.replace(chr(34), "")}" := {value}')
+    attrs = f"to_json(struct_pack({', '.join(fields)}))::VARCHAR" if extra else "CAST(NULL AS VARCHAR)"
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE staged AS
     WITH r AS (
-        SELECT b.__line AS line, {_col(resolved, 'track_id')} AS track_id, {_col(resolved, 'title')} AS title,
-               {_col(resolved, 'artist_id')} AS artist_id_raw, {_col(resolved, 'artist_name')} AS artist_name,
-               {_col(resolved, 'album')} AS album, {_col(resolved, 'duration_ms')} AS dur_ms_raw,
-               {_col(resolved, 'duration')} AS dur_s_raw, {_col(resolved, 'released')} AS released_raw,
-               {_col(resolved, 'style')} AS style, {_col(resolved, 'uri')} AS uri,
-               {_col(resolved, 'available')} AS available_raw, {attrs} AS attrs
+        SELECT b.__line AS line, {c.text('track_id')} AS track_id, {c.text('title')} AS title,
+               {c.text('artist_id')} AS artist_id_raw, {c.text('artist_name')} AS artist_name,
+               {c.text('album')} AS album, {c.text('duration_ms')} AS dur_ms_raw,
+               {c.text('duration')} AS dur_s_raw, {c.text('released')} AS released_raw,
+               {c.text('style')} AS style, {c.text('uri')} AS uri,
+               {c.text('available')} AS available_raw, {attrs} AS attrs
         FROM raw_batch b
     ), p AS (
         SELECT *, coalesce(artist_id_raw, artist_name) AS artist_id,

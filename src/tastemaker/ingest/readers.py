@@ -198,7 +198,8 @@ class FileReader:
         try:
             for batch in pf.iter_batches(batch_size=self.options.batch_rows):
                 cast = pa.RecordBatch.from_arrays(
-                    [_to_string(col) for col in batch.columns], names=self.columns)
+                    [col if _native(col.type) else _to_string(col) for col in batch.columns],
+                    names=self.columns)
                 lines = np.arange(done + 1, done + 1 + batch.num_rows, dtype=np.int64)
                 done += batch.num_rows
                 yield _with_lines(cast, lines)
@@ -281,6 +282,12 @@ def _all_empty(batch: pa.RecordBatch) -> np.ndarray | None:
         empty = pc.equal(pc.utf8_trim_whitespace(col), "")
         mask = empty if mask is None else pc.and_(mask, empty)
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _native(t: pa.DataType) -> bool:
+    """Types the warehouse reads as they are (no round trip through text)."""
+    return (pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t)
+            or pa.types.is_boolean(t) or pa.types.is_timestamp(t) or pa.types.is_date(t))
 
 
 def _to_string(col: pa.Array) -> pa.Array:
