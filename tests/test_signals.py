@@ -66,6 +66,6 @@ def test_interactions_from_events_by_hand():
     # a time cut keeps only the events before it
     cut = wh.execute(f"SELECT count(*) FROM ({interactions_sql(30_000, until='2026-11-03')})").fetchall()
     assert cut == [(1,)]
-    m = load_matrix(wh, SignalWeights()).user_items
+    m = load_matrix(wh, SignalWeights(scheme="log")).user_items
     assert m[0, 0] > m[0, 1] > 0 and m[1, 2] < 0
     assert load_matrix(wh, SignalWeights()).fingerprint == load_matrix(wh, SignalWeights()).fingerprint

@@ -37,7 +37,7 @@ class ALS(Recommender):
 
     name = "als"
 
-    def __init__(self, factors: int = 64, regularization: float = 0.05, iterations: int = 15,
+    def __init__(self, factors: int = 64, regularization: float = 20.0, iterations: int = 15,
                  seed: int = 42, use_gpu: bool | None = None, num_threads: int = 0):
         self.factors = factors
         self.regularization = regularization
