@@ -35,8 +35,13 @@ class TrainResult:
     model: object
 
 
-def train_collaborative(wh: Warehouse, settings: Settings, *, params: ALSParams | None = None) -> TrainResult:
-    """Rebuild interactions from all events, fit ALS on them and save a new model version."""
+def train_collaborative(wh: Warehouse, settings: Settings, *, params: ALSParams | None = None,
+                        validate: bool = False) -> TrainResult:
+    """Rebuild interactions from all events, fit ALS on them and save a new model version.
+
+    With ``validate``, the same parameters are first fitted on a seeded per-user 80/20 hold-out
+    of the same data and the hold-out metrics at the playlist size go into the manifest.
+    """
     params = params or settings.als
     started = time.perf_counter()
     with progress("Aggregating interactions") as _:
@@ -48,6 +53,7 @@ def train_collaborative(wh: Warehouse, settings: Settings, *, params: ALSParams 
     model = ALS(factors=params.factors, regularization=params.regularization,
                 iterations=params.iterations, seed=params.seed).fit(data.user_items)
     fit_seconds = time.perf_counter() - t_fit
+    metrics = _validate(wh, settings, params) if validate else {}
     m = data.user_items
     manifest = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -58,12 +64,24 @@ def train_collaborative(wh: Warehouse, settings: Settings, *, params: ALSParams 
         "signals": dataclasses.asdict(settings.signals),
         "fit_seconds": round(fit_seconds, 3),
         "total_seconds": round(time.perf_counter() - started, 3),
-        "metrics": {},
+        "metrics": metrics,
     }
     version = registry.save_version(settings.models_dir, COLLABORATIVE, model, manifest)
     record_run(wh, "train", version, {"kind": COLLABORATIVE, **dataclasses.asdict(params)})
     return TrainResult(COLLABORATIVE, version, registry.manifest(settings.models_dir, COLLABORATIVE, version),
                        model)
+
+
+def _validate(wh: Warehouse, settings: Settings, params: ALSParams) -> dict:
+    from .evaluate import Interactions, evaluate_model, holdout_split
+
+    split = holdout_split(Interactions.from_warehouse(wh, settings.signals), seed=params.seed)
+    model = ALS(factors=params.factors, regularization=params.regularization,
+                iterations=params.iterations, seed=params.seed)
+    result = evaluate_model(model, split, weights=settings.signals, k=settings.weekly.size)
+    return {"protocol": f"seeded per-user 20% hold-out (seed {params.seed}), "
+                        f"{result.users} users, K = {result.k}",
+            **{f"{name}@{result.k}": round(float(v), 5) for name, v in result.metrics.items()}}
 
 
 def load_collaborative(settings: Settings, version: str | None = None) -> tuple[ALS, dict]:

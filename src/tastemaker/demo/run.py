@@ -73,10 +73,11 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         step("Ingesting into the warehouse", ingest)
 
         def train():
-            r = train_collaborative(wh, settings)
+            r = train_collaborative(wh, settings, validate=True)
             m = r.manifest
             return (f"ALS {settings.als.factors} factors on {m['n_users']:,} × {m['n_items']:,} "
-                    f"({m['nnz']:,} pairs), version {r.version}"), r
+                    f"({m['nnz']:,} pairs), version {r.version}; hold-out NDCG@30 "
+                    f"{m['metrics'].get('ndcg@30', float('nan')):.3f}"), r
 
         step("Training the collaborative model", train)
 
