@@ -64,21 +64,26 @@ def _events_state(wh: Warehouse, weights: SignalWeights) -> str:
     return f"{n}:{last_file}:{weights.min_play_ms}"
 
 
-def load_matrix(wh: Warehouse, weights: SignalWeights, *, until: str | None = None,
-                since: str | None = None, from_table: bool = False) -> InteractionMatrix:
-    """The signed confidence matrix of the events in [since, until), or of the
-    ``interactions`` table when ``from_table`` (built by `materialize_interactions`)."""
+def signal_sums(wh: Warehouse, weights: SignalWeights, *, until: str | None = None,
+                since: str | None = None, from_table: bool = False):
+    """(users, items, s): the weighted signal sum of each (user, track) pair heard in
+    [since, until), or in the ``interactions`` table when ``from_table``."""
     sql = "SELECT * FROM interactions" if from_table else interactions_sql(
         weights.min_play_ms, until=until, since=since)
     cols = wh.execute(
         f"SELECT user_idx, track_idx, plays, short_plays, saves, skips, artist_visits FROM ({sql})"
     ).fetchnumpy()
-    users = np.asarray(cols["user_idx"], dtype=np.int32)
-    items = np.asarray(cols["track_idx"], dtype=np.int32)
     s = signal_sum(weights, plays=cols["plays"], short_plays=cols["short_plays"], saves=cols["saves"],
                    skips=cols["skips"], artist_visits=cols["artist_visits"])
-    shape = dimensions(wh)
-    m = confidence_matrix(users, items, s, shape, weights)
+    return (np.asarray(cols["user_idx"], dtype=np.int32), np.asarray(cols["track_idx"], dtype=np.int32), s)
+
+
+def load_matrix(wh: Warehouse, weights: SignalWeights, *, until: str | None = None,
+                since: str | None = None, from_table: bool = False) -> InteractionMatrix:
+    """The signed confidence matrix of the events in [since, until), or of the
+    ``interactions`` table when ``from_table`` (built by `materialize_interactions`)."""
+    users, items, s = signal_sums(wh, weights, until=until, since=since, from_table=from_table)
+    m = confidence_matrix(users, items, s, dimensions(wh), weights)
     m.sort_indices()
     return InteractionMatrix(m, _fingerprint(m, weights))
 

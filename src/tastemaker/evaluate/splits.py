@@ -27,8 +27,8 @@ import scipy.sparse as sp
 
 from ..config import SignalWeights
 from ..errors import InputError, ParameterError, check_param
-from ..matrix import dimensions
-from ..signals import confidence_matrix, interactions_sql, signal_sum
+from ..matrix import dimensions, signal_sums
+from ..signals import confidence_matrix, interactions_sql
 from ..warehouse import Warehouse
 
 SPLIT_KINDS = ("auto", "time", "holdout")
@@ -81,12 +81,8 @@ class Interactions:
     def from_warehouse(cls, wh: Warehouse, weights: SignalWeights, *, until: str | None = None,
                        since: str | None = None, shape: tuple[int, int] | None = None) -> "Interactions":
         """The signal sums of the events in [since, until) (every event when both are None)."""
-        cols = wh.execute(
-            "SELECT user_idx, track_idx, plays, short_plays, saves, skips, artist_visits FROM ("
-            + interactions_sql(weights.min_play_ms, until=until, since=since) + ")").fetchnumpy()
-        s = signal_sum(weights, plays=cols["plays"], short_plays=cols["short_plays"],
-                       saves=cols["saves"], skips=cols["skips"], artist_visits=cols["artist_visits"])
-        return cls.build(cols["user_idx"], cols["track_idx"], s, shape or dimensions(wh))
+        users, items, s = signal_sums(wh, weights, until=until, since=since)
+        return cls.build(users, items, s, shape or dimensions(wh))
 
     def __len__(self) -> int:
         return int(self.users.size)
