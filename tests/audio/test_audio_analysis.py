@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from .audio_helpers import spec, write_item
 from tastemaker.audio import analyse_file, features_file
