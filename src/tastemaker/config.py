@@ -86,6 +86,7 @@ class WeeklyParams:
     min_history: int = 3
     candidates: int = 150
     batch_size: int = 8192
+    audio_share: int = 3               # at most this many cold tracks placed by the audio model
 
     def __post_init__(self):
         check_param("WeeklyParams", "size", self.size, low=1, high=1000, kind=int)
@@ -94,6 +95,67 @@ class WeeklyParams:
         check_param("WeeklyParams", "min_history", self.min_history, low=0, kind=int)
         check_param("WeeklyParams", "candidates", self.candidates, low=self.size, kind=int)
         check_param("WeeklyParams", "batch_size", self.batch_size, low=1, kind=int)
+        check_param("WeeklyParams", "audio_share", self.audio_share, low=0, high=self.size, kind=int)
+
+
+@dataclass(frozen=True)
+class AudioModelParams:
+    """The audio model (tastemaker.audio_model): spectrograms, network, training, cold tracks.
+
+    Tracks with at least ``min_plays`` plays are trained on (their collaborative vector is the
+    target); tracks with fewer get a predicted vector and become cold candidates. A relative
+    track ``uri`` resolves against ``audio_root``, else against the folder of the catalogue file
+    ingested last.
+    """
+
+    min_plays: int = 20
+    n_mels: int = 128
+    excerpt_seconds: float = 30.0
+    channels: int = 64                 # feature maps of each convolution
+    kernel: int = 4                    # convolution width in frames
+    hidden: int = 256                  # width of the dense layers (the embedding)
+    dropout: float = 0.1
+    crop_frames: int = 192             # random time crop while training (about 9 s)
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    max_epochs: int = 40
+    patience: int = 5                  # epochs without a better validation loss before stopping
+    validation_share: float = 0.1
+    seed: int = 42
+    audio_root: str = ""
+
+    def __post_init__(self):
+        for name in ("min_plays", "n_mels", "channels", "kernel", "hidden", "crop_frames",
+                     "batch_size", "max_epochs", "patience", "seed"):
+            check_param("AudioModelParams", name, getattr(self, name), low=0 if name in
+                        ("min_plays", "seed") else 1, kind=int)
+        check_param("AudioModelParams", "batch_size", self.batch_size, low=2)
+        check_param("AudioModelParams", "excerpt_seconds", self.excerpt_seconds, low=1, kind=(int, float))
+        check_param("AudioModelParams", "dropout", self.dropout, low=0, high=0.9, kind=(int, float))
+        check_param("AudioModelParams", "learning_rate", self.learning_rate, low=1e-9, kind=(int, float))
+        check_param("AudioModelParams", "weight_decay", self.weight_decay, low=0, kind=(int, float))
+        check_param("AudioModelParams", "validation_share", self.validation_share, low=1e-3, high=0.5,
+                    kind=(int, float))
+        check_param("AudioModelParams", "audio_root", self.audio_root, kind=str)
+
+
+@dataclass(frozen=True)
+class TextParams:
+    """The text model: top terms per artist and track, and their vectors (see tastemaker.text)."""
+
+    half_life_days: float = 730.0      # a document this much older than the newest counts half
+    min_support: int = 2               # documents (or taggers) that must use a term for an artist
+    max_terms: int = 200               # terms kept per artist/track and kind
+    min_artists: int = 2               # a term used about fewer artists is not a vector dimension
+    tagger: str = "perceptron"         # or "spacy" (an installed spaCy English pipeline)
+
+    def __post_init__(self):
+        check_param("TextParams", "half_life_days", self.half_life_days, low=1e-3, kind=(int, float))
+        check_param("TextParams", "min_support", self.min_support, low=1, kind=int)
+        check_param("TextParams", "max_terms", self.max_terms, low=1, kind=int)
+        check_param("TextParams", "min_artists", self.min_artists, low=1, kind=int)
+        check_param("TextParams", "tagger", self.tagger, choices={"perceptron", "spacy"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +164,8 @@ class Settings:
     signals: SignalWeights = field(default_factory=SignalWeights)
     als: ALSParams = field(default_factory=ALSParams)
     weekly: WeeklyParams = field(default_factory=WeeklyParams)
+    text: TextParams = field(default_factory=TextParams)
+    audio_model: AudioModelParams = field(default_factory=AudioModelParams)
 
     @property
     def warehouse_path(self) -> Path:
@@ -116,7 +180,8 @@ class Settings:
         return self.home / "exports"
 
 
-_SECTIONS = {"signals": SignalWeights, "als": ALSParams, "weekly": WeeklyParams}
+_SECTIONS = {"signals": SignalWeights, "als": ALSParams, "weekly": WeeklyParams, "text": TextParams,
+             "audio_model": AudioModelParams}
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:

@@ -298,7 +298,6 @@ def _insert_events(con, file_id: int) -> None:
     LEFT JOIN tracks t ON t.track_id = s.track_id
     LEFT JOIN artists a ON a.artist_id = s.artist_id
     WHERE s.reason IS NULL
-    ORDER BY s.line
     """)
 
 

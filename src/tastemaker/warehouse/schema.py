@@ -165,6 +165,67 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "documents (text about music), their terms and mentions; top terms; co-mentions; crawl state",
+        """
+        CREATE TABLE documents (
+            doc_id BIGINT PRIMARY KEY,
+            source VARCHAR NOT NULL,               -- the file, dataset or crawl it came from
+            line BIGINT,                           -- line (JSON Lines/CSV) or NULL for a whole file
+            kind VARCHAR NOT NULL,                 -- web | text | tags | bio | review | demo
+            url VARCHAR,                           -- unique when present (dedupe by URL)
+            title VARCHAR,
+            text VARCHAR NOT NULL,
+            content_sha256 VARCHAR NOT NULL UNIQUE, -- sha256 of the folded text (dedupe by content)
+            published_at TIMESTAMP,
+            artist_hint VARCHAR,                   -- the artist the document says it is about
+            track_hint VARCHAR,
+            ingested_at TIMESTAMP NOT NULL,
+            analysed_at TIMESTAMP                  -- NULL until terms and mentions are extracted
+        );
+        CREATE TABLE document_terms (
+            doc_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL,                 -- unigram | n2 | np | adj | tag
+            term VARCHAR NOT NULL,
+            n INTEGER NOT NULL                     -- uses in the document
+        );
+        CREATE TABLE document_mentions (
+            doc_id BIGINT NOT NULL,
+            artist_idx INTEGER NOT NULL,
+            track_idx INTEGER,                     -- NULL for a mention of the artist
+            mentions INTEGER NOT NULL,             -- how many times, with context
+            about DOUBLE NOT NULL                  -- share of the document about it (0..1)
+        );
+        CREATE TABLE terms (
+            artist_idx INTEGER NOT NULL,
+            track_idx INTEGER,                     -- NULL: the artist's terms
+            kind VARCHAR NOT NULL,
+            term VARCHAR NOT NULL,
+            weight DOUBLE NOT NULL,                -- P(a document about it uses the term) × rarity
+            probability DOUBLE NOT NULL,           -- the same without the rarity discount
+            support INTEGER NOT NULL,              -- documents about it that use the term
+            updated_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE artist_comentions (
+            artist_idx INTEGER NOT NULL,
+            other_idx INTEGER NOT NULL,            -- discussed alongside
+            weight DOUBLE NOT NULL,                -- time-decayed documents mentioning both
+            documents INTEGER NOT NULL
+        );
+        CREATE TABLE crawl_queue (
+            url VARCHAR PRIMARY KEY,
+            host VARCHAR NOT NULL,
+            depth INTEGER NOT NULL,
+            status VARCHAR NOT NULL,               -- queued | done | failed | skipped
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reason VARCHAR,
+            bytes BIGINT,
+            doc_id BIGINT,
+            updated_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

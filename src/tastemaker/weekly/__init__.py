@@ -145,11 +145,12 @@ def _artist_of(wh, n_items: int) -> np.ndarray:
 
 
 def _popularity(wh, monday: dt.date, n_items: int) -> np.ndarray:
-    """Listeners per track in the four weeks before `monday` (all time when no timestamps)."""
+    """Listeners per track active on it in the four weeks before `monday` (all time when the
+    events carry no timestamps), from the interactions table."""
     since = monday - dt.timedelta(weeks=4)
-    recent = wh.execute("""SELECT track_idx, count(DISTINCT user_idx) AS n FROM events
-                           WHERE kind = 'play' AND track_idx IS NOT NULL AND ts >= ? AND ts < ?
-                           GROUP BY 1""", [since, monday]).fetchnumpy()
+    recent = wh.execute("""SELECT track_idx, count(*) AS n FROM interactions
+                           WHERE plays > 0 AND last_ts >= ? AND first_ts < ? GROUP BY 1""",
+                        [since, monday]).fetchnumpy()
     if len(recent["n"]) == 0:
         recent = wh.execute("""SELECT track_idx, count(*) AS n FROM interactions WHERE plays > 0
                                GROUP BY 1""").fetchnumpy()
@@ -232,7 +233,6 @@ def _finish_run(wh, run_id: str, week: str) -> int:
         LEFT JOIN tracks t ON t.track_idx = s.reason_track_idx
         LEFT JOIN artists a ON a.artist_idx = t.artist_idx
         WHERE s.run_id = ?
-        ORDER BY s.user_idx, s.position
         """, [run_id])
         wh.execute("DELETE FROM playlist_staging WHERE run_id = ?", [run_id])
         wh.execute("UPDATE runs SET status = 'done', finished_at = ? WHERE run_id = ?",
