@@ -7,9 +7,7 @@ negative: preference 0 with confidence |c|), so the objective is Hu, Koren & Vol
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from .. import progress
 from ..errors import check_param
-from .base import Recommender, check_user_items, write_params
+from .base import FactorModel, check_user_items, cosine_neighbours
 
 
 def _gpu_available() -> bool:
@@ -28,7 +26,7 @@ def _gpu_available() -> bool:
         return False
 
 
-class ALS(Recommender):
+class ALS(FactorModel):
     """Matrix factorisation of implicit feedback.
 
     Parameters: ``factors`` (dimension of x_u and y_i), ``regularization`` (λ), ``iterations``,
@@ -71,14 +69,12 @@ class ALS(Recommender):
     def _set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> None:
         from implicit.cpu.als import AlternatingLeastSquares as CpuALS
 
-        self.user_factors_ = np.ascontiguousarray(user_factors, dtype=np.float32)
-        self.item_factors_ = np.ascontiguousarray(item_factors, dtype=np.float32)
+        super()._set_factors(user_factors, item_factors)
         with threadpool_limits(1, "blas"):
             impl = CpuALS(factors=self.user_factors_.shape[1], random_state=self.seed,
                           num_threads=self.num_threads)
         impl.user_factors, impl.item_factors = self.user_factors_, self.item_factors_
         self._impl = impl
-        self._item_norms = None
 
     def _score(self, userids, user_items):
         return self.user_factors_[userids] @ self.item_factors_.T
@@ -110,36 +106,8 @@ class ALS(Recommender):
     def similar_items(self, itemid, N: int = 10):
         """Cosine neighbours of one item's vector (the item itself first)."""
         self._check_fitted()
-        return _cosine_neighbours(self.item_factors_, int(itemid), N)
+        return cosine_neighbours(self.item_factors_, int(itemid), N)
 
     def similar_users(self, userid, N: int = 10):
         self._check_fitted()
-        return _cosine_neighbours(self.user_factors_, int(userid), N)
-
-    def save(self, folder) -> Path:
-        self._check_fitted()
-        folder = Path(folder)
-        write_params(folder, self)
-        np.save(folder / "user_factors.npy", self.user_factors_)
-        np.save(folder / "item_factors.npy", self.item_factors_)
-        return folder
-
-    @classmethod
-    def load(cls, folder) -> "ALS":
-        folder = Path(folder)
-        doc = json.loads((folder / "params.json").read_text())
-        model = cls(**doc["params"])
-        model._set_factors(np.load(folder / "user_factors.npy"), np.load(folder / "item_factors.npy"))
-        return model
-
-
-def _cosine_neighbours(vectors: np.ndarray, index: int, N: int):
-    check_param("similar", "id", index, low=0, high=len(vectors) - 1, kind=(int, np.integer))
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    q = vectors[index] / norms[index]
-    sims = (vectors @ q) / norms
-    n = min(N, len(sims))
-    top = np.argpartition(-sims, n - 1)[:n]
-    top = top[np.argsort(-sims[top], kind="stable")]
-    return top.astype(np.int64), sims[top].astype(np.float32)
+        return cosine_neighbours(self.user_factors_, int(userid), N)

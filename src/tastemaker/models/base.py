@@ -127,6 +127,47 @@ def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return ids, vals
 
 
+class FactorModel(Recommender):
+    """A model whose fitted state is a user and an item factor matrix (ALS, BPR, …)."""
+
+    def _set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> None:
+        self.user_factors_ = np.ascontiguousarray(user_factors, dtype=np.float32)
+        self.item_factors_ = np.ascontiguousarray(item_factors, dtype=np.float32)
+
+    def save(self, folder) -> Path:
+        self._check_fitted()
+        folder = Path(folder)
+        write_params(folder, self)
+        np.save(folder / "user_factors.npy", self.user_factors_)
+        np.save(folder / "item_factors.npy", self.item_factors_)
+        return folder
+
+    @classmethod
+    def load(cls, folder) -> "FactorModel":
+        folder = Path(folder)
+        model = cls(**read_params(folder))
+        model._set_factors(np.load(folder / "user_factors.npy"), np.load(folder / "item_factors.npy"))
+        return model
+
+
+def cosine_neighbours(vectors: np.ndarray, index: int, N: int) -> tuple[np.ndarray, np.ndarray]:
+    """The N rows most cosine-similar to row `index` (itself first), with their similarities."""
+    from ..errors import check_param
+
+    check_param("similar", "id", index, low=0, high=len(vectors) - 1, kind=(int, np.integer))
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    sims = (vectors @ (vectors[index] / norms[index])) / norms
+    n = min(N, len(sims))
+    top = np.argpartition(-sims, n - 1)[:n]
+    top = top[np.argsort(-sims[top], kind="stable")]
+    return top.astype(np.int64), sims[top].astype(np.float32)
+
+
+def read_params(folder: Path) -> dict:
+    return json.loads((Path(folder) / "params.json").read_text())["params"]
+
+
 def write_params(folder: Path, model: Recommender, extra: dict | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     doc = {"model": type(model).__name__, "params": model.get_params(), **(extra or {})}

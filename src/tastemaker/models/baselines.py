@@ -8,7 +8,6 @@ non-zero pattern still filters what a user has already heard.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -18,8 +17,8 @@ from threadpoolctl import threadpool_limits
 
 from .. import progress
 from ..errors import check_param
-from .als import _cosine_neighbours
-from .base import Recommender, _rows_for, check_user_items, topk, write_params
+from .base import (FactorModel, Recommender, _rows_for, check_user_items, cosine_neighbours,
+                   read_params, topk, write_params)
 
 
 def positive_part(user_items: sp.spmatrix) -> sp.csr_matrix:
@@ -28,10 +27,6 @@ def positive_part(user_items: sp.spmatrix) -> sp.csr_matrix:
     m.data[m.data < 0] = 0
     m.eliminate_zeros()
     return m
-
-
-def _read_params(folder: Path) -> dict:
-    return json.loads((Path(folder) / "params.json").read_text())["params"]
 
 
 class Popularity(Recommender):
@@ -84,7 +79,7 @@ class Popularity(Recommender):
 
     @classmethod
     def load(cls, folder) -> "Popularity":
-        model = cls(**_read_params(folder))
+        model = cls(**read_params(folder))
         model.popularity_ = np.load(Path(folder) / "popularity.npy")
         model._order = np.argsort(-model.popularity_, kind="stable")
         return model
@@ -146,12 +141,12 @@ class ItemKNN(Recommender):
 
     @classmethod
     def load(cls, folder) -> "ItemKNN":
-        model = cls(**_read_params(folder))
+        model = cls(**read_params(folder))
         model.similarity_ = sp.load_npz(Path(folder) / "similarity.npz").tocsr()
         return model
 
 
-class BPR(Recommender):
+class BPR(FactorModel):
     """Bayesian Personalised Ranking (`implicit`'s CPU engine) on the positive pairs.
 
     ``num_threads=1`` (the default) makes a seeded fit reproducible; more threads train faster
@@ -188,8 +183,7 @@ class BPR(Recommender):
             warnings.simplefilter("ignore", RuntimeWarning)
             impl.fit(pos, show_progress=False, callback=lambda *_: step.advance())
         # implicit keeps the item bias as the last factor (users hold 1 there)
-        self.user_factors_ = np.ascontiguousarray(impl.user_factors, dtype=np.float32)
-        self.item_factors_ = np.ascontiguousarray(impl.item_factors, dtype=np.float32)
+        self._set_factors(impl.user_factors, impl.item_factors)
         return self
 
     def _score(self, userids, user_items):
@@ -198,20 +192,4 @@ class BPR(Recommender):
 
     def similar_items(self, itemid, N: int = 10):
         self._check_fitted()
-        return _cosine_neighbours(self.item_factors_[:, :-1], int(itemid), N)
-
-    def save(self, folder) -> Path:
-        self._check_fitted()
-        folder = Path(folder)
-        write_params(folder, self)
-        np.save(folder / "user_factors.npy", self.user_factors_)
-        np.save(folder / "item_factors.npy", self.item_factors_)
-        return folder
-
-    @classmethod
-    def load(cls, folder) -> "BPR":
-        folder = Path(folder)
-        model = cls(**_read_params(folder))
-        model.user_factors_ = np.load(folder / "user_factors.npy")
-        model.item_factors_ = np.load(folder / "item_factors.npy")
-        return model
+        return cosine_neighbours(self.item_factors_[:, :-1], int(itemid), N)
