@@ -18,8 +18,9 @@ def status_cmd():
     common.console.print(f"home: {settings.home}")
     common.console.print(common.table("Warehouse", ["table", "rows"], list(counts.items())
                                       + [("rejected_files", rejected)]))
-    models = [(kind, v[-1], len(v)) for kind in ("collaborative",)
-              if (v := registry.versions(settings.models_dir, kind))]
+    kinds = sorted(p.name for p in settings.models_dir.iterdir() if p.is_dir()) \
+        if settings.models_dir.exists() else []
+    models = [(kind, v[-1], len(v)) for kind in kinds if (v := registry.versions(settings.models_dir, kind))]
     common.console.print(common.table("Models", ["kind", "latest", "versions"], models))
     common.console.print(f"weeks generated: {', '.join(weeks) or 'none'}")
 
