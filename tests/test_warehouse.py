@@ -39,3 +39,13 @@ def test_transaction_rolls_back_on_interrupt(tmp_path):
                 wh.execute("INSERT INTO users VALUES (0, 'a')")
                 raise KeyboardInterrupt
         assert wh.scalar("SELECT count(*) FROM users") == 0
+
+
+def test_read_only_open_migrates_an_older_warehouse_first(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(MIGRATIONS[0][2])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.close()
+    with Warehouse.open(path, read_only=True) as wh:
+        assert wh.schema_version() == SCHEMA_VERSION

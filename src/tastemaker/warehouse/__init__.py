@@ -43,6 +43,11 @@ class Warehouse:
             con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET preserve_insertion_order = true")
         wh = cls(con, path)
+        if read_only and path is not None and 0 < wh.schema_version() < SCHEMA_VERSION:
+            # an older warehouse is migrated once (briefly writable), then opened as asked
+            con.close()
+            cls.open(path, memory_limit=memory_limit).close()
+            return cls.open(path, read_only=True, memory_limit=memory_limit)
         wh._migrate(read_only)
         return wh
 
@@ -56,9 +61,8 @@ class Warehouse:
         if version == SCHEMA_VERSION:
             return
         if read_only:
-            raise SchemaError(
-                f"The warehouse {self.path} has schema version {version}; this tastemaker needs "
-                f"{SCHEMA_VERSION}. Open it once without read-only (any command that writes) to migrate.")
+            raise SchemaError(f"The warehouse {self.path} is empty or has no schema; "
+                              f"run a command that writes (e.g. tastemaker ingest) first.")
         with self.transaction():
             for number, _description, sql in MIGRATIONS:
                 if number > version:
