@@ -115,7 +115,7 @@ class AudioModelParams:
     kernel: int = 4                    # convolution width in frames
     hidden: int = 256                  # width of the dense layers (the embedding)
     dropout: float = 0.1
-    crop_frames: int = 192             # random time crop while training (about 9 s)
+    crop_frames: int = 128             # random time crop while training (about 6 s)
     batch_size: int = 32
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4

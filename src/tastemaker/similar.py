@@ -30,8 +30,12 @@ def similar(wh: Warehouse, settings: Settings, kind: str, key: str, n: int = 10,
     """The entity asked for and its n nearest neighbours (itself excluded), best first."""
     if kind not in KINDS:
         raise ParameterError(f"kind must be one of {KINDS}. Got {kind!r} instead.")
-    if model != "collaborative":
-        raise ParameterError(f"model must be 'collaborative' (others come with their models). Got {model!r}.")
+    if model not in ("collaborative", "text", "audio"):
+        raise ParameterError(f"model must be 'collaborative', 'text' or 'audio'. Got {model!r}.")
+    if model == "text":
+        return _similar_text(wh, settings, kind, key, n)
+    if model == "audio":
+        return _similar_audio(wh, settings, kind, key, n)
     als, _ = load_collaborative(settings)
     if kind == "user":
         idx = _lookup(wh, "SELECT user_idx, user_id FROM users WHERE user_id = ?", key, "user")
@@ -61,6 +65,52 @@ def similar(wh: Warehouse, settings: Settings, kind: str, key: str, n: int = 10,
         f"SELECT * FROM ({table}) WHERE list_contains(?, 1 * #1)", [[int(idx), *map(int, top)]]).fetchall()}
     me = Neighbour(*labels[int(idx)], 1.0)
     return me, [Neighbour(*labels[int(i)], float(sims[i])) for i in top]
+
+
+def _similar_text(wh, settings, kind, key, n) -> tuple[Neighbour, list[Neighbour]]:
+    from .text import load_text
+    from .text.top import find_artist
+
+    if kind != "artist":
+        raise ParameterError(f"The text model has artist vectors only: kind must be 'artist'. Got {kind!r}.")
+    idx, _ = find_artist(wh, key)
+    model = load_text(settings)
+    if not model.has_vector(idx):
+        raise NotFoundError(f"artist {key!r} has no text vector (no documents about it when the text "
+                            f"model was trained): ingest documents, then tastemaker train text")
+    ids, scores = model.similar_items(idx, N=n)
+    labels = {i: (ext, name) for i, ext, name in wh.execute(
+        "SELECT artist_idx, artist_id, coalesce(name, artist_id) FROM artists WHERE list_contains(?, artist_idx)",
+        [[int(i) for i in ids]]).fetchall()}
+    me = Neighbour(*labels[idx], 1.0)
+    return me, [Neighbour(*labels[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) != idx][:n]
+
+
+def _similar_audio(wh, settings, kind, key, n) -> tuple[Neighbour, list[Neighbour]]:
+    """Tracks nearest by the audio network's penultimate-layer embedding (cosine)."""
+    from .audio_model.predict import load_vectors
+    from .audio_model.train import AUDIO
+    from .models import registry
+
+    if kind != "track":
+        raise ParameterError(f"The audio model has track vectors only: kind must be 'track'. Got {kind!r}.")
+    idx = _lookup(wh, "SELECT track_idx, track_id FROM tracks WHERE track_id = ?", key, "track")
+    version = registry.manifest(settings.models_dir, AUDIO)["version"]
+    tracks, emb = load_vectors(wh, version, embeddings=True)
+    where = np.flatnonzero(tracks == idx)
+    if not len(where):
+        raise NotFoundError(f"track {key!r} has no audio vector in audio model {version} (no readable "
+                            f"audio when it ran; see table audio_vectors): tastemaker train audio")
+    unit = _normalise(emb)
+    sims = unit @ unit[where[0]]
+    sims[where[0]] = -np.inf
+    top = np.argsort(-sims, kind="stable")[:min(n, len(sims) - 1)]
+    wanted = [idx, *map(int, tracks[top])]
+    labels = {i: (ext, name) for i, ext, name in wh.execute(
+        """SELECT t.track_idx, t.track_id, coalesce(a.name || ' – ', '') || coalesce(t.title, t.track_id)
+           FROM tracks t LEFT JOIN artists a USING (artist_idx) WHERE list_contains(?, t.track_idx)""",
+        [wanted]).fetchall()}
+    return Neighbour(*labels[idx], 1.0), [Neighbour(*labels[int(tracks[i])], float(sims[i])) for i in top]
 
 
 def _lookup(wh, sql, key, what, twice=False) -> int:

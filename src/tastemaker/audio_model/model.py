@@ -104,7 +104,7 @@ class AudioModel:
                         opt.zero_grad()
                         loss.backward()
                         opt.step()
-                        losses.append(float(loss))
+                        losses.append(float(loss.detach()))
                     val_loss = float(np.mean((_predict(net, [specs[i] for i in val], dev)[0]
                                               - targets[val]) ** 2))
                     history.append({"epoch": epoch + 1, "train_mse": round(float(np.mean(losses)), 6),

@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 #: stage modules, in pipeline order; each defines register(app)
-STAGES = ["ingest", "datasets", "analyze", "train", "weekly", "evaluate", "similar", "demo", "status"]
+STAGES = ["ingest", "datasets", "analyze", "train", "text", "weekly", "evaluate", "similar", "demo", "status"]
 
 
 @app.callback()

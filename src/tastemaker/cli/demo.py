@@ -14,6 +14,8 @@ def demo_cmd(
     weeks: int = typer.Option(8, help="Weeks of listening history"),
     seed: int = typer.Option(0, help="Seed of the world"),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Compare with baselines"),
+    audio_seconds: float = typer.Option(8.0, help="Length of each track's synthesised clip (0: no audio, "
+                                        "no audio model)"),
 ):
     """Generate the demo world, ingest it, train, write this week's playlists, evaluate."""
     from ..demo.run import run_demo
@@ -24,7 +26,8 @@ def demo_cmd(
     console = common.console
     console.rule("[bold]tastemaker demo")
     result = run_demo(settings, n_users=users, n_artists=artists, tracks_per_artist=tracks_per_artist,
-                      weeks=weeks, seed=seed, evaluate=evaluate, log=console.print)
+                      weeks=weeks, seed=seed, evaluate=evaluate, audio_seconds=audio_seconds,
+                      log=console.print)
     with common.warehouse(read_only=True) as wh:
         user = wh.scalar("""SELECT u.user_id FROM playlists p JOIN users u USING (user_idx)
                             WHERE week = ? AND source = 'collaborative' ORDER BY p.user_idx LIMIT 1""",

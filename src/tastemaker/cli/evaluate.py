@@ -32,8 +32,12 @@ def evaluate(
     search: bool = typer.Option(True, "--search/--no-search",
                                 help="Choose parameters on a validation split (else as configured)."),
     grid: str = typer.Option("small", "--grid", help="Search grid: small (minutes) or large."),
+    cold: str = typer.Option(None, "--cold", help="Cold-start evaluation of a content model instead "
+                             "(audio): 20% of tracks held out with all their plays."),
 ) -> None:
     """Compare popularity, item-kNN, BPR and ALS at K on a time split or a hold-out."""
+    if cold is not None:
+        return _cold(cold, k=k, seed=seed, json_path=json_path)
     from ..errors import InputError, NotFoundError, TastemakerError, check_param
     from ..evaluate import compare, validation_split, warehouse_split
     from ..evaluate.report import markdown, write_json
@@ -90,3 +94,24 @@ def _record_run(run_id: str, started: dt.datetime, comp) -> None:
                    "VALUES (?, 'evaluate', ?, ?, ?, 'done', ?)",
                    [run_id, comp.split.get("week"), started, finished,
                     json.dumps(json_ready(summary), default=str)])
+
+
+def _cold(model: str, *, k: int, seed: int, json_path: Path | None) -> None:
+    """`--cold audio`: the audio model against random and (oracle) popularity order."""
+    from ..audio_model.evaluate import cold_start
+    from ..errors import check_param
+
+    check_param("evaluate", "--cold", model, choices={"audio"})
+    settings = common.settings()
+    with common.warehouse(read_only=True) as wh:
+        report = cold_start(wh, settings, seed=seed, k=k)
+    rows = [(name, f"{m['recall']:.4f}", f"{m['ndcg']:.4f}", f"{m['precision']:.4f}")
+            for name, m in report["results"].items()]
+    common.console.print(common.table(f"Cold start at K = {k}: {report['cold_tracks']:,} held-out tracks, "
+                                      f"{report['users']:,} users", ["model", f"recall@{k}", f"ndcg@{k}",
+                                                                      f"precision@{k}"], rows))
+    common.console.print(f"mean cosine predicted vs true vector {report['mean_cosine']:.3f} "
+                         f"(shuffled: {report['mean_cosine_random']:.3f}); {report['protocol']}")
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(report, indent=2))
+        common.console.print(f"JSON written to {json_path}")

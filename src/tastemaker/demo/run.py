@@ -1,6 +1,7 @@
 """The whole week end to end on the demo world: what `tastemaker demo` (and `make demo`) runs.
 
-generate the world → ingest catalogue and events → train → this week's playlists → export →
+generate the world → synthesise its audio → ingest catalogue and events → train (collaborative,
+then audio) → this week's playlists → export →
 evaluate against baselines on the time split. Each step is the same public function the CLI's
 own commands call; nothing here is demo-only except the world.
 """
@@ -31,11 +32,12 @@ class DemoResult:
     steps: list[tuple[str, float, str]] = field(default_factory=list)   # (step, seconds, summary)
     comparison: object = None
     exports: list[Path] = field(default_factory=list)
+    world_obj: object = None
 
 
 def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
              tracks_per_artist: int = 10, weeks: int = 8, seed: int = 0, evaluate: bool = True,
-             grid: str = "small", log=print) -> DemoResult:
+             grid: str = "small", audio_seconds: float = 8.0, log=print) -> DemoResult:
     world_dir = settings.home / "demo-world"
 
     def step(name, fn):
@@ -52,12 +54,22 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         world = generate_world(n_users=n_users, n_artists=n_artists,
                                tracks_per_artist=tracks_per_artist, weeks=weeks, seed=seed)
         info = write_world(world, world_dir)
+        result.world_obj = world
         s = info["sizes"]
         return (f"{s['users']:,} users, {s['artists']:,} artists, {s['tracks']:,} tracks "
                 f"({s['cold_tracks']:,} released last week, unplayed), {s['events']:,} events "
                 f"in {world_dir}"), info
 
     result.world = step("Generating the demo world", make_world)
+
+    def make_sound():
+        from .sound import write_world_audio
+        info = write_world_audio(world_dir, seconds=audio_seconds)
+        return (f"{info['written']:,} clips of {audio_seconds:g} s written, {info['kept']:,} kept, "
+                f"in {info['folder']}"), info
+
+    if audio_seconds > 0:
+        step("Synthesising the tracks' audio", make_sound)
     next_monday = dt.date.fromisoformat(result.world["test_week_start"]) + dt.timedelta(weeks=1)
     result.week = week_of(next_monday)
     wh = Warehouse.open(settings.warehouse_path)
@@ -72,6 +84,21 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
 
         step("Ingesting into the warehouse", ingest)
 
+        def words():
+            import json
+
+            from ..text import ingest_documents, train_text
+            from .words import generate_documents
+            docs_path = world_dir / "documents.jsonl"
+            docs_path.write_text("".join(json.dumps(d) + "\n" for d in generate_documents(
+                result.world_obj, seed=seed)))
+            rep = ingest_documents(wh, [docs_path], kind="demo")
+            r = train_text(wh, settings)
+            return (f"{rep.accepted:,} blog posts; {r.manifest['terms']:,} top terms, "
+                    f"{r.manifest['artists_with_vectors']:,} artists with text vectors"), r
+
+        step("Words about the artists: the text model", words)
+
         def train():
             r = train_collaborative(wh, settings, validate=True)
             m = r.manifest
@@ -80,6 +107,17 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
                     f"{m['metrics'].get('ndcg@30', float('nan')):.3f}"), r
 
         step("Training the collaborative model", train)
+
+        def train_sound():
+            from ..audio_model.train import train_audio
+            r = train_audio(wh, settings)
+            m = r.manifest
+            return (f"CNN on {m['tracks']['trained_on']:,} tracks, {m['epochs']} epochs, validation MSE "
+                    f"{m['best_val_mse']:.4f}; vectors for {m['predicted']['ok']:,} tracks, "
+                    f"version {r.version}"), r
+
+        if audio_seconds > 0:
+            step("Training the audio model", train_sound)
 
         def week():
             r = generate_week(wh, settings, week=result.week)

@@ -66,22 +66,34 @@ def wavetable(timbre: int, brightness: float) -> np.ndarray:
     return (w / np.abs(w).max()).astype(np.float32)
 
 
-def _voice(t, onsets, freqs, table, attack, decay, length):
-    """Notes starting at `onsets` (s) with `freqs` (Hz) on a wavetable, each `length` s long."""
-    k = np.searchsorted(onsets, t, side="right") - 1
-    valid = k >= 0
-    k = np.maximum(k, 0)
-    tau = t - onsets[k]
-    idx = ((freqs[k] * tau * TABLE).astype(np.int64)) % TABLE
-    env = (1 - np.exp(-tau / attack)) * np.exp(-tau / decay) * (tau < length)
-    return np.where(valid, table[idx] * env, 0.0)
+def _segments(n: int, onsets: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every sample, the index of the last onset at or before it (-1 before the first) and
+    the samples elapsed since it."""
+    starts = np.unique(np.minimum(np.round(onsets * sr).astype(np.int64), n))
+    bounds = np.concatenate([[0], starts, [n]])
+    k = np.repeat(np.arange(-1, starts.size, dtype=np.int64), np.diff(bounds))
+    tau = np.arange(n, dtype=np.int64) - np.repeat(bounds[:-1], np.diff(bounds))
+    return k, tau
+
+
+def _voice(seg, freqs, table, attack, decay, length, sr):
+    """Notes (one per segment) with `freqs` (Hz) on a wavetable, each `length` s long."""
+    k, tau = seg
+    n_env = max(1, int(length * sr))
+    x = np.arange(n_env, dtype=np.float32) / sr
+    env = np.append((1 - np.exp(-x / attack)) * np.exp(-x / decay), 0.0).astype(np.float32)
+    step = (np.asarray(freqs, dtype=np.float64) * TABLE / sr).astype(np.float32)
+    kk = np.maximum(k, 0)
+    idx = (tau.astype(np.float32) * step[kk]).astype(np.int64) & (TABLE - 1)
+    out = table[idx] * env[np.minimum(tau, n_env)]
+    out[k < 0] = 0
+    return out
 
 
 def render_track(row: dict, *, seconds: float, sr: int, seed: int) -> np.ndarray:
     """One track's clip: float32 mono samples at `sr`, RMS at the track's loudness."""
     rng = np.random.default_rng([seed, int(row["index"])])
     n = int(round(seconds * sr))
-    t = np.arange(n) / sr
     beat = 60.0 / float(row["tempo"])
     meter = int(row["time_signature"])
     tonic, mode = int(row["key"]), int(row["mode"])
@@ -105,39 +117,50 @@ def render_track(row: dict, *, seconds: float, sr: int, seed: int) -> np.ndarray
     walk = np.cumsum(rng.integers(-2, 3, lead_on.size))
     bar_of = np.minimum((lead_on // (meter * beat)).astype(int), len(bars) - 1)
     lead_deg = np.clip(bar_degree[bar_of] + np.mod(walk, 5) * 2 // 2, 0, 13)
-    lead = _voice(t, lead_on, degree_hz(lead_deg, 1), table, attack, decay, step * 1.8)
+    lead_seg = _segments(n, lead_on, sr)
+    lead = _voice(lead_seg, degree_hz(lead_deg, 1), table, attack, decay, step * 1.8, sr)
     # chords: root, third, fifth held through each bar
-    chords = sum(_voice(t, bars, degree_hz(bar_degree + d), table, 0.05, 2.0 * meter * beat,
-                        meter * beat) for d in (0, 2, 4))
+    bar_seg = _segments(n, bars, sr)
+    chords = sum(_voice(bar_seg, degree_hz(bar_degree + d), table, 0.05, 2.0 * meter * beat,
+                        meter * beat, sr) for d in (0, 2, 4))
     # bass on every beat, the bar's root two octaves down
     beats = np.arange(0, seconds, beat)
     bass_deg = bar_degree[np.minimum((beats // (meter * beat)).astype(int), len(bars) - 1)]
     sine = np.sin(2 * np.pi * np.arange(TABLE) / TABLE).astype(np.float32)
-    bass = _voice(t, beats, degree_hz(bass_deg, -2), sine, 0.005, 0.3, beat)
+    beat_seg = _segments(n, beats, sr)
+    bass = _voice(beat_seg, degree_hz(bass_deg, -2), sine, 0.005, 0.3, beat, sr)
     mix = 0.5 * lead + 0.18 * chords + 0.35 * bass
     if noise > 0.1:                      # a percussive instrument family: noisy attacks
-        mix += 0.3 * noise * rng.standard_normal(n) * np.exp(-(t - lead_on[np.maximum(
-            np.searchsorted(lead_on, t, side="right") - 1, 0)]) / 0.03)
+        burst = np.exp(-np.arange(int(0.15 * sr) + 1) / (0.03 * sr)).astype(np.float32)
+        burst[-1] = 0
+        mix += 0.3 * noise * rng.standard_normal(n, dtype=np.float32) * burst[
+            np.minimum(lead_seg[1], burst.size - 1)]
     if bool(row["drums"]):
-        mix += _drums(t, beats, meter, beat, rng, n)
+        mix += _drums(beat_seg, meter, beat, rng, n, sr)
     rms = float(np.sqrt(np.mean(mix ** 2))) or 1.0
     gain = 10 ** ((float(row["loudness"]) + 0.7) / 20) / rms
     return np.clip(mix * gain, -1, 1).astype(np.float32)
 
 
-def _drums(t, beats, meter, beat, rng, n):
-    k = np.maximum(np.searchsorted(beats, t, side="right") - 1, 0)
-    tau = t - beats[k]
-    downbeat = (k % meter) == 0
-    kick = np.sin(2 * np.pi * (50 * tau + 60 * (1 - np.exp(-tau / 0.03)) * 0.03)) * np.exp(-tau / 0.12)
-    kick *= np.where(downbeat | (k % 2 == 0), 1.0, 0.4)
-    noise = rng.standard_normal(n)
-    hiss = np.diff(noise, prepend=0.0)
-    half = beat / 2
-    tau_h = np.mod(t, half)
-    hat = hiss * np.exp(-tau_h / 0.02) * 0.25
-    snare = noise * np.exp(-tau / 0.06) * np.where((k % meter) == meter // 2, 0.5, 0.0)
-    return 0.6 * kick + hat + snare
+def _drums(seg, meter, beat, rng, n, sr):
+    """Kick on the beats (full on downbeats and even beats), snare mid-bar, hi-hat on half beats."""
+    k, tau = seg
+    kk = np.maximum(k, 0)
+    x = np.arange(int(beat * sr) + 2, dtype=np.float32) / sr
+    kick_tab = (np.sin(2 * np.pi * (50 * x + 1.8 * (1 - np.exp(-x / 0.03))))
+                * np.exp(-x / 0.12)).astype(np.float32)
+    snare_env = np.exp(-x / 0.06).astype(np.float32)
+    half = max(1, int(beat * sr / 2))
+    hat_env = np.exp(-np.arange(half, dtype=np.float32) / (0.02 * sr)).astype(np.float32)
+    tau_c = np.minimum(tau, x.size - 1)
+    accent = np.where((kk % meter == 0) | (kk % 2 == 0), 1.0, 0.4).astype(np.float32)
+    noise = rng.standard_normal(n, dtype=np.float32)
+    hiss = np.diff(noise, prepend=np.float32(0))
+    snare_on = np.where(kk % meter == meter // 2, 0.5, 0.0).astype(np.float32)
+    out = 0.6 * kick_tab[tau_c] * accent
+    out += 0.25 * hiss * hat_env[np.arange(n) % half] + noise * snare_env[tau_c] * snare_on
+    out[k < 0] = 0
+    return out
 
 
 def write_world_audio(world_dir: str | os.PathLike, *, seconds: float = 8.0, sr: int = 22050,

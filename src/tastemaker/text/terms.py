@@ -32,7 +32,7 @@ that the their theirs them themselves then there these they this those through t
 up upon us ve very was we were what when where which while who whom why will with would yet you
 your yours yourself yourselves d m t 's 're 've 'll 'd 'm also really still though although quite
 may might shall oh yeah okay ok gonna wanna lot lots thing things way ways something anything
-everything nothing someone anyone everyone kind sort bit maybe well back new
+everything nothing someone anyone everyone kind sort bit maybe well back new uh um uhm hmm
 """.split())
 
 _WORD = re.compile(r"^[^\W_][\w&'.-]*$")

@@ -226,6 +226,25 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        5,
+        "audio model: predicted vectors of tracks from their sound, and tracks skipped with the reason",
+        """
+        CREATE TABLE audio_vectors (
+            track_idx INTEGER NOT NULL,
+            model_version VARCHAR NOT NULL,        -- the audio model (HOME/models/audio/VERSION)
+            status VARCHAR NOT NULL,               -- ok | failed (unreadable, missing or corrupt audio)
+            reason VARCHAR,                        -- why it failed
+            path VARCHAR,                          -- the audio file read
+            content_sha256 VARCHAR,
+            short BOOLEAN,                         -- shorter than the excerpt: padded
+            vector FLOAT[],                        -- the predicted collaborative vector
+            embedding FLOAT[],                     -- the network's penultimate layer
+            computed_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (track_idx, model_version)
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

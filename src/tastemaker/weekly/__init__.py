@@ -31,6 +31,7 @@ from ..matrix import load_matrix, materialize_interactions
 from ..progress import progress
 from ..train import load_collaborative
 from ..warehouse import Warehouse
+from . import cold
 from .assemble import cap_per_artist, explain, top_played, unit_rows
 from .weeks import current_week, parse_week, previous_weeks
 
@@ -38,8 +39,8 @@ __all__ = ["generate_week", "WeeklyReport", "current_week"]
 
 REASON_PLAYED = 50  # how many of a user's most-played tracks may be named as reasons
 #: where a recommended track comes from (stored by name in playlists.source)
-SOURCES = ("collaborative", "fallback")
-COLLABORATIVE, FALLBACK = 0, 1
+SOURCES = ("collaborative", "fallback", "audio")
+COLLABORATIVE, FALLBACK, AUDIO = 0, 1, 2
 
 
 @dataclass
@@ -89,6 +90,7 @@ def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
     fb_users = np.flatnonzero(~cf_mask & todo)
     short = 0
     unit_items = unit_rows(model.item_factors_)
+    cold_tracks = cold.prepare(wh, settings, model, n_items)   # the audio model's cold candidates
 
     with progress(f"Week {week}: scoring users", total=len(cf_users) + len(fb_users)) as step:
         for start in range(0, len(cf_users), params.batch_size):
@@ -104,6 +106,8 @@ def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
             played, weights = top_played(data.user_items[users][:, :m_items], REASON_PLAYED)
             because = explain(np.where(ids < m_items, ids, -1), played, weights, unit_items)
             because[source != COLLABORATIVE] = -1
+            ids, sc, source, because = cold.merge(cold_tracks, model.user_factors_[users], ids, sc, source,
+                                                  because, rows, played, unit_items, artist_of, params, AUDIO)
             _stage(wh, week, run_id, version, users, ids, sc, source, because)
             step.advance(len(users))
         for start in range(0, len(fb_users), params.batch_size):
@@ -227,6 +231,10 @@ def _finish_run(wh, run_id: str, week: str) -> int:
                      CASE WHEN a.name IS NULL OR a.name = t.title THEN coalesce(t.title, t.track_id)
                           ELSE a.name || ' – ' || coalesce(t.title, t.track_id) END
                  WHEN s.source = 'collaborative' THEN 'listeners with your taste play it'
+                 WHEN s.source = 'audio' AND t.track_idx IS NOT NULL THEN 'new; sounds like ' ||
+                     CASE WHEN a.name IS NULL OR a.name = t.title THEN coalesce(t.title, t.track_id)
+                          ELSE a.name || ' – ' || coalesce(t.title, t.track_id) END
+                 WHEN s.source = 'audio' THEN 'new; sounds like what you play'
                  ELSE 'popular with listeners lately' END,
             s.model_version, s.run_id
         FROM playlist_staging s

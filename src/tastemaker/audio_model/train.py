@@ -1,0 +1,100 @@
+"""The audio train stage: spectrograms + the latest collaborative vectors → network → vectors.
+
+    >>> result = train_audio(wh, settings)        # after train_collaborative
+    >>> result.manifest["collaborative_version"], result.manifest["tracks"]
+
+1. every track with a ``uri``: its spectrogram (cached by content; unreadable files are kept
+   with the reason);
+2. targets: the unit-normalised item vectors of the latest collaborative model for the tracks
+   with at least ``min_plays`` plays;
+3. fit the network (validation split, early stopping; `AudioModel.fit`);
+4. save it as a version of kind ``audio`` whose manifest names the collaborative version;
+5. predict and store a vector for every track with audio (``audio_vectors``), so that cold
+   tracks are ready for the weekly job and every track for ``similar --model audio``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import numpy as np
+
+from ..config import AudioModelParams, Settings
+from ..errors import InputError
+from ..matrix import materialize_interactions
+from ..models import registry
+from ..train import TrainResult, load_collaborative, record_run
+from ..warehouse import Warehouse
+from .model import AudioModel, device
+from .predict import predict_tracks, spectrograms, track_files
+
+AUDIO = "audio"
+
+
+def play_counts(wh: Warehouse, n_items: int) -> np.ndarray:
+    """Plays per track (full-length plays in ``interactions``)."""
+    cols = wh.execute("SELECT track_idx, sum(plays) AS n FROM interactions GROUP BY 1").fetchnumpy()
+    out = np.zeros(n_items, dtype=np.int64)
+    idx = np.asarray(cols["track_idx"], dtype=np.int64)
+    keep = idx < n_items
+    out[idx[keep]] = np.asarray(cols["n"], dtype=np.int64)[keep]
+    return out
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return (v / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+def train_audio(wh: Warehouse, settings: Settings, *, params: AudioModelParams | None = None,
+                collaborative_version: str | None = None) -> TrainResult:
+    params = params or settings.audio_model
+    started = time.perf_counter()
+    als, cf_manifest = load_collaborative(settings, collaborative_version)
+    materialize_interactions(wh, settings.signals, force=False)
+    items = als.item_factors_
+    files = track_files(wh, settings)
+    if not len(files.paths):
+        raise InputError("No track has a uri: the catalogue must say where each track's audio is "
+                         "(column uri; relative paths resolve against [audio_model] audio_root)")
+    batch = spectrograms(settings, files)
+    plays = play_counts(wh, max(len(items), int(files.track_idx.max()) + 1))
+    ok = np.array([m is not None for m in batch.ok])
+    in_model = files.track_idx < len(items)
+    has_vec = np.zeros(len(ok), dtype=bool)
+    has_vec[in_model] = np.abs(items[files.track_idx[in_model]]).sum(axis=1) > 0
+    warm = ok & has_vec & (plays[files.track_idx] >= params.min_plays)
+    if warm.sum() < 10:
+        raise InputError(f"The audio model needs at least 10 tracks with audio and >= {params.min_plays} "
+                         f"plays ([audio_model] min_plays); got {int(warm.sum())} "
+                         f"({int(ok.sum())} readable of {len(ok)} files)")
+    rows = np.flatnonzero(warm)
+    model = AudioModel(params).fit([batch.ok[i].mels for i in rows], unit(items[files.track_idx[rows]]))
+    version = registry.new_version(cf_manifest["data_fingerprint"])
+    manifest = {
+        "version": version,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "collaborative_version": cf_manifest["version"],
+        "data_fingerprint": cf_manifest["data_fingerprint"],
+        "device": str(device()),
+        "tracks": {"with_uri": len(ok), "readable": int(ok.sum()), "failed": int((~ok).sum()),
+                   "trained_on": int(model.n_train_), "validation": int(model.n_val_),
+                   "short": int(sum(m.short for m in batch.ok if m is not None)),
+                   "spectrogram_cache_hits": batch.cache_hits},
+        "epochs": len(model.history_), "best_val_mse": round(model.best_val_mse_, 6),
+        "fit_seconds": model.fit_seconds_,
+    }
+    registry.save_version(settings.models_dir, AUDIO, model, manifest)
+    stats = predict_tracks(wh, settings, model, version, files, batch)
+    registry.update_manifest(settings.models_dir, AUDIO, version, predicted=stats,
+                             total_seconds=round(time.perf_counter() - started, 3))
+    record_run(wh, "train", version, {"kind": AUDIO, "collaborative_version": cf_manifest["version"],
+                                      **model.get_params()})
+    return TrainResult(AUDIO, version, registry.manifest(settings.models_dir, AUDIO, version), model)
+
+
+def load_audio_model(settings: Settings, version: str | None = None) -> tuple[AudioModel, dict]:
+    folder = registry.resolve(settings.models_dir, AUDIO, version)
+    return AudioModel.load(folder), json.loads((folder / "manifest.json").read_text())

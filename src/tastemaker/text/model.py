@@ -1,0 +1,292 @@
+"""The text model: documents → terms and mentions → top terms per artist/track → vectors.
+
+Data flow (`train_text`):
+
+0. Tags in ``artist_tags`` (Last.fm HetRec) become documents (`sources.tag_documents`).
+1. `analyse`: every document not yet analysed is tokenised, tagged, its terms counted
+   (``document_terms``) and its mentions found (``document_mentions``, with ``about``: 1 for the
+   artist the document names as its subject, else the artist's share of the mentions).
+2. `build_terms` (SQL): for each artist (and track) and kind, each term's weight is
+   ``P(term | documents about it) × rarity`` where the probability is over documents weighted by
+   ``about × 0.5 ** (age / half_life)`` (age from the newest document, so newer text counts more;
+   an undated document counts like the median dated one),
+   and ``rarity = log(N / df) / log(N)`` discounts terms used about many of the N artists. Terms
+   with fewer than ``min_support`` documents are dropped; the top ``max_terms`` per kind are kept.
+   Re-running after new documents recomputes everything from the warehouse.
+3. `build_comentions`: artists mentioned in the same documents ("discussed alongside").
+4. `TextVectors`: a sparse artist × term matrix of the weights (all kinds), rows L2-normalised;
+   cosine neighbours, saved as a versioned model under ``HOME/models/text/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+
+from ..config import TextParams
+from ..errors import InputError, NotFittedError
+from ..progress import progress
+from ..warehouse import Warehouse
+from .mentions import Matcher
+from .tagger import load_tagger
+from .terms import extract_tagged, tag_sentences
+
+TEXT = "text"
+MUSIC_SOURCES = ("tags", "bio", "review", "demo")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def matcher_for(wh: Warehouse) -> Matcher:
+    artists = dict(wh.execute("SELECT artist_idx, coalesce(name, artist_id) FROM artists").fetchall())
+    tracks = {t: (a, title) for t, a, title in wh.execute(
+        """SELECT t.track_idx, t.artist_idx, t.title FROM tracks t JOIN artists a USING (artist_idx)
+           WHERE t.title IS NOT NULL AND lower(t.title) <> lower(coalesce(a.name, ''))""").fetchall()}
+    return Matcher(artists, tracks)
+
+
+def analyse(wh: Warehouse, *, tagger: str = "perceptron", redo: bool = False, batch: int = 2000) -> int:
+    """Extract terms and mentions of documents not yet analysed (all with `redo`). Returns how many."""
+    if redo:
+        with wh.transaction():
+            wh.execute("DELETE FROM document_terms")
+            wh.execute("DELETE FROM document_mentions")
+            wh.execute("UPDATE documents SET analysed_at = NULL")
+    todo = [r[0] for r in wh.execute("SELECT doc_id FROM documents WHERE analysed_at IS NULL ORDER BY doc_id").fetchall()]
+    if not todo:
+        return 0
+    tag = load_tagger(tagger)
+    matcher = matcher_for(wh)
+    by_id = dict(wh.execute("SELECT artist_id, artist_idx FROM artists").fetchall())
+    with progress("Analysing documents", total=len(todo)) as step:
+        for start in range(0, len(todo), batch):
+            ids = todo[start:start + batch]
+            rows = wh.execute("""SELECT doc_id, kind, text, artist_hint FROM documents
+                                 WHERE doc_id BETWEEN ? AND ? AND analysed_at IS NULL ORDER BY doc_id""",
+                              [ids[0], ids[-1]]).fetchall()
+            term_rows, mention_rows = [], []
+            for doc_id, kind, text, hint in rows:
+                tagged = tag_sentences(text, tag)
+                for k, counter in extract_tagged(tagged, is_tags=kind == "tags").items():
+                    term_rows.extend((doc_id, k, t, n) for t, n in counter.items())
+                subject = by_id.get(hint) if hint in by_id else matcher.resolve(hint)
+                if kind == "tags":   # a tag names its artist's style, not other artists
+                    found = {}
+                else:
+                    found = matcher.find(tagged, subject=subject,
+                                         music=True if kind in MUSIC_SOURCES or subject is not None else None)
+                mention_rows.extend(_mention_rows(doc_id, found, subject))
+                step.advance(1)
+            with wh.transaction():
+                _insert(wh, "document_terms", ["doc_id", "kind", "term", "n"], term_rows)
+                _insert(wh, "document_mentions", ["doc_id", "artist_idx", "track_idx", "mentions", "about"],
+                        mention_rows)
+                wh.execute("UPDATE documents SET analysed_at = ? WHERE doc_id BETWEEN ? AND ? "
+                           "AND analysed_at IS NULL", [_now(), ids[0], ids[-1]])
+    return len(todo)
+
+
+def _insert(wh: Warehouse, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Bulk insert through Arrow (row-by-row executemany is far too slow in DuckDB)."""
+    if not rows:
+        return
+    frame = pa.table({c: list(v) for c, v in zip(columns, zip(*rows))})
+    wh.con.register("_text_rows", frame)
+    wh.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _text_rows")
+    wh.con.unregister("_text_rows")
+
+
+def _mention_rows(doc_id: int, found: dict, subject: int | None) -> list[tuple]:
+    artist_counts = {a: n for (a, t), n in found.items() if t is None}
+    if subject is not None:
+        artist_counts.setdefault(subject, 0)
+    total = sum(artist_counts.values())
+    rows = []
+    for a, n in artist_counts.items():
+        about = (1.0 if a == subject else 0.0) if subject is not None else n / total
+        rows.append((doc_id, a, None, n, about))
+    tracks = {(a, t): n for (a, t), n in found.items() if t is not None}
+    t_total = sum(tracks.values())
+    for (a, t), n in tracks.items():
+        rows.append((doc_id, a, t, n, n / t_total))
+    return rows
+
+
+def build_terms(wh: Warehouse, params: TextParams) -> int:
+    """Recompute ``terms`` from all analysed documents (see the module docstring). Returns rows."""
+    hl = float(params.half_life_days)
+    with wh.transaction():
+        wh.execute("DELETE FROM terms")
+        wh.execute(f"""
+        INSERT INTO terms
+        WITH newest AS (SELECT max(published_at) AS t FROM documents),
+        decay AS (
+            SELECT doc_id, pow(0.5, greatest(date_diff('second', published_at, newest.t), 0) / 86400.0 / {hl}) AS f
+            FROM documents, newest WHERE published_at IS NOT NULL
+        ),
+        typical AS (SELECT coalesce(median(f), 1.0) AS f FROM decay),   -- an undated document
+        dw AS (
+            SELECT m.doc_id, m.artist_idx, m.track_idx, m.about * coalesce(decay.f, typical.f) AS w
+            FROM document_mentions m LEFT JOIN decay USING (doc_id), typical
+            WHERE m.about > 0
+        ),
+        totals AS (SELECT artist_idx, track_idx, sum(w) AS total FROM dw GROUP BY ALL),
+        used AS (
+            SELECT dw.artist_idx, dw.track_idx, t.kind, t.term, sum(dw.w) AS w, count(*) AS support
+            FROM dw JOIN document_terms t USING (doc_id) GROUP BY ALL
+        ),
+        n_art AS (SELECT count(DISTINCT artist_idx) AS n FROM dw WHERE track_idx IS NULL),
+        df AS (
+            SELECT kind, term, count(DISTINCT artist_idx) AS df FROM used
+            WHERE track_idx IS NULL AND support >= {params.min_support} GROUP BY ALL
+        ),
+        scored AS (
+            SELECT u.artist_idx, u.track_idx, u.kind, u.term,
+                   u.w / t.total AS probability, u.support,
+                   ln(greatest(n_art.n, 2) / coalesce(df.df, 1)) / ln(greatest(n_art.n, 2)) AS rarity
+            FROM used u JOIN totals t ON t.artist_idx = u.artist_idx
+                 AND t.track_idx IS NOT DISTINCT FROM u.track_idx
+            LEFT JOIN df ON df.kind = u.kind AND df.term = u.term, n_art
+            WHERE u.support >= {params.min_support}
+        )
+        SELECT artist_idx, track_idx, kind, term, probability * greatest(rarity, 0) AS weight,
+               probability, support, ? AS updated_at
+        FROM scored
+        QUALIFY row_number() OVER (PARTITION BY artist_idx, track_idx, kind
+                                   ORDER BY probability * greatest(rarity, 0) DESC, term) <= {params.max_terms}
+        """, [_now()])
+    return int(wh.scalar("SELECT count(*) FROM terms"))
+
+
+def build_comentions(wh: Warehouse) -> int:
+    with wh.transaction():
+        wh.execute("DELETE FROM artist_comentions")
+        wh.execute("""
+        INSERT INTO artist_comentions
+        WITH m AS (SELECT DISTINCT doc_id, artist_idx FROM document_mentions WHERE track_idx IS NULL)
+        SELECT a.artist_idx, b.artist_idx, count(*)::DOUBLE, count(*)
+        FROM m a JOIN m b ON a.doc_id = b.doc_id AND a.artist_idx <> b.artist_idx
+        GROUP BY ALL
+        """)
+    return int(wh.scalar("SELECT count(*) FROM artist_comentions"))
+
+
+class TextVectors:
+    """Sparse weighted-term vectors per artist (rows = ``artist_idx``), cosine similarity."""
+
+    name = TEXT
+
+    def __init__(self, kinds: tuple[str, ...] = ("unigram", "n2", "np", "adj", "tag"), min_artists: int = 2):
+        self.kinds = kinds
+        self.min_artists = min_artists
+
+    def fit_rows(self, artist_idx, kind, term, weight, n_artists: int) -> "TextVectors":
+        keys = np.char.add(np.char.add(np.asarray(kind, dtype=str), ":"), np.asarray(term, dtype=str))
+        keep = np.isin(np.asarray(kind, dtype=str), self.kinds)
+        keys, rows, w = keys[keep], np.asarray(artist_idx)[keep], np.asarray(weight, dtype=np.float32)[keep]
+        vocab, cols = np.unique(keys, return_inverse=True)
+        m = sp.csr_matrix((w, (rows, cols)), shape=(n_artists, len(vocab)), dtype=np.float32)
+        # norms over every term (an artist's own unique terms make it less like the others),
+        # dimensions only for terms shared by at least min_artists artists
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        m = sp.csr_matrix(sp.diags(1 / np.where(norms == 0, 1, norms)) @ m, dtype=np.float32)
+        df = np.diff(m.tocsc().indptr)
+        used = np.flatnonzero(df >= self.min_artists)
+        self.vocabulary_ = vocab[used].tolist()
+        self.vectors_ = sp.csr_matrix(m[:, used], dtype=np.float32)
+        return self
+
+    def fit(self, wh: Warehouse) -> "TextVectors":
+        cols = wh.execute("SELECT artist_idx, kind, term, weight FROM terms WHERE track_idx IS NULL").fetchnumpy()
+        if len(cols["artist_idx"]) == 0:
+            raise InputError("No terms to build text vectors from: ingest documents "
+                             "(tastemaker ingest documents PATH) or load tags first")
+        n = int(wh.scalar("SELECT coalesce(max(artist_idx) + 1, 0) FROM artists"))
+        return self.fit_rows(cols["artist_idx"], cols["kind"], cols["term"], cols["weight"], n)
+
+    def _check(self):
+        if not hasattr(self, "vectors_"):
+            raise NotFittedError("TextVectors is not fitted yet: call fit() or load() first")
+
+    def has_vector(self, idx: int) -> bool:
+        self._check()
+        return idx < self.vectors_.shape[0] and self.vectors_[idx].nnz > 0
+
+    def similar_items(self, itemid: int, N: int = 10):
+        """(ids, scores) of the N artists nearest by cosine, itself first."""
+        self._check()
+        sims = (self.vectors_ @ self.vectors_[itemid].T).toarray().ravel()
+        sims[self.vectors_.getnnz(axis=1) == 0] = -np.inf
+        sims[itemid] = np.inf
+        order = np.argsort(-sims, kind="stable")[:N + 1]
+        order = order[np.isfinite(sims[order]) | (order == itemid)]
+        scores = sims[order]
+        scores[order == itemid] = 1.0
+        return order, scores
+
+    def get_params(self) -> dict:
+        return {"kinds": list(self.kinds), "min_artists": self.min_artists}
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        sp.save_npz(folder / "vectors.npz", self.vectors_)
+        (folder / "vocabulary.json").write_text(json.dumps(self.vocabulary_))
+        if getattr(self, "embeddings_", None) is not None:
+            np.save(folder / "embeddings.npy", self.embeddings_)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "TextVectors":
+        folder = Path(folder)
+        doc = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+        params = doc.get("params", {})
+        model = cls(tuple(params.get("kinds", ("unigram", "n2", "np", "adj", "tag"))), params.get("min_artists", 2))
+        model.vectors_ = sp.load_npz(folder / "vectors.npz").tocsr()
+        model.vocabulary_ = json.loads((folder / "vocabulary.json").read_text())
+        if (folder / "embeddings.npy").exists():
+            model.embeddings_ = np.load(folder / "embeddings.npy")
+        return model
+
+
+def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, redo: bool = False,
+               embeddings: bool = False):
+    """Analyse new documents, rebuild terms and co-mentions, fit and save the vectors."""
+    from ..models import registry
+    from ..train import TrainResult, record_run
+
+    params = params or settings.text
+    started = time.perf_counter()
+    from .sources import tag_documents
+    tag_docs = tag_documents(wh) if wh.scalar("SELECT count(*) FROM artist_tags") else 0
+    analysed = analyse(wh, tagger=params.tagger, redo=redo)
+    n_terms = build_terms(wh, params)
+    n_pairs = build_comentions(wh)
+    model = TextVectors(min_artists=params.min_artists).fit(wh)
+    if embeddings:
+        from .embeddings import artist_embeddings
+        model.embeddings_ = artist_embeddings(wh)
+    docs = int(wh.scalar("SELECT count(*) FROM documents"))
+    manifest = {
+        "created_at": _now().isoformat(), "data_fingerprint": f"docs{docs:08d}terms{n_terms:08d}",
+        "documents": docs, "analysed_now": analysed, "tag_documents_added": tag_docs, "terms": n_terms, "comention_pairs": n_pairs,
+        "artists_with_vectors": int((model.vectors_.getnnz(axis=1) > 0).sum()),
+        "dimensions": len(model.vocabulary_), "text_params": params.__dict__,
+        "total_seconds": round(time.perf_counter() - started, 3),
+    }
+    version = registry.save_version(settings.models_dir, TEXT, model, manifest)
+    record_run(wh, "train", version, {"kind": TEXT, **params.__dict__})
+    return TrainResult(TEXT, version, registry.manifest(settings.models_dir, TEXT, version), model)
+
+
+def load_text(settings, version: str | None = None) -> TextVectors:
+    from ..models import registry
+    return TextVectors.load(registry.resolve(settings.models_dir, TEXT, version))
