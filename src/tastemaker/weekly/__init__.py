@@ -80,8 +80,10 @@ def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
     cf_mask = has_vector & (liked >= params.min_history)
     popular = _popularity(wh, monday, n_items)
 
-    key = hashlib.sha256(json.dumps([week, version, data.fingerprint, dataclasses.asdict(params)])
-                         .encode()).hexdigest()[:16]
+    cold_tracks = cold.prepare(wh, settings, model, n_items)   # the audio model's cold candidates
+    audio_version = cold_tracks.version if cold_tracks is not None else None
+    key = hashlib.sha256(json.dumps([week, version, audio_version, data.fingerprint,
+                                     dataclasses.asdict(params)]).encode()).hexdigest()[:16]
     run_id = f"weekly-{week}-{key}"
     done_users = _start_run(wh, run_id, week, version, params)
     todo = np.ones(n_users, dtype=bool)
@@ -90,7 +92,6 @@ def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
     fb_users = np.flatnonzero(~cf_mask & todo)
     short = 0
     unit_items = unit_rows(model.item_factors_)
-    cold_tracks = cold.prepare(wh, settings, model, n_items)   # the audio model's cold candidates
 
     with progress(f"Week {week}: scoring users", total=len(cf_users) + len(fb_users)) as step:
         for start in range(0, len(cf_users), params.batch_size):
