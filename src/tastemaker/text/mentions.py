@@ -5,7 +5,8 @@ without a leading "The", plus any aliases given. A name made only of ordinary En
 ("Yes", "Air", "Low", "Live", "Massive Attack") counts only with context: the document must be
 about music (music words, or a music source such as tags, bios, reviews) **and** the mention must
 be capitalised away from the start of a sentence, or be the artist the document names as its
-subject, or sit within a few words of one of the artist's track titles. Track titles count only
+subject, or sit within a few words of one of the artist's track titles. In text without case
+(speech transcripts), every one-word name needs that context. Track titles count only
 in documents that mention their artist (titles are too often ordinary phrases).
 
     >>> m = Matcher({0: "Yes", 1: "Depeche Mode"}, {})
@@ -121,6 +122,8 @@ class Matcher:
                     flat.append((part, tok, first))
                 first = False
         words = [w for w, _, _ in flat]
+        inner = [tok for _w, tok, first in flat if not first and tok.isalpha() and tok != "I"]
+        cased = bool(inner) and sum(t[:1].isupper() for t in inner) / len(inner) > 0.02
         if music is None:
             music = sum(w in MUSIC_WORDS for w in words) >= 2
         hits: list[tuple[int, int, Name]] = []      # start, end, name
@@ -147,7 +150,8 @@ class Matcher:
                 if e.artist_idx in artists_seen:
                     out[(e.artist_idx, e.track_idx)] += 1
                 continue
-            if e.common:
+            # in text without case (speech transcripts), a one-word name is as doubtful as "Yes"
+            if e.common or not cased and end - s == 1 + (words[s] == _ARTICLE):
                 if not music:
                     continue
                 tok, initial = flat[s][1], flat[s][2]
