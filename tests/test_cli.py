@@ -17,7 +17,7 @@ runner = CliRunner()
 def _run(home, *args, code=0):
     result = runner.invoke(app, ["--home", str(home), "--quiet", *args])
     assert result.exit_code == code, result.output + repr(result.exception)
-    return result.output
+    return " ".join(result.output.split())   # Rich wraps lines at the terminal's width
 
 
 def test_pipeline_from_the_command_line(tiny_world, tmp_path):

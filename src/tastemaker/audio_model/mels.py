@@ -192,12 +192,13 @@ def is_cached(path: str | os.PathLike, *, params: MelParams, cache_dir) -> bool:
 
 def many_mels(paths: list[str | os.PathLike], *, params: MelParams = MelParams(),
               cache_dir: str | os.PathLike | None = None, description: str = "Spectrograms",
-              workers: int | None = None) -> MelBatch:
+              workers: int = 1) -> MelBatch:
     """Spectrograms of many files; a file that cannot be read is skipped with its reason and the
-    batch goes on. ``workers`` threads share the files (default: the machine's cores, at most 4;
-    decoding, FFTs and products release the GIL); results keep the order of `paths`."""
+    batch goes on. ``workers`` > 1 shares the files among that many threads (decoding, FFTs and
+    products release the GIL; results keep the order of `paths`). The default is one: on two cores
+    that other jobs also use, two threads were no faster (docs/benchmarks.md)."""
     batch = MelBatch([str(p) for p in paths], [], [])
-    workers = max(1, min(4, os.cpu_count() or 1) if workers is None else int(workers))
+    workers = max(1, int(workers))
     # one BLAS thread per worker: the products are small, and threads only fight over a busy machine
     with progress(description, total=len(paths)) as step, threadpool_limits(1):
         if workers == 1 or len(paths) < 2:

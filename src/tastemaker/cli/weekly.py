@@ -26,7 +26,8 @@ def generate_cmd(
     common.console.print(
         f"week [bold]{r.week}[/]: {r.users:,} users ({r.collaborative_users:,} collaborative, "
         f"{r.fallback_users:,} fallback), {r.rows:,} tracks written in {r.seconds:.1f} s "
-        f"with model {r.model_version}"
+        f"with model {r.model_version} (by source: "
+        + ", ".join(f"{k} {v:,}" for k, v in r.by_source.items()) + ")"
         + (f"; resumed {r.resumed_users:,} users from an interrupted run" if r.resumed_users else "")
         + (f"; [yellow]{r.short_lists:,} lists shorter than {settings.weekly.size}[/]" if r.short_lists else ""))
 

@@ -122,7 +122,8 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         def week():
             r = generate_week(wh, settings, week=result.week)
             return (f"{r.rows:,} tracks for {r.users:,} users ({r.collaborative_users:,} "
-                    f"collaborative, {r.fallback_users:,} fallback)"), r
+                    f"collaborative, {r.fallback_users:,} fallback users); tracks by source: "
+                    + ", ".join(f"{k} {v:,}" for k, v in r.by_source.items())), r
 
         step(f"Writing the playlists of {result.week}", week)
 

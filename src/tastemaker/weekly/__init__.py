@@ -55,6 +55,7 @@ class WeeklyReport:
     short_lists: int
     resumed_users: int
     seconds: float
+    by_source: dict = dataclasses.field(default_factory=dict)   # tracks written per source
 
 
 def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
@@ -122,8 +123,11 @@ def generate_week(wh: Warehouse, settings: Settings, *, week: str | None = None,
             _stage(wh, week, run_id, version, users, ids, sc, source, np.full(ids.shape, -1))
             step.advance(len(users))
     rows_written = _finish_run(wh, run_id, week)
+    by_source = dict(wh.execute("SELECT source, count(*) FROM playlists WHERE week = ? GROUP BY 1 "
+                                "ORDER BY 2 DESC", [week]).fetchall())
     return WeeklyReport(week, run_id, version, n_users, int(cf_mask.sum()), int((~cf_mask).sum()),
-                        rows_written, short, len(done_users), round(time.perf_counter() - started, 3))
+                        rows_written, short, len(done_users), round(time.perf_counter() - started, 3),
+                        by_source)
 
 
 def _exclusions(wh, heard: sp.csr_matrix, week: str, n_weeks: int, n_items: int) -> sp.csr_matrix:
