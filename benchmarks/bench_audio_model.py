@@ -58,7 +58,6 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--unique", type=int, default=0,
                     help="synthesise only this many distinct clips and copy them (0: all distinct)")
-    ap.add_argument("--workers", type=int, default=1, help="spectrogram threads (many_mels workers)")
     args = ap.parse_args()
     params = AudioModelParams()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -70,8 +69,7 @@ def main() -> None:
             np.eye(64, dtype=np.float32)[:8]) if not args.train else None
         if args.tracks:
             t0 = time.perf_counter()
-            batch = many_mels(paths[:args.tracks], params=mel_params(params), cache_dir=None,
-                              workers=args.workers)
+            batch = many_mels(paths[:args.tracks], params=mel_params(params), cache_dir=None)
             t1 = time.perf_counter()
             specs = [m.mels for m in batch.ok if m is not None]
             if model is not None:
@@ -81,8 +79,7 @@ def main() -> None:
                   f"{t2 - t1:.1f} s → {args.tracks / (t2 - t0):.1f} tracks/s")
         if args.train:
             t3 = time.perf_counter()
-            batch = many_mels(paths[:args.train], params=mel_params(params), cache_dir=None,
-                              workers=args.workers)
+            batch = many_mels(paths[:args.train], params=mel_params(params), cache_dir=None)
             specs = [m.mels for m in batch.ok]
             t4 = time.perf_counter()
             y = np.random.default_rng(1).standard_normal((len(specs), 64)).astype(np.float32)

@@ -16,8 +16,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -178,7 +176,7 @@ def track_mels(path: str | os.PathLike, *, params: MelParams = MelParams(),
     out = Mels(mels, duration, duration + 1.0 / params.sr < params.excerpt_seconds, sha)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp.npz")
         np.savez(tmp, mels=mels.astype(np.float16), duration=np.float64(duration),
                  short=np.bool_(out.short))
         os.replace(tmp, cached)
@@ -191,44 +189,27 @@ def is_cached(path: str | os.PathLike, *, params: MelParams, cache_dir) -> bool:
 
 
 def many_mels(paths: list[str | os.PathLike], *, params: MelParams = MelParams(),
-              cache_dir: str | os.PathLike | None = None, description: str = "Spectrograms",
-              workers: int = 1) -> MelBatch:
+              cache_dir: str | os.PathLike | None = None, description: str = "Spectrograms") -> MelBatch:
     """Spectrograms of many files; a file that cannot be read is skipped with its reason and the
-    batch goes on. ``workers`` > 1 shares the files among that many threads (decoding, FFTs and
-    products release the GIL; results keep the order of `paths`). The default is one: on two cores
-    that other jobs also use, two threads were no faster (docs/benchmarks.md)."""
+    batch goes on."""
     batch = MelBatch([str(p) for p in paths], [], [])
-    workers = max(1, int(workers))
-    # one BLAS thread per worker: the products are small, and threads only fight over a busy machine
+    # one BLAS thread: the products are small, and threads only fight over a busy machine
     with progress(description, total=len(paths)) as step, threadpool_limits(1):
-        if workers == 1 or len(paths) < 2:
-            results = map(lambda p: _one(p, params, cache_dir), paths)
-            pool = None
-        else:
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mels")
-            results = pool.map(lambda p: _one(p, params, cache_dir), paths)
-        try:
-            for mels, reason, hit in results:
-                batch.ok.append(mels)
-                batch.reasons.append(reason)
+        for p in paths:
+            try:
+                sha = content_sha256(p) if Path(p).is_file() else None
+                hit = sha is not None and cache_dir is not None and _cache_path(cache_dir, sha, params).exists()
+                batch.ok.append(track_mels(p, params=params, cache_dir=cache_dir, sha256=sha))
+                batch.reasons.append(None)
                 batch.cache_hits += int(hit)
-                step.advance()
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+            except AudioError as exc:
+                batch.ok.append(None)
+                batch.reasons.append(str(exc))
+            except (OSError, ValueError, RuntimeError) as exc:   # anything else a decoder throws
+                batch.ok.append(None)
+                batch.reasons.append(f"{p}: {type(exc).__name__}: {exc}")
+            step.advance()
     return batch
-
-
-def _one(p, params: MelParams, cache_dir) -> tuple[Mels | None, str | None, bool]:
-    """(spectrogram, None, cache hit) of one file, or (None, the reason, False)."""
-    try:
-        sha = content_sha256(p) if Path(p).is_file() else None
-        hit = sha is not None and cache_dir is not None and _cache_path(cache_dir, sha, params).exists()
-        return track_mels(p, params=params, cache_dir=cache_dir, sha256=sha), None, hit
-    except AudioError as exc:
-        return None, str(exc), False
-    except (OSError, ValueError, RuntimeError) as exc:   # anything else a decoder throws
-        return None, f"{p}: {type(exc).__name__}: {exc}", False
 
 
 def _cache_path(cache_dir, sha: str, params: MelParams) -> Path | None:
