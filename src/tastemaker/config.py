@@ -149,6 +149,7 @@ class TextParams:
     max_terms: int = 200               # terms kept per artist/track and kind
     min_artists: int = 2               # a term used about fewer artists is not a vector dimension
     tagger: str = "perceptron"         # or "spacy" (an installed spaCy English pipeline)
+    shrink: float = 5.0                # similarity × n / (n + shrink), n = documents about the candidate
 
     def __post_init__(self):
         check_param("TextParams", "half_life_days", self.half_life_days, low=1e-3, kind=(int, float))
@@ -156,6 +157,53 @@ class TextParams:
         check_param("TextParams", "max_terms", self.max_terms, low=1, kind=int)
         check_param("TextParams", "min_artists", self.min_artists, low=1, kind=int)
         check_param("TextParams", "tagger", self.tagger, choices={"perceptron", "spacy"})
+        check_param("TextParams", "shrink", self.shrink, low=0, kind=(int, float))
+
+
+@dataclass(frozen=True)
+class BlendParams:
+    """One list from three models (tastemaker.blend): candidates, ranking, assembly.
+
+    ``mode``: ``auto`` uses the learned ranker when one is trained (`tastemaker train ranker`),
+    else the fixed-weight blend when a text or audio model exists, else collaborative scores;
+    ``learned``, ``fixed`` and ``collaborative`` force one. The fixed blend adds, per user,
+    standardised scores: collaborative space (user · item vector; the audio model's predicted
+    vector stands in for tracks without one, times ``w_audio``), ``w_text`` × the text score
+    (nearness of the track's artist to the user's artists by what people write) and ``w_pop`` ×
+    log popularity. Weights were chosen on the demo world's validation week (docs/blend.md).
+    """
+
+    mode: str = "auto"
+    cf_candidates: int = 100           # top tracks by the user's collaborative vector
+    text_candidates: int = 30          # tracks of the artists nearest the user's by text
+    audio_candidates: int = 20         # cold tracks nearest the user's vector by sound
+    popular_candidates: int = 40       # popular tracks of the last four weeks (the fallback)
+    text_neighbours: int = 50          # text neighbours kept per artist
+    text_artists: int = 20             # artists per user whose tracks become text candidates
+    profile_artists: int = 10          # a user's most-loved artists that define their text taste
+    fresh_share: float = 0.1           # share of each list kept for fresh tracks, when good ones exist
+    fresh_plays: int = 20              # a track with fewer plays than this is fresh
+    w_audio: float = 1.0
+    w_text: float = 0.5
+    w_pop: float = 0.1
+    flow: bool = True                  # order each list for smooth tempo, key and loudness
+    trees: int = 150                   # learned ranker (LightGBM lambdarank)
+    leaves: int = 15
+    learning_rate: float = 0.05
+    seed: int = 42
+
+    def __post_init__(self):
+        check_param("BlendParams", "mode", self.mode, choices={"auto", "learned", "fixed", "collaborative"})
+        for name in ("cf_candidates", "text_candidates", "audio_candidates", "popular_candidates",
+                     "text_neighbours", "text_artists", "profile_artists", "fresh_plays", "seed"):
+            check_param("BlendParams", name, getattr(self, name), low=0, kind=int)
+        for name in ("trees", "leaves"):
+            check_param("BlendParams", name, getattr(self, name), low=2, kind=int)
+        check_param("BlendParams", "fresh_share", self.fresh_share, low=0, high=1, kind=(int, float))
+        for name in ("w_audio", "w_text", "w_pop"):
+            check_param("BlendParams", name, getattr(self, name), kind=(int, float))
+        check_param("BlendParams", "learning_rate", self.learning_rate, low=1e-6, high=1, kind=(int, float))
+        check_param("BlendParams", "flow", self.flow, kind=bool)
 
 
 @dataclass(frozen=True)
@@ -166,6 +214,7 @@ class Settings:
     weekly: WeeklyParams = field(default_factory=WeeklyParams)
     text: TextParams = field(default_factory=TextParams)
     audio_model: AudioModelParams = field(default_factory=AudioModelParams)
+    blend: BlendParams = field(default_factory=BlendParams)
 
     @property
     def warehouse_path(self) -> Path:
@@ -181,7 +230,7 @@ class Settings:
 
 
 _SECTIONS = {"signals": SignalWeights, "als": ALSParams, "weekly": WeeklyParams, "text": TextParams,
-             "audio_model": AudioModelParams}
+             "audio_model": AudioModelParams, "blend": BlendParams}
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:

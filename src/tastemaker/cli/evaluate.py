@@ -34,10 +34,15 @@ def evaluate(
     grid: str = typer.Option("small", "--grid", help="Search grid: small (minutes) or large."),
     cold: str = typer.Option(None, "--cold", help="Cold-start evaluation of a content model instead "
                              "(audio): 20% of tracks held out with all their plays."),
+    blend: bool = typer.Option(False, "--blend", help="The weekly blend's ablation instead: "
+                               "collaborative, text, audio, their fixed blends and the learned ranker "
+                               "on the last full week."),
 ) -> None:
     """Compare popularity, item-kNN, BPR and ALS at K on a time split or a hold-out."""
     if cold is not None:
         return _cold(cold, k=k, seed=seed, json_path=json_path)
+    if blend:
+        return _blend(k=k, json_path=json_path)
     from ..errors import InputError, NotFoundError, TastemakerError, check_param
     from ..evaluate import compare, validation_split, warehouse_split
     from ..evaluate.report import markdown, write_json
@@ -114,4 +119,19 @@ def _cold(model: str, *, k: int, seed: int, json_path: Path | None) -> None:
                          f"(shuffled: {report['mean_cosine_random']:.3f}); {report['protocol']}")
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report, indent=2))
+        common.console.print(f"JSON written to {json_path}")
+
+
+def _blend(*, k: int, json_path: Path | None) -> None:
+    """`--blend`: every combination of the three models, on the time split, in one table."""
+    from ..blend.evaluate import ablation, markdown
+
+    settings = common.settings()
+    with common.warehouse(read_only=True) as wh:
+        report = ablation(wh, settings, k=k)
+    common.console.print(f"{report['protocol']}; {report['users']:,} users ({report['light_users']:,} with "
+                         f"little history), {report['cold_test_pairs']:,} cold-track test pairs", highlight=False)
+    common.console.print(markdown(report), markup=False, highlight=False, soft_wrap=True)
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(report, indent=2, default=str))
         common.console.print(f"JSON written to {json_path}")

@@ -1,4 +1,4 @@
-"""`tastemaker train [collaborative|text|audio]`"""
+"""`tastemaker train [collaborative|text|audio|ranker]`"""
 
 from __future__ import annotations
 
@@ -122,6 +122,35 @@ def run_audio(**overrides) -> None:
         f"  saved in {settings.models_dir / 'audio' / result.version}")
     for reason in p["reasons"]:
         common.console.print(f"  [yellow]skipped[/]: {reason}", markup=True, highlight=False)
+
+
+@train_app.command("ranker")
+def ranker_cmd(
+    week: Optional[str] = typer.Option(None, help="Week whose new plays are the labels, e.g. 2026-W47 "
+                                       "(default: the last full week of events)"),
+):
+    """Learned ranker of the weekly blend (LightGBM lambdarank) on a time split."""
+    run_ranker(week)
+
+
+def run_ranker(week: str | None = None) -> None:
+    import datetime as dt
+
+    from ..blend.train import train_ranker
+    from ..weekly.weeks import parse_week
+
+    settings = common.settings()
+    start = dt.datetime.combine(parse_week(week), dt.time()) if week else None
+    with common.warehouse() as wh:
+        r = train_ranker(wh, settings, week_start=start)
+    h = r.held_out
+    common.console.print(
+        f"ranker [bold]{r.version}[/]: labels from {r.week}, {r.users:,} users, {r.rows:,} candidates "
+        f"({r.seconds:.0f} s)\n  held-out users ({h['users']:,}), recall / NDCG at the list size: " +
+        ", ".join(f"{name} {h[name]['recall']:.3f} / {h[name]['ndcg']:.3f}"
+                  for name in ("learned", "fixed", "collaborative")) +
+        "\n  most useful features: " + ", ".join(f"{k} {v:.2f}" for k, v in list(r.importance.items())[:5]) +
+        f"\n  saved in {settings.models_dir / 'ranker' / r.version}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
-"""`tastemaker weekly generate|export|show`"""
+"""`tastemaker weekly generate|export|show|report`"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -9,6 +10,7 @@ import typer
 
 from ..weekly import current_week, generate_week
 from ..weekly.export import FORMATS, export_week, rows, weeks
+from ..weekly.feedback import feedback, notes
 from . import common
 
 weekly_app = typer.Typer(help="This week's discovery playlist for every user.", no_args_is_help=True)
@@ -62,6 +64,36 @@ def show_cmd(
     common.console.print(common.table(
         f"{week} for {user}", ["#", "artist", "title", "source", "reason"],
         [(r["position"], r["artist"] or "", r["title"] or r["track_id"], r["source"], r["reason"]) for r in found]))
+
+
+@weekly_app.command("report")
+def report_cmd(
+    n_weeks: Optional[int] = typer.Option(None, "--weeks", help="Only the N latest weeks [default: all]"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+):
+    """How the lists were received: delivered tracks played, saved and skipped that week, by source."""
+    settings = common.settings()
+    with common.warehouse(read_only=True) as wh:
+        _latest(wh)                                    # no week yet: say how to make one
+        found = feedback(wh, weeks=n_weeks, min_play_ms=settings.signals.min_play_ms)
+    if as_json:
+        print(json.dumps({"min_play_ms": settings.signals.min_play_ms, "weeks": found,
+                          "notes": notes(found)}, indent=2))
+        return
+    def cells(r):
+        return [r["users"], r["tracks"]] + [f"{r[k]:,} ({r[rate]:.1%})" for k, rate in (
+            ("played", "play_rate"), ("saved", "save_rate"), ("skipped", "skip_rate"))]
+
+    common.console.print(common.table(
+        "Delivered tracks played, saved and skipped that week, by source",
+        ["week", "users", "tracks", "played", "saved", "skipped"],
+        [row for r in found for row in [(r["week"], *cells(r))]
+         + [(f"  {s}", *cells(c)) for s, c in r["by_source"].items()]]))
+    for r in found:
+        common.console.print(f"{r['week']}: {r['listeners']:,} of {r['users']:,} users played at least "
+                             f"one of their tracks")
+    for line in notes(found):
+        common.console.print(f"[yellow]note[/]: {line}")
 
 
 def _latest(wh) -> str:

@@ -8,14 +8,16 @@ Data flow (`train_text`):
    artist the document names as its subject, else the artist's share of the mentions).
 2. `build_terms` (SQL): for each artist (and track) and kind, each term's weight is
    ``P(term | documents about it) × rarity`` where the probability is over documents weighted by
-   ``about × 0.5 ** (age / half_life)`` (age from the newest document, so newer text counts more;
-   an undated document counts like the median dated one),
+   ``about × 0.5 ** (age / half_life)`` (age from the newest document of the same kind, so newer
+   text counts more but tags collected years before a review feed are not discounted for it; an
+   undated document counts like the median dated one of its kind),
    and ``rarity = log(N / df) / log(N)`` discounts terms used about many of the N artists. Terms
    with fewer than ``min_support`` documents are dropped; the top ``max_terms`` per kind are kept.
    Re-running after new documents recomputes everything from the warehouse.
 3. `build_comentions`: artists mentioned in the same documents ("discussed alongside").
 4. `TextVectors`: a sparse artist × term matrix of the weights (all kinds), rows L2-normalised;
-   cosine neighbours, saved as a versioned model under ``HOME/models/text/``.
+   cosine neighbours shrunk by the amount of text about the candidate (``cos × n / (n + shrink)``),
+   saved as a versioned model under ``HOME/models/text/`` (with MiniLM embeddings on request).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from ..config import TextParams
-from ..errors import InputError, NotFittedError
+from ..errors import InputError, NotFittedError, check_param
 from ..progress import progress
 from ..warehouse import Warehouse
 from .mentions import Matcher
@@ -38,6 +40,7 @@ from .tagger import load_tagger
 from .terms import extract_tagged, tag_sentences
 
 TEXT = "text"
+_BLOCK_CELLS = 2 ** 24      # similarities computed at once by TextVectors.neighbour_matrix
 MUSIC_SOURCES = ("tags", "bio", "review", "demo")
 
 
@@ -127,15 +130,17 @@ def build_terms(wh: Warehouse, params: TextParams) -> int:
         wh.execute("DELETE FROM terms")
         wh.execute(f"""
         INSERT INTO terms
-        WITH newest AS (SELECT max(published_at) AS t FROM documents),
+        WITH newest AS (SELECT kind, max(published_at) AS t FROM documents GROUP BY kind),
         decay AS (
-            SELECT doc_id, pow(0.5, greatest(date_diff('second', published_at, newest.t), 0) / 86400.0 / {hl}) AS f
-            FROM documents, newest WHERE published_at IS NOT NULL
+            SELECT d.doc_id, d.kind,
+                   pow(0.5, greatest(date_diff('second', d.published_at, newest.t), 0) / 86400.0 / {hl}) AS f
+            FROM documents d JOIN newest USING (kind) WHERE d.published_at IS NOT NULL
         ),
-        typical AS (SELECT coalesce(median(f), 1.0) AS f FROM decay),   -- an undated document
+        typical AS (SELECT kind, median(f) AS f FROM decay GROUP BY kind),   -- an undated document
         dw AS (
-            SELECT m.doc_id, m.artist_idx, m.track_idx, m.about * coalesce(decay.f, typical.f) AS w
-            FROM document_mentions m LEFT JOIN decay USING (doc_id), typical
+            SELECT m.doc_id, m.artist_idx, m.track_idx, m.about * coalesce(decay.f, typical.f, 1.0) AS w
+            FROM document_mentions m JOIN documents d USING (doc_id) LEFT JOIN decay USING (doc_id)
+                 LEFT JOIN typical ON typical.kind = d.kind
             WHERE m.about > 0
         ),
         totals AS (SELECT artist_idx, track_idx, sum(w) AS total FROM dw GROUP BY ALL),
@@ -180,15 +185,27 @@ def build_comentions(wh: Warehouse) -> int:
 
 
 class TextVectors:
-    """Sparse weighted-term vectors per artist (rows = ``artist_idx``), cosine similarity."""
+    """Sparse weighted-term vectors per artist (rows = ``artist_idx``), cosine similarity shrunk
+    towards 0 for thinly documented artists.
+
+    ``support_[a]`` is the ``about``-weighted number of documents about artist ``a`` (``inf`` in
+    models saved before it existed: no shrinkage). A candidate ``b``'s similarity to any artist is
+    ``cos × n_b / (n_b + shrink)`` with ``n_b = support_[b]``, so an artist known from one or two
+    documents, whose small vector matches many others by chance, sinks below well-documented
+    neighbours of nearly the same cosine.
+    """
 
     name = TEXT
 
-    def __init__(self, kinds: tuple[str, ...] = ("unigram", "n2", "np", "adj", "tag"), min_artists: int = 2):
+    def __init__(self, kinds: tuple[str, ...] = ("unigram", "n2", "np", "adj", "tag"), min_artists: int = 2,
+                 shrink: float = 0.0):
         self.kinds = kinds
         self.min_artists = min_artists
+        self.shrink = shrink
 
-    def fit_rows(self, artist_idx, kind, term, weight, n_artists: int) -> "TextVectors":
+    def fit_rows(self, artist_idx, kind, term, weight, n_artists: int, support=None) -> "TextVectors":
+        """Vectors from (artist_idx, kind, term, weight) rows; `support`: (n_artists,) documents about
+        each artist (default: ``inf``, no shrinkage)."""
         keys = np.char.add(np.char.add(np.asarray(kind, dtype=str), ":"), np.asarray(term, dtype=str))
         keep = np.isin(np.asarray(kind, dtype=str), self.kinds)
         keys, rows, w = keys[keep], np.asarray(artist_idx)[keep], np.asarray(weight, dtype=np.float32)[keep]
@@ -202,6 +219,7 @@ class TextVectors:
         used = np.flatnonzero(df >= self.min_artists)
         self.vocabulary_ = vocab[used].tolist()
         self.vectors_ = sp.csr_matrix(m[:, used], dtype=np.float32)
+        self.support_ = _support_array(support, n_artists)
         return self
 
     def fit(self, wh: Warehouse) -> "TextVectors":
@@ -210,7 +228,11 @@ class TextVectors:
             raise InputError("No terms to build text vectors from: ingest documents "
                              "(tastemaker ingest documents PATH) or load tags first")
         n = int(wh.scalar("SELECT coalesce(max(artist_idx) + 1, 0) FROM artists"))
-        return self.fit_rows(cols["artist_idx"], cols["kind"], cols["term"], cols["weight"], n)
+        about = wh.execute("""SELECT artist_idx, sum(about) AS n FROM document_mentions
+                              WHERE track_idx IS NULL AND about > 0 GROUP BY 1""").fetchnumpy()
+        support = np.zeros(n)
+        support[np.asarray(about["artist_idx"], dtype=np.int64)] = about["n"]
+        return self.fit_rows(cols["artist_idx"], cols["kind"], cols["term"], cols["weight"], n, support)
 
     def _check(self):
         if not hasattr(self, "vectors_"):
@@ -220,10 +242,24 @@ class TextVectors:
         self._check()
         return idx < self.vectors_.shape[0] and self.vectors_[idx].nnz > 0
 
-    def similar_items(self, itemid: int, N: int = 10):
-        """(ids, scores) of the N artists nearest by cosine, itself first."""
+    def shrink_factors(self) -> np.ndarray:
+        """(n_artists,) ``n / (n + shrink)`` per artist (1 where the support is unknown)."""
         self._check()
-        sims = (self.vectors_ @ self.vectors_[itemid].T).toarray().ravel()
+        n = getattr(self, "support_", None)
+        if n is None or self.shrink <= 0:
+            return np.ones(self.vectors_.shape[0], dtype=np.float32)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isinf(n), 1.0, n / (n + self.shrink)).astype(np.float32)
+
+    def similarities(self, rows: np.ndarray) -> np.ndarray:
+        """Shrunk similarities (len(rows), n_artists) of a block of artists to all artists."""
+        block = self.vectors_[rows].toarray().T                          # terms × rows, dense
+        return np.asarray(self.vectors_ @ block).T * self.shrink_factors()[None, :]
+
+    def similar_items(self, itemid: int, N: int = 10):
+        """(ids, scores) of the N artists nearest by shrunk cosine, itself first (score 1)."""
+        self._check()
+        sims = self.similarities(np.array([itemid]))[0]
         sims[self.vectors_.getnnz(axis=1) == 0] = -np.inf
         sims[itemid] = np.inf
         order = np.argsort(-sims, kind="stable")[:N + 1]
@@ -232,29 +268,70 @@ class TextVectors:
         scores[order == itemid] = 1.0
         return order, scores
 
+    def neighbour_matrix(self, k: int = 50) -> sp.csr_matrix:
+        """(n_artists, n_artists) sparse: row ``a`` holds the k artists nearest ``a`` by shrunk
+        cosine (itself excluded, scores > 0 only); rows of artists without a vector are empty.
+        Computed in row blocks of at most ~16M similarities, never a dense n × n matrix."""
+        self._check()
+        check_param("neighbour_matrix", "k", k, low=1, kind=int)
+        n, dims = self.vectors_.shape
+        with_vector = np.flatnonzero(self.vectors_.getnnz(axis=1) > 0)
+        k = min(k, max(n - 1, 1))
+        size = max(1, min(2048, _BLOCK_CELLS // max(n, dims, 1)))
+        rows, cols, vals = [], [], []
+        for start in range(0, len(with_vector), size):
+            part = with_vector[start:start + size]
+            sims = self.similarities(part)
+            sims[np.arange(len(part)), part] = 0.0
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sims, axis=1)
+            score = np.take_along_axis(sims, top, 1)
+            keep = score > 0
+            rows.append(np.repeat(part, keep.sum(axis=1)))
+            cols.append(top[keep])
+            vals.append(score[keep])
+        if not rows:
+            return sp.csr_matrix((n, n), dtype=np.float32)
+        return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(n, n), dtype=np.float32)
+
     def get_params(self) -> dict:
-        return {"kinds": list(self.kinds), "min_artists": self.min_artists}
+        return {"kinds": list(self.kinds), "min_artists": self.min_artists, "shrink": self.shrink}
 
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         sp.save_npz(folder / "vectors.npz", self.vectors_)
         (folder / "vocabulary.json").write_text(json.dumps(self.vocabulary_))
+        np.save(folder / "support.npy", self.support_)
         if getattr(self, "embeddings_", None) is not None:
             np.save(folder / "embeddings.npy", self.embeddings_)
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> "TextVectors":
+        """A saved model; one saved before support counts existed loads with no shrinkage."""
         folder = Path(folder)
         doc = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
         params = doc.get("params", {})
-        model = cls(tuple(params.get("kinds", ("unigram", "n2", "np", "adj", "tag"))), params.get("min_artists", 2))
+        model = cls(tuple(params.get("kinds", ("unigram", "n2", "np", "adj", "tag"))), params.get("min_artists", 2),
+                    params.get("shrink", 0.0))
         model.vectors_ = sp.load_npz(folder / "vectors.npz").tocsr()
         model.vocabulary_ = json.loads((folder / "vocabulary.json").read_text())
+        support = np.load(folder / "support.npy") if (folder / "support.npy").exists() else None
+        model.support_ = _support_array(support, model.vectors_.shape[0])
         if (folder / "embeddings.npy").exists():
             model.embeddings_ = np.load(folder / "embeddings.npy")
         return model
+
+
+def _support_array(support, n_artists: int) -> np.ndarray:
+    if support is None:
+        return np.full(n_artists, np.inf)
+    support = np.asarray(support, dtype=np.float64)
+    if support.shape != (n_artists,):
+        raise InputError(f"support must hold one count per artist, shape ({n_artists},); "
+                         f"got shape {support.shape}")
+    return support
 
 
 def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, redo: bool = False,
@@ -270,7 +347,7 @@ def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, red
     analysed = analyse(wh, tagger=params.tagger, redo=redo)
     n_terms = build_terms(wh, params)
     n_pairs = build_comentions(wh)
-    model = TextVectors(min_artists=params.min_artists).fit(wh)
+    model = TextVectors(min_artists=params.min_artists, shrink=params.shrink).fit(wh)
     if embeddings:
         from .embeddings import artist_embeddings
         model.embeddings_ = artist_embeddings(wh)

@@ -75,11 +75,14 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 def explain(recommended: np.ndarray, played: np.ndarray, weights: np.ndarray,
-            unit_vectors: np.ndarray) -> np.ndarray:
+            unit_vectors: np.ndarray, played_vectors: np.ndarray | None = None) -> np.ndarray:
     """(B, K) recommended ids, (B, P) played ids with weights, item vectors of length 1 →
-    (B, K) played id behind each recommendation (-1 where there is none)."""
+    (B, K) played id behind each recommendation (-1 where there is none).
+
+    ``played_vectors`` (default: the same) are the played tracks' vectors when the recommended
+    ones come from elsewhere (the audio model's predictions, in the same space)."""
     R = unit_vectors[np.maximum(recommended, 0)]
-    P = unit_vectors[np.maximum(played, 0)]
+    P = (unit_vectors if played_vectors is None else played_vectors)[np.maximum(played, 0)]
     sims = np.matmul(P, R.transpose(0, 2, 1))                  # (B, P, K)
     has = played >= 0
     tiebreak = 1e-6 * np.log1p(np.maximum(weights, 0))

@@ -1,0 +1,138 @@
+"""From ranked candidates to the week's lists: caps, fresh share, sources, reasons, flow (NumPy).
+
+    >>> picked = select(ctx, cand, scores, weekly=settings.weekly, blend=settings.blend)
+    >>> source, because, text_reason = label(ctx, users, cand, picked)
+
+`select` keeps, in score order, at most ``max_per_artist`` tracks per artist and ``audio_share``
+tracks placed by the audio model, then makes room for up to ``fresh_share`` × size fresh tracks
+(fewer than ``fresh_plays`` plays) when good ones exist — among the best 3 × size survivors —
+in place of the weakest others. `label` names each track's source (collaborative, text, audio,
+fallback) and its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..config import BlendParams, WeeklyParams
+from ..weekly.assemble import cap_per_artist, explain, top_played, unit_rows
+from .candidates import AUDIO, CF, TEXT, Candidates
+from .context import Context
+
+SOURCES = ("collaborative", "fallback", "audio", "text")
+COLLABORATIVE, FALLBACK, AUDIO_SOURCE, TEXT_SOURCE = range(4)
+REASON_PLAYED = 50  # how many of a user's most-played tracks may be named as reasons
+
+
+@dataclass
+class Picked:
+    ids: np.ndarray       # (B, size) track ids, -1 pad (short lists)
+    scores: np.ndarray    # (B, size)
+    cols: np.ndarray      # (B, size) column of each pick in the candidates, -1 pad
+
+
+def select(ctx: Context, cand: Candidates, scores: np.ndarray, *, weekly: WeeklyParams,
+           blend: BlendParams) -> Picked:
+    B, C = cand.ids.shape
+    size = weekly.size
+    if C == 0:
+        return Picked(np.full((B, size), -1, np.int64), np.full((B, size), -np.inf, np.float32),
+                      np.full((B, size), -1, np.int64))
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ids = np.take_along_axis(cand.ids, order, 1)
+    sc = np.take_along_axis(scores, order, 1)
+    ids = np.where(np.isfinite(sc), ids, -1)
+    # the audio model may place at most audio_share tracks per list
+    by_audio = by_audio_model(ctx, ids, np.take_along_axis(cand.flags, order, 1))
+    ids = np.where(by_audio & (np.cumsum(by_audio, axis=1) > weekly.audio_share), -1, ids)
+    capped, capped_sc, cols = cap_per_artist(ids, sc, ctx.artist_of, C, weekly.max_per_artist)
+    cols = np.where(cols >= 0, np.take_along_axis(order, np.maximum(cols, 0), 1), -1)
+    # room for fresh tracks: promote the best fresh survivors within the top 3 × size
+    want = int(round(blend.fresh_share * size))
+    pos = np.broadcast_to(np.arange(C), (B, C))
+    key = pos.astype(np.float64)
+    if want:
+        fresh = (capped >= 0) & (ctx.plays[np.maximum(capped, 0)] < blend.fresh_plays)
+        promote = fresh & (np.cumsum(fresh, axis=1) <= want) & (pos < 3 * size)
+        key = np.where(promote, key - 1e9, key)
+    key = np.where(capped >= 0, key, np.inf)
+    chosen = np.sort(np.argsort(key, axis=1, kind="stable")[:, :size], axis=1)   # back in score order
+    chosen_ok = np.take_along_axis(capped, chosen, 1) >= 0
+    out_ids = np.where(chosen_ok, np.take_along_axis(capped, chosen, 1), -1)
+    out_sc = np.where(chosen_ok, np.take_along_axis(capped_sc, chosen, 1), -np.inf).astype(np.float32)
+    out_cols = np.where(chosen_ok, np.take_along_axis(cols, chosen, 1), -1)
+    # pads go last
+    o = np.argsort(out_ids < 0, axis=1, kind="stable")
+    return Picked(np.take_along_axis(out_ids, o, 1), np.take_along_axis(out_sc, o, 1),
+                  np.take_along_axis(out_cols, o, 1))
+
+
+def by_audio_model(ctx: Context, ids: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """(B, C) True where the track is placed by the audio model: an audio candidate with no
+    collaborative vector."""
+    safe = np.maximum(ids, 0)
+    return (ids >= 0) & ((flags & AUDIO) != 0) & ~ctx.has_vector[safe]
+
+
+def label(ctx: Context, users: np.ndarray, cand: Candidates, picked: Picked):
+    """(source (B, size) int8, reason track (B, size) -1 none, text reasons (B, size) object)."""
+    B, K = picked.ids.shape
+    ok = picked.ids >= 0
+    flags = np.where(ok, np.take_along_axis(cand.flags, np.maximum(picked.cols, 0), 1), 0)
+    safe = np.maximum(picked.ids, 0)
+    source = np.full((B, K), FALLBACK, dtype=np.int8)
+    source[((flags & TEXT) != 0)] = TEXT_SOURCE
+    source[((flags & CF) != 0)] = COLLABORATIVE
+    source[by_audio_model(ctx, picked.ids, flags)] = AUDIO_SOURCE
+    rows = sp.csr_matrix(ctx.user_items[users])
+    played, weights = top_played(rows, REASON_PLAYED)
+    unit_items = _unit(ctx, "V")
+    because = explain(np.where(ok & ctx.has_vector[safe], picked.ids, -1), played, weights, unit_items)
+    because[source != COLLABORATIVE] = -1
+    if ctx.audio is not None:
+        audio_rows = source == AUDIO_SOURCE
+        if audio_rows.any():
+            sounds = explain(np.where(audio_rows, picked.ids, -1), played, weights,
+                             _unit(ctx, "audio"), played_vectors=unit_items)
+            because = np.where(audio_rows, sounds, because)
+    text = np.full((B, K), "", dtype=object)
+    is_text = source == TEXT_SOURCE
+    if is_text.any() and ctx.text is not None:
+        text[is_text] = _text_reasons(ctx, cand.profile, picked.ids, is_text)
+    return source, because, text
+
+
+def _unit(ctx: Context, name: str) -> np.ndarray:
+    cache = ctx.__dict__.setdefault("_unit", {})
+    if name not in cache:
+        cache[name] = unit_rows(getattr(ctx, name))
+    return cache[name]
+
+
+def _text_reasons(ctx: Context, profile, ids: np.ndarray, mask: np.ndarray) -> list[str]:
+    """'people who write about X describe it as …, like Y': Y is the user's artist whose text
+    neighbourhood brought the track."""
+    prof_ids, prof_w = profile
+    r, c = np.nonzero(mask)
+    art = ctx.artist_of[ids[r, c]]
+    P = prof_ids.shape[1]
+    src = prof_ids[r]                                                   # (n, P)
+    sims = np.asarray(ctx.text[np.maximum(src, 0).ravel(), np.repeat(np.maximum(art, 0), P)]).reshape(-1, P)
+    contrib = np.where(src >= 0, sims * prof_w[r], -np.inf)
+    best = src[np.arange(len(r)), np.argmax(contrib, axis=1)]
+    out = []
+    for a, y in zip(art, best):
+        name = ctx.artist_names[a] if a >= 0 else ""
+        like = ctx.artist_names[y] if y >= 0 else ""
+        words = ctx.artist_words.get(int(a), "")
+        if words and like and like != name:
+            out.append(f"people who write about {name} describe it as {words}, like {like}")
+        elif like and like != name:
+            out.append(f"written about like {like}")
+        else:
+            out.append(f"people who write about {name} describe it as {words}" if words
+                       else "what people write about it matches your taste")
+    return out

@@ -1,0 +1,239 @@
+"""Candidates for a batch of users from each model, labelled with their source (pure NumPy/SciPy).
+
+    >>> cand = candidates(ctx, users, exclude_rows, params, sources=("cf", "text", "audio", "popular"))
+    >>> cand.ids, cand.flags          # (B, C) track ids (-1 pad), source bits per candidate
+
+Sources:
+
+* **cf** — the top ``cf_candidates`` tracks by user vector · item vector (users with at least
+  ``min_history`` liked tracks and a vector);
+* **text** — tracks of the ``text_artists`` artists nearest, by what people write, to the
+  artists the user loves most (``profile_artists``, weighted by confidence): text score of
+  artist b = Σₐ w(u, a) · sim(a, b); the best ``text_candidates`` unheard tracks of those artists
+  (their own tracks too, ordered by listeners);
+* **audio** — the ``audio_candidates`` cold tracks (fewer than ``cold_plays`` plays) whose
+  predicted vector is nearest the user's vector;
+* **popular** — the most-listened tracks of the last four weeks the user has not heard.
+
+Never-played (any event), recently recommended (``exclude_rows``) and unavailable tracks never
+appear. A track found by several sources appears once, with all their bits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..config import BlendParams
+from ..models.base import topk
+from .context import Context
+
+CF, TEXT, AUDIO, POPULAR = 1, 2, 4, 8
+SOURCE_BITS = {"cf": CF, "text": TEXT, "audio": AUDIO, "popular": POPULAR}
+ALL_SOURCES = tuple(SOURCE_BITS)
+
+
+@dataclass
+class Candidates:
+    ids: np.ndarray          # (B, C) track_idx, -1 = none
+    flags: np.ndarray        # (B, C) uint8 source bits
+    text_score: np.ndarray   # (B, C) text score of the candidate's artist (0 where none)
+    profile: tuple           # (B, P) the user's profile artists and their weights (for reasons)
+
+
+def profile_artists(ctx: Context, rows: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B, n) each user's most-loved artists (-1 pad) and weights summing to 1 over the row."""
+    rows = sp.csr_matrix(rows)
+    B = rows.shape[0]
+    pos = rows.multiply(rows > 0).tocoo()
+    art = ctx.artist_of[pos.col]
+    keep = art >= 0
+    A = max(ctx.n_artists, 1)
+    by_artist = sp.csr_matrix((pos.data[keep].astype(np.float32), (pos.row[keep], art[keep])), shape=(B, A))
+    by_artist.sum_duplicates()
+    from ..weekly.assemble import top_played
+    ids, w = top_played(by_artist, n)
+    total = w.sum(axis=1, keepdims=True)
+    return ids, np.where(total > 0, w / np.where(total == 0, 1, total), 0).astype(np.float32)
+
+
+def text_artist_scores(ctx: Context, prof_ids: np.ndarray, prof_w: np.ndarray) -> sp.csr_matrix:
+    """(B, n_artists) Σₐ w(u, a) · sim(a, b) over the user's profile artists (sparse)."""
+    B, P = prof_ids.shape
+    r, c = np.nonzero(prof_ids >= 0)
+    T = ctx.text
+    W = sp.csr_matrix((prof_w[r, c], (r, prof_ids[r, c])), shape=(B, T.shape[0]))
+    return sp.csr_matrix(W @ T)
+
+
+def _artist_tracks(ctx: Context, per_artist: int) -> np.ndarray:
+    """(n_artists, per_artist) each artist's available tracks by listeners (-1 pad), cached."""
+    cache = getattr(ctx, "_artist_tracks", None)
+    if cache is not None and cache.shape[1] == per_artist:
+        return cache
+    n_art = ctx.n_artists
+    ok = ctx.artist_of >= 0
+    ok[ctx.unavailable] = False
+    tracks = np.flatnonzero(ok)
+    art = ctx.artist_of[tracks]
+    order = np.lexsort((-ctx.listeners[tracks], art))
+    tracks, art = tracks[order], art[order]
+    start = np.searchsorted(art, np.arange(n_art))
+    rank = np.arange(len(tracks)) - start[art]
+    keep = rank < per_artist
+    out = np.full((n_art, per_artist), -1, dtype=np.int64)
+    out[art[keep], rank[keep]] = tracks[keep]
+    ctx._artist_tracks = out
+    return out
+
+
+def _text_source(ctx, rows, exclude_rows, params: BlendParams, prof):
+    B = rows.shape[0]
+    k = params.text_candidates
+    empty = np.full((B, 0), -1, dtype=np.int64)
+    if ctx.text is None or k == 0 or params.text_artists == 0:
+        return empty, np.zeros((B, 0), np.float32)
+    S = text_artist_scores(ctx, *prof)
+    dense = S.toarray()
+    if not dense.any():
+        return empty, np.zeros((B, 0), np.float32)
+    a, a_sc = topk(np.where(dense > 0, dense, -np.inf).astype(np.float32), params.text_artists)
+    tracks = _artist_tracks(ctx, max(2 * params.text_candidates // max(params.text_artists, 1), 4))
+    ids = tracks[np.maximum(a, 0)]                                        # (B, M, T)
+    ids[a < 0] = -1
+    sc = np.broadcast_to(a_sc[..., None], ids.shape).astype(np.float32)
+    # within an artist, more listened tracks first; a hair of popularity breaks ties
+    sc = sc + 1e-4 * np.log1p(ctx.listeners[np.maximum(ids, 0)])
+    ids, sc = ids.reshape(B, -1), sc.reshape(B, -1)
+    heard = _lookup(exclude_rows, ids)
+    sc = np.where((ids >= 0) & ~heard, sc, -np.inf).astype(np.float32)
+    cols, top_sc = topk(sc, k)
+    top = np.where(cols >= 0, np.take_along_axis(ids, np.maximum(cols, 0), axis=1), -1)
+    return top, top_sc
+
+
+def _lookup(m: sp.csr_matrix, ids: np.ndarray) -> np.ndarray:
+    """(B, C) True where row b of sparse `m` has column ids[b, c] (ids < 0 give False)."""
+    m = sp.csr_matrix(m)
+    B, C = ids.shape
+    out = np.zeros((B, C), dtype=bool)
+    if m.nnz == 0:
+        return out
+    safe = np.maximum(ids, 0)
+    vals = np.asarray(m[np.repeat(np.arange(B), C), safe.ravel()]).reshape(B, C)
+    return (vals != 0) & (ids >= 0)
+
+
+def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):
+    B = len(users)
+    k = params.audio_candidates
+    if ctx.audio is None or k == 0:
+        return np.full((B, 0), -1, np.int64)
+    pool = np.flatnonzero(ctx.has_audio & ctx.cold())
+    pool = pool[~np.isin(pool, ctx.unavailable)]
+    if not len(pool):
+        return np.full((B, 0), -1, np.int64)
+    sc = ctx.U[users] @ ctx.audio[pool].T
+    sc[exclude_rows[:, pool].toarray() != 0] = -np.inf
+    sc[~cf_ok] = -np.inf
+    cols, _ = topk(sc.astype(np.float32), k)
+    return np.where(cols >= 0, pool[np.maximum(cols, 0)], -1)
+
+
+def _popular_source(ctx, exclude_rows, params: BlendParams):
+    B = exclude_rows.shape[0]
+    k = params.popular_candidates
+    if k == 0:
+        return np.full((B, 0), -1, np.int64)
+    order = np.argsort(-ctx.recent, kind="stable")
+    order = order[(ctx.recent[order] > 0) & ~np.isin(order, ctx.unavailable)][: 4 * k + 200]
+    heard = exclude_rows[:, order].toarray() != 0
+    sc = np.where(heard, -np.inf, -np.arange(len(order), dtype=np.float32)[None, :])
+    cols, _ = topk(sc.astype(np.float32), k)
+    return np.where(cols >= 0, order[np.maximum(cols, 0)], -1)
+
+
+def candidates(ctx: Context, users: np.ndarray, exclude_rows: sp.csr_matrix, params: BlendParams,
+               sources=ALL_SOURCES) -> Candidates:
+    """The candidates of a batch of users. ``exclude_rows`` (B, n_items): never recommend."""
+    users = np.asarray(users, dtype=np.int64)
+    B = len(users)
+    exclude_rows = sp.csr_matrix(exclude_rows)
+    rows = ctx.user_items[users]
+    liked = np.asarray((rows > 0).sum(axis=1)).ravel()
+    cf_ok = (liked >= ctx.min_history) & (np.abs(ctx.U[users]).sum(axis=1) > 0)
+    parts, bits = [], []
+    if "cf" in sources and params.cf_candidates:
+        ids = np.full((B, params.cf_candidates), -1, dtype=np.int64)
+        if cf_ok.any():
+            m = ctx.cf.item_factors_.shape[0]
+            gone = ctx.unavailable[ctx.unavailable < m]
+            sel = np.flatnonzero(cf_ok)
+            got, sc = ctx.cf.recommend(users[sel], exclude_rows[sel][:, :m], N=params.cf_candidates,
+                                       filter_items=gone)
+            ids[sel] = np.where(np.isfinite(sc), got, -1)
+        parts.append(ids)
+        bits.append(CF)
+    prof = profile_artists(ctx, rows, params.profile_artists)
+    if "text" in sources:
+        ids, _ = _text_source(ctx, rows, exclude_rows, params, prof)
+        parts.append(ids)
+        bits.append(TEXT)
+    if "audio" in sources:
+        parts.append(_audio_source(ctx, users, exclude_rows, params, cf_ok))
+        bits.append(AUDIO)
+    if "popular" in sources:
+        parts.append(_popular_source(ctx, exclude_rows, params))
+        bits.append(POPULAR)
+    ids, flags = _union(parts, bits, ctx.n_items)
+    text_score = np.zeros(ids.shape, dtype=np.float32)
+    if ctx.text is not None and ids.shape[1]:
+        S = text_artist_scores(ctx, *prof)
+        art = ctx.artist_of[np.maximum(ids, 0)]
+        ok = (ids >= 0) & (art >= 0)
+        text_score[ok] = _lookup_values(S, np.where(ok, art, -1))[ok]
+    return Candidates(ids, flags, text_score, prof)
+
+
+def _lookup_values(m: sp.csr_matrix, cols: np.ndarray) -> np.ndarray:
+    B, C = cols.shape
+    vals = np.asarray(m[np.repeat(np.arange(B), C), np.maximum(cols, 0).ravel()]).reshape(B, C)
+    return np.where(cols >= 0, vals, 0).astype(np.float32)
+
+
+def _union(parts, bits, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate per-source (B, k) id arrays into unique ids per row with OR-ed source bits,
+    in order of first appearance (cf first, then text, audio, popular)."""
+    if not parts:
+        raise ValueError("no candidate source")
+    ids = np.concatenate(parts, axis=1)
+    B, C = ids.shape
+    flags = np.concatenate([np.full(p.shape, b, np.uint8) for p, b in zip(parts, bits)], axis=1)
+    valid = ids >= 0
+    # first appearance of each (row, id): sort by (row, id, column) and keep group heads
+    key = np.where(valid, ids, n_items)
+    order = np.lexsort((np.broadcast_to(np.arange(C), (B, C)), key), axis=1)
+    sk = np.take_along_axis(key, order, 1)
+    head = np.ones((B, C), dtype=bool)
+    head[:, 1:] = sk[:, 1:] != sk[:, :-1]
+    # OR the bits of each group into its head (distinct bits per source: a sum is an OR)
+    sf = np.take_along_axis(flags, order, 1).astype(np.int64)
+    group = np.cumsum(head, axis=1) - 1
+    summed = np.zeros((B, C), dtype=np.int64)
+    np.add.at(summed, (np.repeat(np.arange(B), C), group.ravel()), sf.ravel())
+    head_flags = np.take_along_axis(summed, group, 1)
+    keep_sorted = head & (sk < n_items)
+    keep = np.zeros((B, C), dtype=bool)
+    np.put_along_axis(keep, order, keep_sorted, 1)
+    all_flags = np.zeros((B, C), dtype=np.int64)
+    np.put_along_axis(all_flags, order, head_flags, 1)
+    width = int(keep.sum(axis=1).max(initial=0))
+    out_ids = np.full((B, width), -1, dtype=np.int64)
+    out_flags = np.zeros((B, width), dtype=np.uint8)
+    pos = np.cumsum(keep, axis=1) - 1
+    r, c = np.nonzero(keep)
+    out_ids[r, pos[r, c]] = ids[r, c]
+    out_flags[r, pos[r, c]] = all_flags[r, c]
+    return out_ids, out_flags

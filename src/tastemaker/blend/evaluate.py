@@ -1,0 +1,148 @@
+"""The ablation of the weekly blend in one run (``tastemaker evaluate --blend``).
+
+    >>> report = ablation(wh, settings)
+
+Time split: the models are fitted on the events before the last full week (`split_context`) and
+each variant writes its lists exactly as the weekly job would (candidates of its sources, its
+ranking, artist cap, audio share, fresh share; no flow order, which does not change the set).
+The learned ranker is trained on the week before (models fitted on the events before *that*
+week), so the test week is never seen. Recall and NDCG at K of the tracks each user newly played
+in the test week, on every evaluated user, on users with little history (fewer than
+``LIGHT`` liked tracks), on warm users, and on cold tracks (the test pairs whose track had fewer
+than ``[audio_model] min_plays`` plays before the week: recall over those pairs); plus coverage,
+novelty and artist diversity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..config import Settings
+from ..evaluate.metrics import hits_at_k, ranking_metrics
+from ..evaluate.splits import time_split, validation_split
+from ..progress import progress
+from ..warehouse import Warehouse
+from . import rank_batch
+from .candidates import ALL_SOURCES
+from .context import split_context
+from .features import INDEX
+from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, _invalid
+from .train import training_data
+
+LIGHT = 10     # users with fewer liked tracks than this have "little history"
+
+
+class FeatureOrder:
+    """One model alone: its score, then (where it has none) popular tracks."""
+
+    def __init__(self, feature: str):
+        self.feature = feature
+        self.name = feature
+
+    def score(self, X):
+        s = X[..., INDEX[self.feature]]
+        fallback = -1e6 + np.nan_to_num(X[..., INDEX["track_listeners"]])
+        return np.where(_invalid(X), -np.inf, np.where(np.isfinite(s), s, fallback)).astype(np.float32)
+
+
+def variants(settings: Settings, ranker: LearnedRanker | None):
+    """(name, sources, scorer) of each row of the table."""
+    fixed = FixedBlend(settings.blend)
+    rows = [("collaborative only", ("cf", "popular"), CollaborativeOrder()),
+            ("text only", ("text", "popular"), FeatureOrder("text_score")),
+            ("audio only", ("audio", "popular"), FeatureOrder("audio_score")),
+            ("collaborative + text (fixed)", ("cf", "text", "popular"), fixed),
+            ("collaborative + audio (fixed)", ("cf", "audio", "popular"), fixed),
+            ("full blend, fixed weights", ALL_SOURCES, fixed)]
+    if ranker is not None:
+        rows.append(("full blend, learned ranker", ALL_SOURCES, ranker))
+    return rows
+
+
+def _segment(recs, test, users_mask, catalogue) -> dict:
+    if not users_mask.any():
+        return {"users": 0}
+    m = ranking_metrics(recs[users_mask], test[users_mask], **catalogue)
+    return {"users": int(users_mask.sum()), **{k: round(v, 4) for k, v in m.items()}}
+
+
+def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned: bool = True) -> dict:
+    started = time.perf_counter()
+    if k is not None:
+        settings = dataclasses.replace(settings, weekly=dataclasses.replace(settings.weekly, size=k))
+    k = settings.weekly.size
+    split = time_split(wh, settings.signals, item_artists=None)
+    ranker, ranker_info = None, None
+    if learned:
+        val = validation_split(split, wh=wh, weights=settings.signals)
+        vctx = split_context(wh, settings, val)
+        X, y, _ = training_data(vctx, settings, val.users, val.test, label="Ranker training data")
+        ranker = LearnedRanker(settings.blend).fit(X, y)
+        ranker_info = {"week": val.info["week"], "queries": ranker.n_queries_, "rows": ranker.n_rows_,
+                       "importance": ranker.importance()}
+        del X, y, vctx
+    ctx = split_context(wh, settings, split)
+    users = split.users
+    test = sp.csr_matrix(split.test[users])
+    liked = ctx.liked_counts()[users]
+    light = liked < LIGHT
+    cold_tracks = ctx.cold()
+    cold_test = sp.csr_matrix(test.multiply(cold_tracks[None, :]))
+    cold_test.eliminate_zeros()
+    has_cold = np.diff(cold_test.indptr) > 0
+    pos = split.train.signal > 0
+    catalogue = {"n_items": ctx.n_items, "popularity": np.bincount(split.train.items[pos], minlength=ctx.n_items),
+                 "n_users": max(1, int(np.unique(split.train.users[pos]).size)), "item_artists": ctx.artist_of}
+    rows = {}
+    names = variants(settings, ranker)
+    with progress("Ablation: lists of every variant", total=len(names) * len(users)) as step:
+        for name, sources, scorer in names:
+            recs = np.full((len(users), k), -1, dtype=np.int64)
+            by_source = {}
+            t0 = time.perf_counter()
+            for start in range(0, len(users), settings.weekly.batch_size):
+                batch = users[start:start + settings.weekly.batch_size]
+                out = rank_batch(ctx, batch, ctx.user_items[batch], scorer, settings, sources=sources)
+                recs[start:start + len(batch)] = out.ids
+                src, n = np.unique(out.source[out.ids >= 0], return_counts=True)
+                for s_, n_ in zip(src, n):
+                    by_source[int(s_)] = by_source.get(int(s_), 0) + int(n_)
+                step.advance(len(batch))
+            cold_hits = hits_at_k(recs[has_cold], cold_test[has_cold]).sum(axis=1)
+            from .assemble import SOURCES
+            rows[name] = {
+                "sources": list(sources), "ranking": scorer.name, "seconds": round(time.perf_counter() - t0, 2),
+                "all": _segment(recs, test, np.ones(len(users), bool), catalogue),
+                "little history": _segment(recs, test, light, catalogue),
+                "warm": _segment(recs, test, ~light, catalogue),
+                "cold tracks": {"users": int(has_cold.sum()),
+                                "recall": round(float((cold_hits / np.diff(cold_test.indptr)[has_cold]).mean()), 4)
+                                if has_cold.any() else float("nan"),
+                                "pairs_found": int(cold_hits.sum()), "pairs": int(cold_test.nnz)},
+                "tracks_by_source": {SOURCES[s_]: n_ for s_, n_ in sorted(by_source.items())},
+            }
+    return {"protocol": f"time split: models fitted before {split.info['week']}, lists of {k}, test = tracks "
+                        f"newly played in {split.info['week']}; learned ranker trained on the week before; "
+                        f"little history = fewer than {LIGHT} liked tracks; cold = fewer than "
+                        f"{settings.audio_model.min_plays} plays before the week",
+            "k": k, "week": split.info["week"], "users": int(len(users)), "light_users": int(light.sum()),
+            "cold_test_pairs": int(cold_test.nnz), "ranker": ranker_info, "variants": rows,
+            "blend_params": dataclasses.asdict(settings.blend),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def markdown(report: dict) -> str:
+    k = report["k"]
+    head = (f"| variant | recall@{k} | NDCG@{k} | little history recall@{k} | warm recall@{k} | "
+            f"cold-track recall@{k} | coverage | novelty | diversity |")
+    lines = [head, "|" + "---|" * 9]
+    for name, r in report["variants"].items():
+        a, li, w, c = r["all"], r["little history"], r["warm"], r["cold tracks"]
+        lines.append(f"| {name} | {a['recall']:.3f} | {a['ndcg']:.3f} | {li.get('recall', float('nan')):.3f} | "
+                     f"{w.get('recall', float('nan')):.3f} | {c['recall']:.3f} | {a['coverage']:.3f} | "
+                     f"{a['novelty']:.2f} | {a['diversity']:.3f} |")
+    return "\n".join(lines)

@@ -1,0 +1,117 @@
+"""Features of each (user, candidate) pair for the ranker (pure NumPy).
+
+    >>> X = features(ctx, users, cand)        # (B, C, len(FEATURES)) float32, NaN = unknown
+
+Every model's score, the track's and artist's popularity, the user's familiarity with the artist,
+the track's age, whether it is cold, how far its sound (analyser tempo and loudness, and the
+audio model's predicted vector) is from the user's usual sound, and the user's history size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .candidates import AUDIO, CF, POPULAR, TEXT, Candidates
+from .context import Context
+
+FEATURES = (
+    "cf_score",          # user · item vector (NaN: no vector, or too little history)
+    "audio_score",       # user · predicted vector × scale (NaN: no audio prediction)
+    "space_score",       # cf_score, or audio_score for tracks without an item vector
+    "text_score",        # nearness of the track's artist to the user's artists by text
+    "track_listeners",   # log(1 + listeners)
+    "artist_listeners",  # log(1 + listeners of the artist's tracks)
+    "familiarity",       # share of the user's liked confidence on this artist
+    "age_days",          # days since release (NaN unknown)
+    "cold",              # fewer plays than the audio model's min_plays
+    "tempo_distance",    # |log2(tempo / user's mean tempo)|
+    "loudness_distance", # |loudness − user's mean loudness| (dB)
+    "sound_cosine",      # predicted vector · user's mean predicted vector (cosines)
+    "history",           # log(1 + tracks the user liked)
+    "from_cf", "from_text", "from_audio", "from_popular",
+)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+
+
+def _user_means(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """Confidence-weighted mean of `values` (NaN ignored) over each user's liked tracks."""
+    pos = rows.multiply(rows > 0).tocsr()
+    ok = np.isfinite(values)
+    v = np.where(ok, values, 0).astype(np.float64)
+    num = pos @ v
+    den = pos @ ok.astype(np.float64)
+    return np.where(den > 0, num / np.where(den == 0, 1, den), np.nan)
+
+
+def artist_listeners(ctx: Context) -> np.ndarray:
+    cache = getattr(ctx, "_artist_listeners", None)
+    if cache is None:
+        ok = ctx.artist_of >= 0
+        cache = np.bincount(ctx.artist_of[ok], weights=ctx.listeners[ok], minlength=ctx.n_artists)
+        ctx._artist_listeners = cache
+    return cache
+
+
+def features(ctx: Context, users: np.ndarray, cand: Candidates) -> np.ndarray:
+    users = np.asarray(users, dtype=np.int64)
+    ids = cand.ids
+    B, C = ids.shape
+    X = np.full((B, C, len(FEATURES)), np.nan, dtype=np.float32)
+    if C == 0:
+        return X
+    valid = ids >= 0
+    t = np.maximum(ids, 0)
+    rows = sp.csr_matrix(ctx.user_items[users])
+    liked = np.asarray((rows > 0).sum(axis=1)).ravel()
+    U = ctx.U[users]
+    cf_user = (liked >= ctx.min_history) & (np.abs(U).sum(axis=1) > 0)
+    cf = np.einsum("bd,bcd->bc", U, ctx.V[t])
+    cf_ok = cf_user[:, None] & ctx.has_vector[t]
+    X[..., INDEX["cf_score"]] = np.where(cf_ok, cf, np.nan)
+    space = np.where(cf_ok, cf, np.nan)
+    if ctx.audio is not None:
+        au = np.einsum("bd,bcd->bc", U, ctx.audio[t]) * ctx.audio_scale
+        au_ok = cf_user[:, None] & ctx.has_audio[t]
+        X[..., INDEX["audio_score"]] = np.where(au_ok, au, np.nan)
+        space = np.where(~cf_ok & au_ok, au, space)
+        # the user's usual sound: the mean of the unit predicted vectors of what they like
+        unit = ctx.audio / np.maximum(np.linalg.norm(ctx.audio, axis=1, keepdims=True), 1e-12)
+        pos = rows.multiply(rows > 0).tocsr()
+        pos = sp.csr_matrix(pos.multiply(ctx.has_audio[None, :]))
+        mean = np.asarray(pos @ unit)
+        norm = np.linalg.norm(mean, axis=1, keepdims=True)
+        mean = mean / np.where(norm == 0, 1, norm)
+        cos = np.einsum("bd,bcd->bc", mean, unit[t])
+        X[..., INDEX["sound_cosine"]] = np.where(ctx.has_audio[t] & (norm > 0), cos, np.nan)
+    X[..., INDEX["space_score"]] = space
+    X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
+    X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
+    art = ctx.artist_of[t]
+    al = artist_listeners(ctx)
+    X[..., INDEX["artist_listeners"]] = np.where(art >= 0, np.log1p(al[np.maximum(art, 0)]), np.nan)
+    X[..., INDEX["familiarity"]] = _familiarity(ctx, rows, art)
+    X[..., INDEX["age_days"]] = ctx.age_days[t]
+    X[..., INDEX["cold"]] = ctx.cold()[t]
+    log_tempo = np.log2(np.where(ctx.tempo > 0, ctx.tempo, np.nan))
+    X[..., INDEX["tempo_distance"]] = np.abs(log_tempo[t] - _user_means(rows, log_tempo)[:, None])
+    X[..., INDEX["loudness_distance"]] = np.abs(ctx.loudness[t] - _user_means(rows, ctx.loudness)[:, None])
+    X[..., INDEX["history"]] = np.log1p(liked)[:, None]
+    for name, bit in (("from_cf", CF), ("from_text", TEXT), ("from_audio", AUDIO), ("from_popular", POPULAR)):
+        X[..., INDEX[name]] = (cand.flags & bit) != 0
+    X[~valid] = np.nan
+    return X
+
+
+def _familiarity(ctx: Context, rows: sp.csr_matrix, art: np.ndarray) -> np.ndarray:
+    """(B, C) the user's share of liked confidence that goes to each candidate's artist."""
+    pos = rows.multiply(rows > 0).tocoo()
+    a = ctx.artist_of[pos.col]
+    keep = a >= 0
+    A = max(ctx.n_artists, 1)
+    by_artist = sp.csr_matrix((pos.data[keep], (pos.row[keep], a[keep])), shape=(rows.shape[0], A))
+    total = np.asarray(by_artist.sum(axis=1)).ravel()
+    B, C = art.shape
+    vals = np.asarray(by_artist[np.repeat(np.arange(B), C), np.maximum(art, 0).ravel()]).reshape(B, C)
+    share = vals / np.where(total == 0, 1, total)[:, None]
+    return np.where(art >= 0, share, 0).astype(np.float32)

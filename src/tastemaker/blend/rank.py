@@ -1,0 +1,140 @@
+"""Ranking the candidates: collaborative order, the fixed-weight blend, and the learned ranker.
+
+    >>> scorer = FixedBlend(settings.blend)                  # or CollaborativeOrder(), LearnedRanker.load(folder)
+    >>> scores = scorer.score(X)                             # (B, C): higher first, -inf = never
+
+`LearnedRanker` is LightGBM's lambdarank: one query per user, relevance 1 for the candidates the
+user newly played in the week after the models' data ended (a time split; see `tastemaker.blend.train`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..config import BlendParams
+from ..errors import InputError
+from .features import FEATURES, INDEX
+
+MISSING_Z = -2.0       # a missing score counts as clearly below the user's average
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    """Standardise each row over its finite values; non-finite entries become MISSING_Z."""
+    ok = np.isfinite(values)
+    n = ok.sum(axis=1, keepdims=True)
+    v = np.where(ok, values, 0.0)
+    mean = v.sum(axis=1, keepdims=True) / np.maximum(n, 1)
+    var = (np.where(ok, values - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / np.maximum(n, 1)
+    z = (values - mean) / np.sqrt(np.where(var > 0, var, 1.0))
+    return np.where(ok, z, MISSING_Z).astype(np.float32)
+
+
+def _invalid(X: np.ndarray) -> np.ndarray:
+    return np.isnan(X[..., INDEX["history"]])       # padding rows have every feature NaN
+
+
+class CollaborativeOrder:
+    """User · item vector; tracks without one (the fallback) after, by listeners."""
+
+    name = "collaborative"
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        cf = X[..., INDEX["cf_score"]]
+        fallback = -1e6 + np.nan_to_num(X[..., INDEX["track_listeners"]])
+        s = np.where(np.isfinite(cf), cf, fallback)
+        return np.where(_invalid(X), -np.inf, s).astype(np.float32)
+
+
+class FixedBlend:
+    """z(space score) [× w_audio where the audio model stands in] + w_text·z(text) + w_pop·z(listeners)."""
+
+    name = "fixed"
+
+    def __init__(self, params: BlendParams | None = None):
+        self.params = params or BlendParams()
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        p = self.params
+        space = _zscore(X[..., INDEX["space_score"]])
+        by_audio = np.isnan(X[..., INDEX["cf_score"]]) & np.isfinite(X[..., INDEX["audio_score"]])
+        space = np.where(by_audio, space * p.w_audio, space)
+        s = space + p.w_text * _zscore(X[..., INDEX["text_score"]]) \
+            + p.w_pop * _zscore(X[..., INDEX["track_listeners"]])
+        return np.where(_invalid(X), -np.inf, s).astype(np.float32)
+
+
+class LearnedRanker:
+    """LightGBM lambdarank over `FEATURES` (NaN = missing, handled by the trees)."""
+
+    name = "learned"
+
+    def __init__(self, params: BlendParams | None = None):
+        self.params = params or BlendParams()
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, threads: int = 0) -> "LearnedRanker":
+        """(B, C, F) features and (B, C) labels (1 = newly played, 0 = not, -1 = padding).
+        Users with no positive candidate carry no ranking signal and are left out."""
+        import lightgbm as lgb
+
+        valid = (y >= 0) & ~_invalid(X)
+        useful = ((y > 0) & valid).any(axis=1)
+        if useful.sum() < 10:
+            raise InputError(f"The ranker needs users whose next-week plays are among their candidates; "
+                             f"found {int(useful.sum())} (at least 10 are needed): more weeks of events "
+                             f"with timestamps, or more candidates ([blend] *_candidates)")
+        Xu, yu, vu = X[useful], y[useful], valid[useful]
+        groups = vu.sum(axis=1)
+        p = self.params
+        self.booster_ = lgb.train(
+            {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [30], "num_leaves": p.leaves,
+             "learning_rate": p.learning_rate, "min_data_in_leaf": 20, "feature_fraction": 0.9,
+             "bagging_fraction": 0.8, "bagging_freq": 1, "seed": p.seed, "deterministic": True,
+             "num_threads": threads, "verbose": -1, "lambdarank_truncation_level": 40},
+            lgb.Dataset(Xu[vu], label=yu[vu].astype(np.float32), group=groups,
+                        feature_name=list(FEATURES), free_raw_data=True),
+            num_boost_round=p.trees)
+        self.n_queries_ = int(useful.sum())
+        self.n_rows_ = int(vu.sum())
+        self.positive_rate_ = float(yu[vu].mean())
+        return self
+
+    def importance(self) -> dict:
+        gain = self.booster_.feature_importance("gain")
+        total = gain.sum() or 1.0
+        return {name: round(float(g / total), 4) for name, g in sorted(zip(FEATURES, gain), key=lambda x: -x[1])}
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        B, C, F = X.shape
+        invalid = _invalid(X)
+        out = np.full((B, C), -np.inf, dtype=np.float32)
+        if (~invalid).any():
+            out[~invalid] = self.booster_.predict(X[~invalid], num_threads=0)
+        return out
+
+    def get_params(self) -> dict:
+        p = self.params
+        return {"trees": p.trees, "leaves": p.leaves, "learning_rate": p.learning_rate, "seed": p.seed,
+                "features": list(FEATURES)}
+
+    def save(self, folder) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster_.save_model(str(folder / "ranker.txt"))
+        (folder / "features.json").write_text(json.dumps(list(FEATURES)))
+        return folder
+
+    @classmethod
+    def load(cls, folder, params: BlendParams | None = None) -> "LearnedRanker":
+        import lightgbm as lgb
+
+        folder = Path(folder)
+        names = json.loads((folder / "features.json").read_text())
+        if names != list(FEATURES):
+            raise InputError(f"The ranker in {folder} was trained on other features ({len(names)}); "
+                             f"retrain it: tastemaker train ranker")
+        model = cls(params)
+        model.booster_ = lgb.Booster(model_file=str(folder / "ranker.txt"))
+        return model

@@ -1,0 +1,146 @@
+"""The weekly blend: candidate union, ranking with missing scores, assembly rules (hand-built cases)."""
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+
+from tastemaker.blend.assemble import AUDIO_SOURCE, COLLABORATIVE, FALLBACK, TEXT_SOURCE, label, select
+from tastemaker.blend.candidates import AUDIO, CF, POPULAR, TEXT, Candidates, _union, candidates
+from tastemaker.blend.context import Context
+from tastemaker.blend.features import FEATURES, INDEX, features
+from tastemaker.blend.rank import MISSING_Z, CollaborativeOrder, FixedBlend, _zscore
+from tastemaker.config import BlendParams, WeeklyParams
+
+
+def test_union_keeps_first_appearance_and_ors_the_source_bits():
+    cf = np.array([[5, 3, 9], [1, -1, -1]])
+    text = np.array([[3, 7], [2, 1]])
+    pop = np.array([[9, 5], [-1, -1]])
+    ids, flags = _union([cf, text, pop], [CF, TEXT, POPULAR], n_items=10)
+    assert ids.tolist() == [[5, 3, 9, 7], [1, 2, -1, -1]]
+    assert flags.tolist() == [[CF | POPULAR, CF | TEXT, CF | POPULAR, TEXT], [CF | TEXT, TEXT, 0, 0]]
+
+
+def test_zscore_treats_missing_as_clearly_below_average():
+    z = _zscore(np.array([[1.0, 2.0, 3.0, np.nan]], dtype=np.float32))
+    np.testing.assert_allclose(z[0, :3], [-1.2247, 0, 1.2247], atol=1e-4)
+    assert z[0, 3] == MISSING_Z
+
+
+class _Model:
+    """A fixed 'collaborative model': user 0 likes direction 0, items 0-5 have vectors."""
+
+    def __init__(self, n_users, n_items):
+        self.user_factors_ = np.zeros((n_users, 2), np.float32)
+        self.user_factors_[:, 0] = 1
+        self.item_factors_ = np.zeros((n_items, 2), np.float32)
+        self.item_factors_[:6, 0] = np.linspace(1, 0.5, 6)
+        self.item_factors_[:6, 1] = 0.1
+
+    def recommend(self, users, rows, N, filter_items=None):
+        scores = np.tile(self.user_factors_[users] @ self.item_factors_.T, 1)
+        scores[sp.csr_matrix(rows).toarray() != 0] = -np.inf
+        if filter_items is not None:
+            scores[:, filter_items] = -np.inf
+        order = np.argsort(-scores, axis=1)[:, :N]
+        return order, np.take_along_axis(scores, order, 1)
+
+
+def _context(**kw) -> Context:
+    """10 tracks by 5 artists (two each); tracks 6-9 cold with audio; user 0 heard 0, 1, 2."""
+    n_users, n_items = 2, 10
+    heard = sp.csr_matrix((np.array([3.0, 2.0, 1.0]), ([0, 0, 0], [6 - 6, 1, 2])), shape=(n_users, n_items))
+    plays = np.array([50, 40, 30, 25, 22, 21, 0, 0, 3, 0], np.float32)
+    ctx = Context(
+        cf=_Model(n_users, n_items), user_items=heard, artist_of=np.arange(n_items) // 2,
+        listeners=plays / 2, recent=plays / 2, plays=plays, age_days=np.full(n_items, np.nan, np.float32),
+        tempo=np.full(n_items, 120, np.float32), key=np.zeros(n_items, np.int16),
+        mode=np.ones(n_items, np.int16), loudness=np.full(n_items, -10, np.float32),
+        unavailable=np.array([], np.int64), min_history=1, cold_plays=20, **kw)
+    audio = np.zeros((n_items, 2), np.float32)
+    audio[6:, 0] = [0.9, 0.8, 0.2, 0.1]
+    ctx.audio, ctx.has_audio = audio, np.r_[np.zeros(6, bool), np.ones(4, bool)]
+    ctx.audio_scale = 1.0
+    return ctx
+
+
+def test_candidates_exclude_heard_and_label_sources():
+    ctx = _context()
+    params = BlendParams(cf_candidates=3, audio_candidates=2, popular_candidates=3, text_candidates=0)
+    cand = candidates(ctx, np.array([0]), ctx.user_items[[0]], params)
+    ids = cand.ids[0][cand.ids[0] >= 0]
+    assert not set(ids.tolist()) & {0, 1, 2}
+    flags = dict(zip(ids.tolist(), cand.flags[0][:len(ids)].tolist()))
+    assert flags[3] & CF and flags[6] == AUDIO and flags[7] == AUDIO
+    assert all(f & POPULAR for t, f in flags.items() if t in (3, 4, 5))
+
+
+def test_features_fill_missing_scores_with_nan_and_the_audio_stands_in():
+    ctx = _context()
+    params = BlendParams(cf_candidates=3, audio_candidates=2, popular_candidates=3, text_candidates=0)
+    cand = candidates(ctx, np.array([0]), ctx.user_items[[0]], params)
+    X = features(ctx, np.array([0]), cand)
+    assert X.shape == (1, cand.ids.shape[1], len(FEATURES))
+    col = {t: i for i, t in enumerate(cand.ids[0])}
+    cold = X[0, col[6]]
+    assert np.isnan(cold[INDEX["cf_score"]]) and cold[INDEX["audio_score"]] > 0
+    assert cold[INDEX["space_score"]] == cold[INDEX["audio_score"]] and cold[INDEX["cold"]] == 1
+    warm = X[0, col[3]]
+    assert warm[INDEX["space_score"]] == warm[INDEX["cf_score"]] and np.isnan(warm[INDEX["audio_score"]])
+    # familiarity: track 3 is by artist 1, whose track 2 the user loves (1 of 6 units of confidence)
+    assert abs(warm[INDEX["familiarity"]] - 1 / 6) < 1e-6
+
+
+def _cand(ids, flags):
+    ids = np.array([ids])
+    return Candidates(ids, np.array([flags], np.uint8), np.zeros(ids.shape, np.float32),
+                      (np.full((1, 1), -1), np.zeros((1, 1), np.float32)))
+
+
+def test_select_caps_artists_and_the_audio_share_and_makes_room_for_fresh_tracks():
+    ctx = _context()
+    cand = _cand([3, 4, 5, 6, 7, 9, 8], [CF, CF, CF, AUDIO, AUDIO, AUDIO, AUDIO])
+    scores = np.array([[7, 6, 5, 4, 3, 2, 1]], np.float32)
+    weekly = WeeklyParams(size=4, max_per_artist=2, audio_share=1, candidates=4)
+    picked = select(ctx, cand, scores, weekly=weekly, blend=BlendParams(fresh_share=0.0))
+    # 3 and 4... artist 1 = tracks 2, 3; artist 2 = 4, 5; only one audio track (6); 7 and 9 dropped
+    assert picked.ids[0].tolist() == [3, 4, 5, 6]
+    # fresh share 0.5 of 4 = 2 places for tracks with < 20 plays (6 and 8 here; 7 and 9 exceed
+    # the audio share), in place of the weakest others, back in score order
+    weekly = WeeklyParams(size=4, max_per_artist=2, audio_share=2, candidates=4)
+    picked = select(ctx, cand, scores, weekly=weekly, blend=BlendParams(fresh_share=0.5, fresh_plays=20))
+    assert picked.ids[0].tolist() == [3, 4, 6, 7]
+    # the audio-placed cap holds even when fresh tracks are wanted
+    assert (ctx.cold()[picked.ids[0]] & ~ctx.has_vector[picked.ids[0]]).sum() <= 2
+
+
+def test_labels_name_the_source_and_the_reason():
+    ctx = _context()
+    cand = _cand([3, 6, 5], [CF | POPULAR, AUDIO, POPULAR])
+    picked = select(ctx, cand, np.array([[3, 2, 1]], np.float32),
+                    weekly=WeeklyParams(size=3, candidates=3), blend=BlendParams(fresh_share=0))
+    source, because, text = label(ctx, np.array([0]), cand, picked)
+    assert source[0].tolist() == [COLLABORATIVE, AUDIO_SOURCE, FALLBACK]
+    assert because[0, 0] in (0, 1, 2) and because[0, 1] in (0, 1, 2) and because[0, 2] == -1
+    assert TEXT_SOURCE not in source
+
+
+def test_collaborative_order_puts_tracks_without_a_score_after_by_listeners():
+    X = np.full((1, 3, len(FEATURES)), np.nan, np.float32)
+    X[..., INDEX["history"]] = 1
+    X[0, :, INDEX["cf_score"]] = X[0, :, INDEX["space_score"]] = [np.nan, 0.5, np.nan]
+    X[0, :, INDEX["track_listeners"]] = [3, 1, 5]
+    s = CollaborativeOrder().score(X)[0]
+    assert np.argsort(-s).tolist() == [1, 2, 0]
+    f = FixedBlend(BlendParams(w_text=0, w_pop=0)).score(X)[0]
+    assert f[1] > f[0] and f[1] > f[2]
+
+
+def test_blend_params_are_validated():
+    import pytest
+    from tastemaker.errors import ParameterError
+    with pytest.raises(ParameterError, match="mode"):
+        BlendParams(mode="magic")
+    with pytest.raises(ParameterError, match="fresh_share"):
+        dataclasses.replace(BlendParams(), fresh_share=1.5)

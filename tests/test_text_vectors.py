@@ -1,0 +1,165 @@
+"""Text vectors: shrinkage of thinly documented artists, the k-nearest neighbour matrix against a
+brute-force computation, old saved models, and (when the optional package is installed) real
+MiniLM embeddings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from typer.testing import CliRunner
+
+from tastemaker.cli import app
+from tastemaker.config import TextParams
+from tastemaker.ingest import ingest_catalog
+from tastemaker.text import model as text_model
+from tastemaker.text.documents import ingest_documents
+from tastemaker.text.model import TextVectors, analyse, build_terms
+from tastemaker.warehouse import Warehouse
+
+CATALOG = """track_id,title,artist_id,artist_name
+t1,Enjoy the Silence,a1,Depeche Mode
+t2,Blue Monday,a2,New Order
+t3,A Little Respect,a3,Erasure
+t4,Tainted Love,a4,Soft Cell
+t5,Dancing Queen,a5,ABBA
+"""
+
+# Depeche Mode, New Order, Erasure and ABBA have several documents each; Soft Cell has one, made
+# of Depeche Mode's own words, so its small vector is the closest to theirs by plain cosine.
+DOCS = [
+    ("Depeche Mode", "Dark synth pop with gloomy electronic sounds and brooding lyrics."),
+    ("Depeche Mode", "Gloomy synth pop, dark electronic textures, brooding vocals."),
+    ("Depeche Mode", "Their dark synth pop and electronic beats stay gloomy and brooding."),
+    ("Depeche Mode", "A dark, electronic record of synth pop with melodic bass lines."),
+    ("New Order", "Dark synth pop meets electronic dance music and melodic bass lines."),
+    ("New Order", "Electronic dance music with melodic bass lines and synth pop hooks."),
+    ("New Order", "Synth pop, electronic dance grooves and a dark, melodic bass."),
+    ("New Order", "Melodic bass lines over electronic dance beats: synth pop at its best."),
+    ("Erasure", "Bright synth pop and electronic dance anthems."),
+    ("Erasure", "Cheerful synth pop with electronic dance beats."),
+    ("Erasure", "Electronic dance anthems full of bright synth pop."),
+    ("ABBA", "Perky Swedish pop and disco anthems."),
+    ("ABBA", "Swedish pop songs made for the disco era."),
+    ("ABBA", "Perky disco and Swedish pop harmonies."),
+    ("Soft Cell", "Gloomy, brooding, dark synth pop."),
+]
+
+
+@pytest.fixture
+def home(tmp_path):
+    (tmp_path / "catalog.csv").write_text(CATALOG)
+    rows = [{"url": f"u{i}", "text": text, "artist": who, "published_at": "2024-01-01"}
+            for i, (who, text) in enumerate(DOCS)]
+    (tmp_path / "docs.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return tmp_path
+
+
+@pytest.fixture
+def corpus(home):
+    wh = Warehouse.open(home / "home" / "warehouse.duckdb")
+    ingest_catalog(wh, [home / "catalog.csv"])
+    ingest_documents(wh, [home / "docs.jsonl"])
+    analyse(wh)
+    build_terms(wh, TextParams(min_support=1))
+    ids = dict(wh.execute("SELECT name, artist_idx FROM artists").fetchall())
+    yield wh, ids
+    wh.close()
+
+
+def test_support_counts_documents_about_each_artist(corpus):
+    wh, ids = corpus
+    v = TextVectors(min_artists=1).fit(wh)
+    assert v.support_[ids["Depeche Mode"]] == 4 and v.support_[ids["Soft Cell"]] == 1
+    assert v.support_[ids["ABBA"]] == 3
+
+
+def test_one_document_artist_no_longer_tops_the_neighbours(corpus):
+    wh, ids = corpus
+    dm = ids["Depeche Mode"]
+    plain = TextVectors(min_artists=1, shrink=0).fit(wh)
+    ids_plain, _ = plain.similar_items(dm, N=3)
+    assert ids_plain[0] == dm and ids_plain[1] == ids["Soft Cell"]           # the problem
+    shrunk = TextVectors(min_artists=1, shrink=5).fit(wh)
+    ids_shrunk, scores = shrunk.similar_items(dm, N=3)
+    assert ids_shrunk[1] == ids["New Order"] and ids["Soft Cell"] not in ids_shrunk[:2]
+    cos = plain.similarities(np.array([dm]))[0]
+    assert scores[1] == pytest.approx(cos[ids["New Order"]] * 4 / 9, rel=1e-5)  # cos × n / (n + 5)
+    row = shrunk.neighbour_matrix(2).getrow(dm)
+    assert row.indices[np.argmax(row.data)] == ids["New Order"]
+
+
+def _brute_force(v: TextVectors, k: int) -> list[dict]:
+    dense = v.vectors_.toarray().astype(np.float64)
+    sims = dense @ dense.T * v.shrink_factors()[None, :]
+    out = []
+    for a in range(len(dense)):
+        if not dense[a].any():
+            out.append({})
+            continue
+        s = sims[a].copy()
+        s[a] = -np.inf
+        top = np.argsort(-s, kind="stable")[:k]
+        out.append({int(b): s[b] for b in top if s[b] > 0})
+    return out
+
+
+@pytest.mark.parametrize("shrink", [0.0, 3.0])
+def test_neighbour_matrix_matches_brute_force(monkeypatch, shrink):
+    rng = np.random.default_rng(0)
+    n, n_terms = 60, 40
+    m = sp.random(n, n_terms, density=0.15, random_state=1, format="coo")
+    support = rng.integers(1, 30, n).astype(float)
+    v = TextVectors(min_artists=1, shrink=shrink).fit_rows(
+        m.row, np.where(m.col % 2, "unigram", "adj"), m.col.astype(str), m.data, n, support)
+    monkeypatch.setattr(text_model, "_BLOCK_CELLS", 7 * n)              # several row blocks
+    k = 5
+    got = v.neighbour_matrix(k)
+    assert got.shape == (n, n) and isinstance(got, sp.csr_matrix)
+    want = _brute_force(v, k)
+    for a in range(n):
+        row = got.getrow(a)
+        assert a not in row.indices
+        assert set(row.indices) == set(want[a]), a
+        assert np.allclose([want[a][b] for b in row.indices], row.data, rtol=1e-5)
+    assert got.getnnz(axis=1).max() == k
+
+
+def test_neighbour_matrix_edge_cases():
+    v = TextVectors(min_artists=1).fit_rows([0, 1, 3], ["adj"] * 3, ["dark"] * 3, [1.0, 1.0, 1.0], 5)
+    got = v.neighbour_matrix(50).toarray()                               # k above the artists
+    assert got[0].tolist() == [0, 1, 0, 1, 0] and not got[2].any() and not got[4].any()
+    with pytest.raises(Exception, match="'k' parameter"):
+        v.neighbour_matrix(0)
+
+
+def test_model_saved_without_support_loads_unshrunk(corpus, tmp_path):
+    wh, ids = corpus
+    v = TextVectors(min_artists=1, shrink=5).fit(wh)
+    folder = v.save(tmp_path / "m")
+    (folder / "manifest.json").write_text(json.dumps({"params": v.get_params()}))
+    again = TextVectors.load(folder)
+    assert again.shrink == 5 and np.array_equal(again.support_, v.support_)
+    dm = ids["Depeche Mode"]
+    assert np.array_equal(again.similar_items(dm, N=3)[0], v.similar_items(dm, N=3)[0])
+    (folder / "support.npy").unlink()                                     # a model saved before
+    (folder / "manifest.json").write_text(json.dumps({"params": {"kinds": list(v.kinds), "min_artists": 1}}))
+    old = TextVectors.load(folder)
+    assert np.isinf(old.support_).all() and np.all(old.shrink_factors() == 1)
+    old.shrink = 5
+    assert np.all(old.shrink_factors() == 1)                              # unknown support: no shrink
+    assert old.similar_items(dm, N=2)[0][1] == ids["Soft Cell"]
+
+
+def test_train_text_saves_shrink_and_support(home):
+    runner = CliRunner()
+    h = str(home / "home")
+    assert runner.invoke(app, ["--home", h, "ingest", "catalog", str(home / "catalog.csv")]).exit_code == 0
+    assert runner.invoke(app, ["--home", h, "ingest", "documents", str(home / "docs.jsonl")]).exit_code == 0
+    r = runner.invoke(app, ["--home", h, "train", "text", "--min-support", "1"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["--home", h, "similar", "artist", "Depeche Mode", "--model", "text", "--json", "-n", "2"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["neighbours"][0]["name"] == "New Order"
