@@ -144,3 +144,17 @@ def test_blend_params_are_validated():
         BlendParams(mode="magic")
     with pytest.raises(ParameterError, match="fresh_share"):
         dataclasses.replace(BlendParams(), fresh_share=1.5)
+
+
+def test_short_lists_are_filled_with_popular_unheard_tracks():
+    from tastemaker.blend.assemble import Picked, fill_short
+    ctx = _context()
+    picked = Picked(np.array([[3, -1, -1, -1]]), np.array([[1, -np.inf, -np.inf, -np.inf]], np.float32),
+                    np.array([[0, -1, -1, -1]]))
+    out = fill_short(ctx, picked, ctx.user_items[[0]], WeeklyParams(size=4, max_per_artist=1, candidates=4))
+    # 3 stays first; 0-2 are heard; by recent listeners 4 (artist 2), not 5 (artist 2 again), 8;
+    # tracks nobody played are never fallback material, so the list stays one short
+    assert out.ids[0].tolist() == [3, 4, 8, -1]
+    assert not set(out.ids[0].tolist()) & {0, 1, 2}
+    artists = ctx.artist_of[out.ids[0][out.ids[0] >= 0]]
+    assert len(set(artists.tolist())) == len(artists)

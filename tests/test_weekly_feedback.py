@@ -110,7 +110,8 @@ def test_report_from_the_command_line(tmp_path):
     result = runner.invoke(app, ["--home", str(home), "--quiet", "weekly", "report"])
     assert result.exit_code == 0, result.output + repr(result.exception)
     out = " ".join(result.output.split())
-    assert "│ 2026-W48 │ 3 │ 6 │ 2 (33.3%) │ 1 (16.7%) │ 2 (33.3%) │ │ collaborative │ 2 │ 3 │ 1 (33.3%) │" in out
+    assert ("│ 2026-W48 │ 3 │ 6 │ 2 (33.3%) │ 1 (16.7%) │ 2 (33.3%) │ "
+            "│ collaborative │ 2 │ 3 │ 1 (33.3%) │") in out
     assert "│ fallback │ 1 │ 2 │ 0 (0.0%) │ 0 (0.0%) │ 1 (50.0%) │" in out
     assert "2026-W48: 1 of 3 users played at least one" in out
     assert "no timestamp" in out and "2026-W49" in out

@@ -187,6 +187,7 @@ class BlendParams:
     w_text: float = 0.5
     w_pop: float = 0.1
     flow: bool = True                  # order each list for smooth tempo, key and loudness
+    ranker_users: int = 50_000         # users (a seeded sample) whose week trains the ranker
     trees: int = 150                   # learned ranker (LightGBM lambdarank)
     leaves: int = 15
     learning_rate: float = 0.05
@@ -195,7 +196,7 @@ class BlendParams:
     def __post_init__(self):
         check_param("BlendParams", "mode", self.mode, choices={"auto", "learned", "fixed", "collaborative"})
         for name in ("cf_candidates", "text_candidates", "audio_candidates", "popular_candidates",
-                     "text_neighbours", "text_artists", "profile_artists", "fresh_plays", "seed"):
+                     "text_neighbours", "text_artists", "profile_artists", "fresh_plays", "seed", "ranker_users"):
             check_param("BlendParams", name, getattr(self, name), low=0, kind=int)
         for name in ("trees", "leaves"):
             check_param("BlendParams", name, getattr(self, name), low=2, kind=int)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..config import Settings
 from ..errors import NotFoundError, ParameterError
-from .assemble import SOURCES, Picked, label, select
+from .assemble import SOURCES, Picked, fill_short, label, select
 from .candidates import ALL_SOURCES, Candidates, candidates
 from .context import Context, production_context, split_context
 from .features import FEATURES, features
@@ -78,6 +78,7 @@ def rank_batch(ctx: Context, users: np.ndarray, exclude_rows, scorer, settings: 
     X = features(ctx, users, cand)
     scores = scorer.score(X)
     picked = select(ctx, cand, scores, weekly=settings.weekly, blend=settings.blend)
+    picked = fill_short(ctx, picked, exclude_rows, settings.weekly)
     source, because, text = label(ctx, users, cand, picked)
     if flow is not None and settings.blend.flow:
         picked, source, because, text = _flow(picked, source, because, text, flow)

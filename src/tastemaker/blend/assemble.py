@@ -70,6 +70,30 @@ def select(ctx: Context, cand: Candidates, scores: np.ndarray, *, weekly: Weekly
                   np.take_along_axis(out_cols, o, 1))
 
 
+def fill_short(ctx: Context, picked: Picked, exclude_rows: sp.csr_matrix, weekly: WeeklyParams) -> Picked:
+    """Lists the candidates could not fill are completed with popular tracks the user has not
+    heard (source fallback), the artist cap still holding; what is listed keeps its place."""
+    short = np.flatnonzero((picked.ids < 0).any(axis=1))
+    if len(short) == 0:
+        return picked
+    pop = np.argsort(-(ctx.recent + 1e-6 * ctx.listeners), kind="stable")
+    pop = pop[((ctx.recent[pop] > 0) | (ctx.listeners[pop] > 0)) & ~np.isin(pop, ctx.unavailable)]
+    pop = pop[: 8 * weekly.size + 200]
+    existing = picked.ids[short]
+    heard = sp.csr_matrix(exclude_rows)[short][:, pop].toarray() != 0
+    already = (pop[None, :, None] == existing[:, None, :]).any(axis=2)
+    cand = np.where(heard | already, -1, pop[None, :])
+    merged = np.concatenate([existing, cand], axis=1)
+    merged_sc = np.concatenate([picked.scores[short], np.full(cand.shape, -np.inf, np.float32)], axis=1)
+    merged_cols = np.concatenate([picked.cols[short], np.full(cand.shape, -1)], axis=1)
+    # existing picks come first and are already capped, so they all survive in their order
+    ids, sc, cols = cap_per_artist(merged, merged_sc, ctx.artist_of, weekly.size, weekly.max_per_artist)
+    out = Picked(picked.ids.copy(), picked.scores.copy(), picked.cols.copy())
+    out.ids[short], out.scores[short] = ids, sc
+    out.cols[short] = np.where(cols >= 0, np.take_along_axis(merged_cols, np.maximum(cols, 0), 1), -1)
+    return out
+
+
 def by_audio_model(ctx: Context, ids: np.ndarray, flags: np.ndarray) -> np.ndarray:
     """(B, C) True where the track is placed by the audio model: an audio candidate with no
     collaborative vector."""
@@ -81,7 +105,8 @@ def label(ctx: Context, users: np.ndarray, cand: Candidates, picked: Picked):
     """(source (B, size) int8, reason track (B, size) -1 none, text reasons (B, size) object)."""
     B, K = picked.ids.shape
     ok = picked.ids >= 0
-    flags = np.where(ok, np.take_along_axis(cand.flags, np.maximum(picked.cols, 0), 1), 0)
+    flags = np.zeros((B, K), dtype=np.uint8) if cand.ids.shape[1] == 0 else np.where(
+        ok & (picked.cols >= 0), np.take_along_axis(cand.flags, np.maximum(picked.cols, 0), 1), 0)
     safe = np.maximum(picked.ids, 0)
     source = np.full((B, K), FALLBACK, dtype=np.int8)
     source[((flags & TEXT) != 0)] = TEXT_SOURCE

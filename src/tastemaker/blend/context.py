@@ -208,13 +208,62 @@ def _production_audio(wh: Warehouse, settings: Settings, ctx: Context) -> str | 
         if len(files.paths):
             predict_tracks(wh, settings, audio, version, files)
     idx, vectors = load_vectors(wh, version)
+    trained_on = manifest.get("collaborative_version")
+    if trained_on and trained_on != ctx.versions.get("collaborative") and len(idx):
+        vectors = _map_space(settings, trained_on, ctx, vectors)
+        if vectors is None:
+            return None
+        version = f"{version} (mapped from collaborative {trained_on})"
     _fill_audio(ctx, idx, vectors)
     return version if ctx.audio is not None else None
 
 
+def _map_space(settings: Settings, old_version: str, ctx: Context, vectors: np.ndarray) -> np.ndarray | None:
+    """Predicted vectors of an audio model trained against an older collaborative model, carried
+    into the current one's space by the least-squares linear map between the two models' vectors
+    of the tracks both know (a retrained ALS is the old one up to a near-linear change)."""
+    from ..train import load_collaborative
+    try:
+        old, _ = load_collaborative(settings, old_version)
+    except NotFoundError:
+        return None
+    A = old.item_factors_
+    n = min(len(A), ctx.n_items)
+    both = np.flatnonzero((np.abs(A[:n]).sum(axis=1) > 0) & ctx.has_vector[:n])
+    if len(both) < 2 * A.shape[1] or vectors.shape[1] != A.shape[1]:
+        return None
+    M, *_ = np.linalg.lstsq(A[both], ctx.V[both], rcond=None)
+    return (vectors @ M).astype(np.float32)
+
+
+_SPLIT_CACHE: dict = {}     # the last few split contexts of this process (training the ranker, then evaluating)
+
+
 def split_context(wh: Warehouse, settings: Settings, split, *, audio: bool = True) -> Context:
     """Models fitted on a time split's training part (ALS, and the audio network on its vectors),
-    the text model as saved (documents are not split by time), facts as of the split's week."""
+    the text model as saved (documents are not split by time), facts as of the split's week.
+
+    The same warehouse, split week, training data and settings give the same context: it is
+    kept for the rest of the process (two at most), so training the ranker and evaluating the
+    blend in one run fit each week's models once."""
+    key = (str(wh.path), split.info.get("week_start"), len(split.train), float(split.train.signal.sum()),
+           repr(settings), audio, _text_state(settings))
+    if key not in _SPLIT_CACHE:
+        while len(_SPLIT_CACHE) >= 2:
+            _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
+        _SPLIT_CACHE[key] = _fit_split_context(wh, settings, split, audio=audio)
+    return _SPLIT_CACHE[key]
+
+
+def _text_state(settings: Settings) -> str | None:
+    from ..models import registry
+    try:
+        return registry.resolve(settings.models_dir, "text").name
+    except NotFoundError:
+        return None
+
+
+def _fit_split_context(wh: Warehouse, settings: Settings, split, *, audio: bool) -> Context:
     from ..audio_model.evaluate import AudioCold
     from ..audio_model.predict import spectrograms, track_files
     from ..models.als import ALS

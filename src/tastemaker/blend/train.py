@@ -3,7 +3,8 @@
     >>> result = train_ranker(wh, settings)          # the last full week of events
 
 The models are fitted on the events before the week (`split_context`: ALS, and the audio network
-on its vectors; the text model as saved), every user with a new play in the week gets their
+on its vectors; the text model as saved), every user with a new play in the week (at most
+``[blend] ranker_users`` of them, a seeded sample) gets their
 candidates from all sources, each labelled 1 when the user newly played it that week. A seeded
 20 % of those users are held out to compare the ranker with the fixed blend and collaborative
 order (recall and NDCG at the list size); the saved ranker is then refitted on all of them.
@@ -84,10 +85,13 @@ def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime |
     started = time.perf_counter()
     split = time_split(wh, settings.signals, week_start=week_start)
     ctx = split_context(wh, settings, split)
-    X, y, _ = training_data(ctx, settings, split.users, split.test)
-    n_rel = np.diff(sp.csr_matrix(split.test[split.users]).indptr)
     rng = np.random.default_rng(settings.blend.seed)
-    held = rng.random(len(split.users)) < holdout
+    users = split.users
+    if len(users) > settings.blend.ranker_users:
+        users = np.sort(rng.choice(users, settings.blend.ranker_users, replace=False))
+    X, y, _ = training_data(ctx, settings, users, split.test)
+    n_rel = np.diff(sp.csr_matrix(split.test[users]).indptr)
+    held = rng.random(len(users)) < holdout
     k = settings.weekly.size
     check = LearnedRanker(settings.blend).fit(X[~held], y[~held])
     compare = {name: list_quality(s.score(X[held]), y[held], n_rel[held], k) for name, s in

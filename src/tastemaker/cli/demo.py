@@ -13,7 +13,7 @@ def demo_cmd(
     tracks_per_artist: int = typer.Option(10, help="Tracks per artist"),
     weeks: int = typer.Option(8, help="Weeks of listening history"),
     seed: int = typer.Option(0, help="Seed of the world"),
-    evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Compare with baselines"),
+    evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Compare with baselines and evaluate the blend"),
     audio_seconds: float = typer.Option(8.0, help="Length of each track's synthesised clip (0: no audio, "
                                         "no audio model)"),
 ):
@@ -41,6 +41,10 @@ def demo_cmd(
     if result.comparison is not None:
         console.rule("Evaluation at K = %d" % settings.weekly.size)
         console.print(markdown(result.comparison), markup=False, highlight=False, soft_wrap=True)
+    if result.ablation is not None:
+        from ..blend.evaluate import markdown as ablation_table
+        console.rule("The blend: each model alone and together (recall of next-week discoveries)")
+        console.print(ablation_table(result.ablation), markup=False, highlight=False, soft_wrap=True)
     console.rule("Where everything is")
     console.print(f"home        {settings.home}\n"
                   f"warehouse   {settings.warehouse_path}\n"

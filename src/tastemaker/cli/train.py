@@ -16,11 +16,17 @@ train_app = typer.Typer(help="Train the models on everything in the warehouse.",
 
 @train_app.callback()
 def _default(ctx: typer.Context):
-    """With no subcommand, trains every model."""
+    """With no subcommand, trains every model that has data: collaborative, audio (when tracks
+    have audio), the ranker (when events have timestamps and a full week to learn from)."""
     if ctx.invoked_subcommand is None:
+        from ..errors import InputError
         run_collaborative()
         if _has_audio():
             run_audio()
+        try:
+            run_ranker()
+        except InputError as exc:
+            common.console.print(f"[yellow]No ranker trained[/]: {exc}")
 
 
 @train_app.command("collaborative")

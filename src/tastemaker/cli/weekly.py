@@ -20,15 +20,16 @@ weekly_app = typer.Typer(help="This week's discovery playlist for every user.", 
 def generate_cmd(
     week: Optional[str] = typer.Option(None, help="ISO week, e.g. 2026-W48 [default: this week]"),
     model_version: Optional[str] = typer.Option(None, help="Collaborative model version [default: latest]"),
+    ranking: Optional[str] = typer.Option(None, help="auto, learned, fixed or collaborative [config: blend.mode]"),
 ):
-    """Write 30 never-played tracks for every user (atomic; a re-run resumes)."""
+    """Write 30 never-played tracks for every user from the three models (atomic; a re-run resumes)."""
     settings = common.settings()
     with common.warehouse() as wh:
-        r = generate_week(wh, settings, week=week, model_version=model_version)
+        r = generate_week(wh, settings, week=week, model_version=model_version, mode=ranking)
     common.console.print(
-        f"week [bold]{r.week}[/]: {r.users:,} users ({r.collaborative_users:,} collaborative, "
-        f"{r.fallback_users:,} fallback), {r.rows:,} tracks written in {r.seconds:.1f} s "
-        f"with model {r.model_version} (by source: "
+        f"week [bold]{r.week}[/]: {r.users:,} users ({r.collaborative_users:,} with a collaborative vector, "
+        f"{r.fallback_users:,} with little history), {r.rows:,} tracks written in {r.seconds:.1f} s, "
+        f"{r.ranking} ranking, models " + ", ".join(f"{k} {v}" for k, v in r.versions.items()) + " (by source: "
         + ", ".join(f"{k} {v:,}" for k, v in r.by_source.items()) + ")"
         + (f"; resumed {r.resumed_users:,} users from an interrupted run" if r.resumed_users else "")
         + (f"; [yellow]{r.short_lists:,} lists shorter than {settings.weekly.size}[/]" if r.short_lists else ""))
@@ -80,6 +81,7 @@ def report_cmd(
         print(json.dumps({"min_play_ms": settings.signals.min_play_ms, "weeks": found,
                           "notes": notes(found)}, indent=2))
         return
+
     def cells(r):
         return [r["users"], r["tracks"]] + [f"{r[k]:,} ({r[rate]:.1%})" for k, rate in (
             ("played", "play_rate"), ("saved", "save_rate"), ("skipped", "skip_rate"))]

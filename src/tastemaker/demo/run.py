@@ -30,6 +30,7 @@ class DemoResult:
     world: dict
     week: str
     steps: list[tuple[str, float, str]] = field(default_factory=list)   # (step, seconds, summary)
+    ablation: dict | None = None                                        # the blend's ablation report
     comparison: object = None
     exports: list[Path] = field(default_factory=list)
     world_obj: object = None
@@ -119,10 +120,22 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         if audio_seconds > 0:
             step("Training the audio model", train_sound)
 
+        def train_ranker():
+            from ..blend.train import train_ranker as fit
+            r = fit(wh, settings)
+            h = r.held_out
+            return (f"LightGBM lambdarank on {r.users:,} users' candidates, labels from {r.week}; held-out "
+                    f"recall@{settings.weekly.size}: learned {h['learned']['recall']:.3f}, fixed "
+                    f"{h['fixed']['recall']:.3f}, collaborative {h['collaborative']['recall']:.3f}; "
+                    f"version {r.version}"), r
+
+        step("Training the ranker of the blend", train_ranker)
+
         def week():
             r = generate_week(wh, settings, week=result.week)
-            return (f"{r.rows:,} tracks for {r.users:,} users ({r.collaborative_users:,} "
-                    f"collaborative, {r.fallback_users:,} fallback users); tracks by source: "
+            return (f"{r.rows:,} tracks for {r.users:,} users ({r.ranking} ranking; "
+                    f"{r.collaborative_users:,} users with a collaborative vector, {r.fallback_users:,} "
+                    f"with little history); tracks by source: "
                     + ", ".join(f"{k} {v:,}" for k, v in r.by_source.items())), r
 
         step(f"Writing the playlists of {result.week}", week)
@@ -148,4 +161,13 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
             return f"{len(split.users):,} users with new plays in the test week", comp
 
         result.comparison = step("Evaluating against baselines (time split)", run_eval)
+
+        def run_ablation():
+            from ..blend.evaluate import ablation, markdown
+            with Warehouse.open(settings.warehouse_path, read_only=True) as ro:
+                report = ablation(ro, settings)
+            return (f"{report['users']:,} users ({report['light_users']:,} with little history), "
+                    f"{report['cold_test_pairs']:,} cold-track test pairs"), report
+
+        result.ablation = step("Evaluating the blend: each model, their blends, the learned ranker", run_ablation)
     return result

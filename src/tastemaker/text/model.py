@@ -357,6 +357,7 @@ def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, red
         "documents": docs, "analysed_now": analysed, "tag_documents_added": tag_docs, "terms": n_terms, "comention_pairs": n_pairs,
         "artists_with_vectors": int((model.vectors_.getnnz(axis=1) > 0).sum()),
         "dimensions": len(model.vocabulary_), "text_params": params.__dict__,
+        "embedding_dimensions": int(model.embeddings_.shape[1]) if embeddings else 0,
         "total_seconds": round(time.perf_counter() - started, 3),
     }
     version = registry.save_version(settings.models_dir, TEXT, model, manifest)

@@ -16,7 +16,8 @@ counts as both. Rates are over the delivered pairs. Events without a timestamp c
 in a week: they are counted apart (``untimed_events``) and never as played, saved or skipped. A
 week whose window reaches past the latest event in the warehouse is marked incomplete.
 
-All of it is one SQL query over ``playlists`` and ``events``.
+All of it is one SQL query over ``playlists`` and ``events``; the events are joined to the
+delivered pairs only within the weeks asked for.
 """
 
 from __future__ import annotations
@@ -36,31 +37,35 @@ SOURCES = ("collaborative", "text", "audio", "fallback")
 
 _QUERY = """
 WITH wk AS (
-    SELECT unnest($weeks) AS week, unnest($mondays) AS start
+    SELECT unnest($weeks) AS week, unnest(range(len($weeks))) AS wi, unnest($mondays) AS start
 ),
-delivered AS (
-    SELECT p.week, p.user_idx, p.track_idx, arg_min(p.source, p.position) AS source,
-           any_value(w.start) AS start
+delivered AS NOT MATERIALIZED (
+    SELECT w.wi, w.start, p.user_idx, p.track_idx, p.source
     FROM playlists p JOIN wk w ON w.week = p.week
-    GROUP BY p.week, p.user_idx, p.track_idx
 ),
-outcome AS (
-    SELECT d.week, d.user_idx, d.track_idx, d.source,
-           coalesce(bool_or(e.ts IS NOT NULL AND e.kind = 'play' AND NOT {short}), FALSE) AS played,
-           coalesce(bool_or(e.ts IS NOT NULL AND e.kind = 'save'), FALSE) AS saved,
-           coalesce(bool_or(e.ts IS NOT NULL AND (e.kind = 'skip' OR e.kind = 'play' AND {short})),
-                    FALSE) AS skipped,
-           count(e.kind) FILTER (WHERE e.ts IS NULL) AS untimed
-    FROM delivered d
-    LEFT JOIN events e ON e.user_idx = d.user_idx AND e.track_idx = d.track_idx
-         AND (e.ts IS NULL OR e.ts >= d.start AND e.ts < d.start + INTERVAL 7 DAY)
-    GROUP BY d.week, d.user_idx, d.track_idx, d.source
+pairs AS (         -- the delivered tracks the user did something with, and what
+    SELECT d.wi, d.user_idx, d.track_idx, any_value(d.source) AS source,
+           bool_or(e.ts IS NOT NULL AND e.kind = 'play' AND NOT {short}) AS played,
+           bool_or(e.ts IS NOT NULL AND e.kind = 'save') AS saved,
+           bool_or(e.ts IS NOT NULL AND (e.kind = 'skip' OR e.kind = 'play' AND {short})) AS skipped,
+           count(*) FILTER (WHERE e.ts IS NULL) AS untimed
+    FROM events e JOIN delivered d ON e.user_idx = d.user_idx AND e.track_idx = d.track_idx
+    WHERE e.ts IS NULL OR e.ts >= $since AND e.ts < $until
+                          AND e.ts >= d.start AND e.ts < d.start + INTERVAL 7 DAY
+    GROUP BY d.wi, d.user_idx, d.track_idx
+),
+per_user AS (      -- one row per week, user and source
+    SELECT wi, user_idx, source, count(*) AS tracks FROM delivered GROUP BY wi, user_idx, source
+),
+received AS (
+    SELECT wi, user_idx, source, count_if(played) AS played, count_if(saved) AS saved,
+           count_if(skipped) AS skipped, sum(untimed) AS untimed
+    FROM pairs GROUP BY wi, user_idx, source
 )
-SELECT week, source, count(DISTINCT user_idx), count(*), count_if(played), count_if(saved),
-       count_if(skipped), count(DISTINCT user_idx) FILTER (WHERE played), sum(untimed)
-FROM outcome
-GROUP BY GROUPING SETS ((week), (week, source))
-ORDER BY week, source NULLS FIRST
+SELECT u.wi, u.source, count(DISTINCT u.user_idx), sum(u.tracks), sum(r.played), sum(r.saved),
+       sum(r.skipped), count(DISTINCT u.user_idx) FILTER (WHERE r.played > 0), sum(r.untimed)
+FROM per_user u LEFT JOIN received r USING (wi, user_idx, source)
+GROUP BY GROUPING SETS ((u.wi), (u.wi, u.source))
 """
 
 
@@ -83,12 +88,15 @@ def feedback(wh: Warehouse, *, weeks: int | None = None,
         return []
     mondays = [dt.datetime.combine(parse_week(w), dt.time()) for w in chosen]
     short = f"(e.ms_played IS NOT NULL AND e.ms_played < {int(min_play_ms)} * e.plays)"
-    rows = wh.execute(_QUERY.format(short=short), {"weeks": chosen, "mondays": mondays}).fetchall()
+    rows = wh.execute(_QUERY.format(short=short), {
+        "weeks": chosen, "mondays": mondays, "since": min(mondays),
+        "until": max(mondays) + dt.timedelta(weeks=1)}).fetchall()
     latest = wh.scalar("SELECT max(ts) FROM events")
     report = {w: {"week": w, "monday": m.date().isoformat(),
                   "complete": latest is not None and latest >= m + dt.timedelta(weeks=1),
                   "by_source": {}} for w, m in zip(chosen, mondays)}
-    for week, source, *counts in rows:
+    for wi, source, *counts in rows:
+        week = chosen[wi]
         record = _with_rates(dict(zip(COUNTS, (int(c or 0) for c in counts))))
         if source is None:
             report[week].update(record)

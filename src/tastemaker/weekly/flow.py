@@ -38,10 +38,11 @@ import numpy as np
 from ..errors import ParameterError, check_param
 from ..warehouse import Warehouse
 
-#: 2-opt sweeps at most (each tries every place once); most lists of 30 settle in 3 or 4
+#: 2-opt sweeps at most (each tries every place once); on demo-like lists of 30, 8 % still
+#: change in the 4th sweep and 0.6 % in the 6th
 PASSES = 6
 #: lists costed and ordered at once (memory: chunk × K × K × 4 bytes)
-CHUNK = 512
+CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -322,59 +323,59 @@ class _Paths:
 
     def __init__(self, flat: np.ndarray, n: np.ndarray, K: int):
         self.flat, self.n, self.K = flat, n, K
-        self.base = (np.arange(len(n)) * (K + 1) ** 2)[:, None]
-
-    def rows(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The flat offset of each row's cost matrix and its length, for rows `r`."""
-        return self.base[r], self.n[r]
+        self.base = np.arange(len(n)) * (K + 1) ** 2
 
     def after(self, order: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """The next place of each place (K after a list's last track)."""
+        """The next place of each place (K after a list's last track), for (K, B) `order`."""
         nxt = np.empty_like(order)
-        nxt[:, :-1] = order[:, 1:]
-        return np.where(np.arange(order.shape[1])[None, :] < n[:, None] - 1, nxt, self.K)
+        nxt[:-1] = order[1:]
+        return np.where(np.arange(len(order))[:, None] < n[None, :] - 1, nxt, self.K)
+
+    def edges(self, start: np.ndarray, order: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(K, B) next places and the cost of each step to them, from `start` = flat rows of `order`."""
+        nxt = self.after(order, n)
+        return nxt, self.flat.take(start + nxt, mode="clip")
 
     def total(self, order: np.ndarray) -> np.ndarray:
-        """(B,) cost of each list in `order`."""
-        steps = self.flat.take(self.base + order * (self.K + 1) + self.after(order, self.n))
-        return steps.sum(axis=1, dtype=np.float64)
+        """(B,) cost of each list in (B, K) `order`."""
+        order = order.T
+        _, steps = self.edges(self.base + order * (self.K + 1), order, self.n)
+        return steps.sum(axis=0, dtype=np.float64)
 
 
 def _two_opt(path: _Paths, order: np.ndarray, passes: int, tol: float) -> np.ndarray:
     """Sweep place i = 1 … K-2; in every row, reverse order[i..j] for the j that lowers the path
-    most. Rows that found nothing in a whole sweep are at a 2-opt optimum and leave the next."""
+    most. Rows that found nothing in a whole sweep are at a 2-opt optimum and leave the next.
+    Works on (K, rows) arrays: the per-list reductions then run along contiguous memory."""
     K, K1 = order.shape[1], path.K + 1
-    place = np.arange(K)[None, :]
+    place = np.arange(K)[:, None]
     active = np.flatnonzero(path.n >= 3)
     for _ in range(passes):
         if active.size == 0:
             break
-        o = order[active]
-        base, m = path.rows(active)
-        start = base + o * K1                                 # row o[j] of each cost matrix
-        nxt = path.after(o, m)
-        e = path.flat.take(start + nxt)
-        outside = np.where(place < m[:, None], np.float32(0), np.float32(np.inf))
+        o = np.ascontiguousarray(order[active].T)
+        base, m = path.base[active], path.n[active]
+        start = base + o * K1                                 # flat row of the track at each place
+        nxt, e = path.edges(start, o, m)
+        outside = np.where(place < m, np.float32(0), np.float32(np.inf))
         moved = np.zeros(active.size, dtype=bool)
         for i in range(1, K - 1):
-            # reversing i..j swaps edges (i-1 → i), (j → j+1) for (i-1 → j), (i → j+1)
-            delta = path.flat.take(start[:, i - 1:i] + o)
-            delta += path.flat.take(start[:, i:i + 1] + nxt)
+            # reversing i..j swaps steps (i-1 → i), (j → j+1) for (i-1 → j), (i → j+1)
+            delta = path.flat.take(start[i - 1] + o, mode="clip")
+            delta += path.flat.take(start[i] + nxt, mode="clip")
             delta -= e
-            delta -= e[:, i - 1:i]
+            delta -= e[i - 1]
             delta += outside
-            delta[:, :i + 1] = np.inf
-            r = np.flatnonzero(delta.min(axis=1) < -tol)
+            delta[:i + 1] = np.inf
+            r = np.flatnonzero(delta.min(axis=0) < -tol)
             if r.size == 0:
                 continue
-            j = np.zeros(len(o), dtype=np.int64)
-            j[r] = np.argmin(delta[r], axis=1)
-            span = (place >= i) & (place <= j[r, None])
-            o[r] = np.take_along_axis(o[r], np.where(span, i + j[r, None] - place, place), axis=1)
-            start[r] = base[r] + o[r] * K1
-            nxt[r] = path.after(o[r], m[r])
-            e[r] = path.flat.take(start[r] + nxt[r])
+            j = np.argmin(delta[:, r], axis=0)
+            span = (place >= i) & (place <= j)
+            o[:, r] = np.take_along_axis(o[:, r], np.where(span, i + j - place, place), axis=0)
+            start[:, r] = base[r] + o[:, r] * K1
+            nxt[:, r], e[:, r] = path.edges(start[:, r], o[:, r], m[r])
             moved[r] = True
-        order[active] = o
+        order[active] = o.T
         active = active[moved]
     return order

@@ -1,0 +1,411 @@
+"""Collaborative + text blend against collaborative alone on Last.fm HetRec-2k, for users with few
+artists (and for all users), in one run. Results go to docs/blend.md (by hand) and --json.
+
+    .venv/bin/python benchmarks/eval_blend_hetrec.py --json bench-out/blend-hetrec.json
+
+Items are artists (``user_artists.dat``), the text is the Last.fm tags (``user_taggedartists.dat``).
+
+1. Split: the SPEC hold-out (users with >= 5 artists give a seeded 20% to the test, seed 42).
+   HetRec keeps each user's top 50 artists, so 1,829 of the 1,892 users have exactly 50 and only
+   ~50 evaluated users have fewer than 40 in train: too few to measure. So a seeded sample of
+   ``--thin-users`` evaluated users keeps only ``--few`` random artists of its train part (the
+   rest is dropped, not tested); their test artists are unchanged. "Few-artist users" are the
+   evaluated users whose train part has at most ``--few`` artists (the thinned ones, and the
+   rare real ones). The users with fewer than 40 train artists by nature are reported apart.
+2. Text: each tag is a term of kind "tag"; its weight for an artist is the share of the artist's
+   taggers who use it (at least ``min_support`` of them) × log(n / df) / log(n), the rarity of the
+   tag across artists (the text model's formula, `tastemaker.text`); `TextVectors` gives the
+   shrunk-cosine neighbour matrix. Leak control: a user's tag on an artist the user listens to
+   but that is not in the user's train part (a held-out artist, or one lost by thinning) is
+   dropped; every other tag is kept. Each stage (validation, test) drops by its own train part.
+3. Rows: collaborative (ALS top K over every unheard artist), text only (the user's profile
+   artists' text neighbour scores, over every unheard artist), popularity, the fixed blend with
+   the default weights and with weights chosen on the validation split (seed 43, cut from
+   train; once by NDCG@K of all validation users, once of the few-artist ones), and the learned
+   ranker (LightGBM lambdarank trained on the validation split's candidates and labels, with
+   models fitted on the validation train part; applied to the test split's candidates, with
+   models fitted on the whole train part). Blend lists are the top K of the candidates
+   (collaborative, text and popular sources) by score; NDCG and recall count every held-out
+   artist of the user, found among the candidates or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from tastemaker.blend import CollaborativeOrder, Context, FixedBlend, LearnedRanker
+from tastemaker.blend.candidates import profile_artists, text_artist_scores
+from tastemaker.blend.features import INDEX
+from tastemaker.blend.train import training_data
+from tastemaker.config import ALSParams, BlendParams, Settings, SignalWeights, TextParams
+from tastemaker.evaluate import holdout_split
+from tastemaker.evaluate.metrics import catalogue_coverage, hits_at_k, ndcg_at_k, recall_at_k
+from tastemaker.evaluate.splits import Interactions, Split
+from tastemaker.models.als import ALS
+from tastemaker.models.base import topk
+from tastemaker.text.model import TextVectors
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_hetrec import DEFAULT_DATA, hetrec_interactions  # noqa: E402
+
+W_TEXT = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
+W_POP = (-0.25, 0.0, 0.1, 0.25, 0.5)
+
+
+def log(msg: str, t0: float) -> None:
+    print(f"[{time.perf_counter() - t0:6.1f} s] {msg}", file=sys.stderr, flush=True)
+
+
+# -- data ----------------------------------------------------------------------------------------
+def load_tags(folder: Path) -> pd.DataFrame:
+    """Tag assignments as (user, item, tag) in the row/column indices of `hetrec_interactions`;
+    tags on artists nobody listens to are left out (they can be no item)."""
+    ua = pd.read_csv(folder / "user_artists.dat", sep="\t")
+    user_ids = np.sort(ua["userID"].unique())
+    artist_ids = np.sort(ua["artistID"].unique())
+    t = pd.read_csv(folder / "user_taggedartists.dat", sep="\t")
+    u = np.searchsorted(user_ids, t["userID"].to_numpy())
+    a = np.searchsorted(artist_ids, t["artistID"].to_numpy())
+    ok = (u < len(user_ids)) & (a < len(artist_ids))
+    ok[ok] &= (user_ids[u[ok]] == t["userID"].to_numpy()[ok]) & (artist_ids[a[ok]] == t["artistID"].to_numpy()[ok])
+    return pd.DataFrame({"user": u[ok], "item": a[ok], "tag": t["tagID"].to_numpy()[ok]}).drop_duplicates()
+
+
+def thin(split: Split, *, n_users: int, keep: int, seed: int, exclude=()) -> tuple[Split, np.ndarray]:
+    """A copy of `split` where a seeded sample of `n_users` evaluated users (not in `exclude`)
+    keeps only `keep` random artists of its train part. Returns (split, the thinned users)."""
+    rng = np.random.default_rng(seed)
+    pool = np.setdiff1d(split.users, np.asarray(exclude, dtype=np.int64))
+    chosen = np.sort(rng.choice(pool, size=min(n_users, len(pool)), replace=False))
+    tr = split.train
+    order = np.lexsort((rng.random(len(tr)), tr.users))
+    counts = np.bincount(tr.users, minlength=tr.shape[0])
+    start = np.repeat(np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    rank = np.empty(len(tr), dtype=np.int64)
+    rank[order] = np.arange(len(tr)) - start
+    drop = np.isin(tr.users, chosen) & (rank >= keep)
+    info = {**split.info, "thinned_users": int(len(chosen)), "thinned_to": keep}
+    return Split("holdout", tr.take(~drop), split.test, split.users, info), chosen
+
+
+def pair_keys(users, items, n_items: int) -> np.ndarray:
+    return np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64)
+
+
+def text_neighbours(tags: pd.DataFrame, n_items: int, params: TextParams, k: int) -> sp.csr_matrix:
+    """Neighbour matrix (n_items, n_items) of tag vectors (see the module docstring)."""
+    c = tags.groupby(["item", "tag"]).size().rename("c").reset_index()       # taggers per (artist, tag)
+    n_taggers = np.bincount(tags.drop_duplicates(["user", "item"])["item"], minlength=n_items).astype(np.float64)
+    c = c[c["c"] >= params.min_support]
+    n = max(int((n_taggers > 0).sum()), 2)
+    df = c.groupby("tag").size()
+    rarity = np.log(n / df.reindex(c["tag"]).to_numpy()) / np.log(n)
+    w = c["c"].to_numpy() / n_taggers[c["item"].to_numpy()] * rarity
+    model = TextVectors(kinds=("tag",), min_artists=params.min_artists, shrink=params.shrink)
+    model.fit_rows(c["item"].to_numpy(), np.full(len(c), "tag"), c["tag"].astype(str).to_numpy(), w,
+                   n_items, support=n_taggers)
+    return model.neighbour_matrix(k)
+
+
+def visible_tags(tags: pd.DataFrame, train: Interactions, listened: np.ndarray, n_items: int) -> pd.DataFrame:
+    """Leak control: drop a user's tags on artists they listen to outside their train part."""
+    keys = pair_keys(tags["user"], tags["item"], n_items)
+    in_train = pair_keys(train.users, train.items, n_items)
+    hidden = np.isin(keys, listened) & ~np.isin(keys, in_train)
+    return tags[~hidden]
+
+
+def context(train: sp.csr_matrix, plays: np.ndarray, als: ALS, text: sp.csr_matrix) -> Context:
+    """A blend context where every item is its own artist; no audio, no release dates."""
+    n_items = train.shape[1]
+    listeners = np.diff((train > 0).tocsc().indptr).astype(np.float32)
+    nan = np.full(n_items, np.nan, dtype=np.float32)
+    none = np.full(n_items, -1, dtype=np.int64)
+    return Context(als, train, np.arange(n_items), listeners, listeners.copy(), plays.astype(np.float32),
+                   nan, nan, none, none, nan.copy(), np.empty(0, dtype=np.int64), min_history=1, cold_plays=0,
+                   text=text)
+
+
+# -- one stage: models fitted on a train part, candidates of its evaluated users -----------------
+@dataclasses.dataclass
+class Stage:
+    split: Split
+    ctx: Context
+    X: np.ndarray           # (U, C, F) features of the candidates
+    y: np.ndarray           # (U, C) 1 = held out, 0 not, -1 pad
+    ids: np.ndarray         # (U, C) candidate items
+    n_rel: np.ndarray       # (U,) held-out artists of each evaluated user (all of them)
+
+
+def fit_stage(split: Split, tags, listened, settings: Settings, t0: float, label: str) -> Stage:
+    conf = split.train_matrix(settings.signals)
+    n_items = conf.shape[1]
+    a = settings.als
+    als = ALS(factors=a.factors, regularization=a.regularization, iterations=a.iterations, seed=a.seed).fit(conf)
+    log(f"{label}: ALS fitted on {conf.nnz:,} pairs", t0)
+    seen = visible_tags(tags, split.train, listened, n_items)
+    text = text_neighbours(seen, n_items, settings.text, settings.blend.text_neighbours)
+    log(f"{label}: text neighbours from {len(seen):,} of {len(tags):,} tag assignments "
+        f"({int((text.getnnz(axis=1) > 0).sum()):,} artists with neighbours)", t0)
+    plays = np.bincount(split.train.items, weights=split.train.signal, minlength=n_items)
+    ctx = context(conf, plays, als, text)
+    X, y, ids = training_data(ctx, settings, split.users, split.test, label=f"{label} candidates")
+    n_rel = np.diff(sp.csr_matrix(split.test[split.users]).indptr)
+    log(f"{label}: {X.shape[0]:,} users × up to {X.shape[1]} candidates; held-out artists among them: "
+        f"{int((y > 0).sum()):,} of {int(n_rel.sum()):,}", t0)
+    return Stage(split, ctx, X, y, ids, n_rel)
+
+
+# -- lists and their quality ---------------------------------------------------------------------
+def lists_from_scores(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """(U, k) the top k candidate ids by score (-1 where the score is not finite)."""
+    cols, sc = topk(np.where(ids >= 0, scores, -np.inf).astype(np.float32), k)
+    return np.where(cols >= 0, np.take_along_axis(ids, np.maximum(cols, 0), 1), -1)
+
+
+def collaborative_lists(st: Stage, k: int) -> np.ndarray:
+    users = st.split.users
+    recs, _ = st.ctx.cf.recommend(users, st.ctx.user_items[users], N=k)
+    return recs
+
+
+def full_ranking(ctx: Context, users: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Top k of dense (len(users), n_items) scores over the artists each user has not heard."""
+    heard = ctx.user_items[users]
+    scores = scores.astype(np.float32)
+    scores[heard.nonzero()] = -np.inf
+    return topk(scores, k)[0]
+
+
+def text_lists(st: Stage, k: int, params: BlendParams) -> np.ndarray:
+    """Text score Σₐ w(u, a)·sim(a, b) over the user's profile artists; popularity breaks ties
+    (and fills the list of a user whose artists have no text neighbours)."""
+    users = st.split.users
+    tie = 1e-6 * np.log1p(st.ctx.listeners) / max(np.log1p(st.ctx.listeners.max()), 1)
+    out = []
+    for start in range(0, len(users), 1024):
+        batch = users[start:start + 1024]
+        prof = profile_artists(st.ctx, st.ctx.user_items[batch], params.profile_artists)
+        S = text_artist_scores(st.ctx, *prof).toarray()
+        out.append(full_ranking(st.ctx, batch, S + tie[None, :], k))
+    return np.vstack(out)
+
+
+def popularity_lists(st: Stage, k: int) -> np.ndarray:
+    users = st.split.users
+    return full_ranking(st.ctx, users, np.tile(st.ctx.listeners, (len(users), 1)), k)
+
+
+def quality(recs: np.ndarray, st: Stage, segments: dict, n_items: int) -> dict:
+    test = sp.csr_matrix(st.split.test[st.split.users])
+    hits = hits_at_k(recs, test)
+    ndcg, recall = ndcg_at_k(hits, st.n_rel), recall_at_k(hits, st.n_rel)
+    out = {name: {"ndcg": round(float(ndcg[m].mean()), 4), "recall": round(float(recall[m].mean()), 4)}
+           for name, m in segments.items()}
+    out["coverage"] = round(catalogue_coverage(recs, n_items), 4)
+    return out
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, seed: int, n: int = 2000) -> dict:
+    """Mean of a − b over users with a 95% paired bootstrap interval."""
+    d = a - b
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), size=(n, len(d)))].mean(axis=1)
+    return {"mean": round(float(d.mean()), 4), "low": round(float(np.quantile(means, 0.025)), 4),
+            "high": round(float(np.quantile(means, 0.975)), 4), "share_better": round(float((means > 0).mean()), 3)}
+
+
+def per_user_z(X: np.ndarray) -> np.ndarray:
+    """X with the model scores and popularity standardised within each user's candidates, so that
+    a ranker trained with one fit of the models applies to another fit (whose scales differ)."""
+    from tastemaker.blend.rank import _zscore
+    X = X.copy()
+    for name in ("cf_score", "space_score", "text_score", "track_listeners", "artist_listeners"):
+        v = X[..., INDEX[name]]
+        X[..., INDEX[name]] = np.where(np.isnan(v), np.nan, _zscore(v))
+    return X
+
+
+def without_text(X: np.ndarray) -> np.ndarray:
+    """X with the text features unknown (the ablation: what the ranker does without text)."""
+    X = X.copy()
+    valid = ~np.isnan(X[..., INDEX["history"]])
+    X[..., INDEX["text_score"]] = np.nan
+    X[..., INDEX["from_text"]] = np.where(valid, 0.0, np.nan)
+    return X
+
+
+def ndcg_of(recs: np.ndarray, st: Stage) -> np.ndarray:
+    return ndcg_at_k(hits_at_k(recs, sp.csr_matrix(st.split.test[st.split.users])), st.n_rel)
+
+
+# -- the run -------------------------------------------------------------------------------------
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--k", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--few", type=int, default=5, help="a few-artist user has at most this many train artists")
+    ap.add_argument("--thin-users", type=int, default=400, help="evaluated users thinned to --few artists")
+    ap.add_argument("--cf-candidates", type=int, default=None)
+    ap.add_argument("--text-candidates", type=int, default=None)
+    ap.add_argument("--text-artists", type=int, default=None)
+    ap.add_argument("--popular-candidates", type=int, default=None)
+    ap.add_argument("--profile-artists", type=int, default=None)
+    ap.add_argument("--text-neighbours", type=int, default=None)
+    ap.add_argument("--text-min-support", type=int, default=None, help="[text] min_support (taggers per tag)")
+    ap.add_argument("--text-shrink", type=float, default=None, help="[text] shrink (by taggers of the neighbour)")
+    ap.add_argument("--no-ranker", action="store_true", help="skip the learned ranker (the slow part)")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    if args.few < 2:
+        sys.exit("--few must be at least 2 (the validation split needs 2 train artists per user)")
+
+    t0 = time.perf_counter()
+    changes = {name: getattr(args, name) for name in ("cf_candidates", "text_candidates", "text_artists",
+                                                      "popular_candidates", "profile_artists",
+                                                      "text_neighbours")
+               if getattr(args, name) is not None}
+    blend = dataclasses.replace(BlendParams(), audio_candidates=0, **changes)
+    text = TextParams(**{name: value for name, value in (("min_support", args.text_min_support),
+                                                         ("shrink", args.text_shrink)) if value is not None})
+    settings = Settings(home=Path("."), signals=SignalWeights(), als=ALSParams(), text=text, blend=blend)
+    data = hetrec_interactions(args.data, settings.signals)
+    n_items = data.shape[1]
+    tags = load_tags(args.data)
+    listened = pair_keys(data.users, data.items, n_items)
+    split = holdout_split(data, fraction=0.2, min_items=5, seed=args.seed)
+    split, thinned = thin(split, n_users=args.thin_users, keep=args.few, seed=args.seed)
+    # the validation split: cut from train the same way with seed + 1, and thinned the same way
+    # (other users: their validation hold-out is as large as a test one)
+    val = holdout_split(split.train, fraction=0.2, min_items=min(5, args.few), seed=args.seed + 1)
+    val, val_thinned = thin(val, n_users=args.thin_users, keep=args.few, seed=args.seed + 1, exclude=thinned)
+    log(f"data: {data.shape[0]:,} users × {n_items:,} artists, {len(data):,} pairs, {len(tags):,} tag assignments; "
+        f"test users {len(split.users):,}, validation users {len(val.users):,}", t0)
+
+    def segments(s: Split) -> dict:
+        n_train = s.train.positives_per_user()[s.users]
+        natural = ~np.isin(s.users, thinned)          # (read on the test split only)
+        return {"few": n_train <= args.few, "natural few": natural & (n_train < 40), "all": np.ones(len(s.users), bool)}
+
+    seg_val, seg_test = segments(val), segments(split)
+    counts = {name: int(m.sum()) for name, m in seg_test.items()}
+    log(f"segments (test): {counts}; validation few-artist users: {int(seg_val['few'].sum())}", t0)
+
+    vs = fit_stage(val, tags, listened, settings, t0, "validation")
+    ts = fit_stage(split, tags, listened, settings, t0, "test")
+
+    # fixed blend: weights chosen on the validation split
+    grid = []
+    for wt in W_TEXT:
+        for wp in W_POP:
+            s = FixedBlend(dataclasses.replace(blend, w_text=wt, w_pop=wp)).score(vs.X)
+            nd = ndcg_of(lists_from_scores(s, vs.ids, args.k), vs)
+            grid.append({"w_text": wt, "w_pop": wp, "all": round(float(nd.mean()), 4),
+                         "few": round(float(nd[seg_val["few"]].mean()), 4)})
+    best_all = max(grid, key=lambda g: g["all"])
+    best_few = max(grid, key=lambda g: g["few"])
+    no_text = max((g for g in grid if g["w_text"] == 0), key=lambda g: g["few"])
+    log(f"fixed blend grid: best for all {best_all}, best for few {best_few}, best without text {no_text}", t0)
+
+    learned = {}
+    if not args.no_ranker:
+        # one thread: with other jobs on the machine, LightGBM's threads wait on each other (10× slower)
+        ranker = LearnedRanker(blend).fit(vs.X, vs.y, threads=1)
+        log(f"learned ranker trained on {ranker.n_queries_:,} validation users, {ranker.n_rows_:,} rows", t0)
+        ranker_z = LearnedRanker(blend).fit(per_user_z(vs.X), vs.y, threads=1)
+        ranker_nt = LearnedRanker(blend).fit(without_text(per_user_z(vs.X)), vs.y, threads=1)
+        log("learned rankers on per-user standardised scores (with and without text) trained", t0)
+        learned = {"learned ranker (CF + text + popularity)": lists_from_scores(ranker.score(ts.X), ts.ids, args.k),
+                   "learned ranker, per-user standardised scores":
+                       lists_from_scores(ranker_z.score(per_user_z(ts.X)), ts.ids, args.k),
+                   "learned ranker, standardised, no text features":
+                       lists_from_scores(ranker_nt.score(without_text(per_user_z(ts.X))), ts.ids, args.k)}
+
+    k = args.k
+    rows = {
+        "popularity": popularity_lists(ts, k),
+        "collaborative (ALS)": collaborative_lists(ts, k),
+        "collaborative order of the candidates": lists_from_scores(CollaborativeOrder().score(ts.X), ts.ids, k),
+        "text only": text_lists(ts, k, blend),
+        f"fixed blend, defaults (w_text {blend.w_text}, w_pop {blend.w_pop})":
+            lists_from_scores(FixedBlend(blend).score(ts.X), ts.ids, k),
+        f"fixed blend, chosen on all (w_text {best_all['w_text']}, w_pop {best_all['w_pop']})":
+            lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=best_all["w_text"], w_pop=best_all["w_pop"]))
+                              .score(ts.X), ts.ids, k),
+        f"fixed blend, chosen on few (w_text {best_few['w_text']}, w_pop {best_few['w_pop']})":
+            lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=best_few["w_text"], w_pop=best_few["w_pop"]))
+                              .score(ts.X), ts.ids, k),
+        f"CF + popularity, no text, chosen on few (w_pop {no_text['w_pop']})":
+            lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=0.0, w_pop=no_text["w_pop"]))
+                              .score(ts.X), ts.ids, k),
+        **learned,
+    }
+    results = {name: quality(recs, ts, seg_test, n_items) for name, recs in rows.items()}
+    print(markdown_table(results, counts, args.few))
+    few = seg_test["few"]
+    per_user = {name: ndcg_of(recs, ts)[few] for name, recs in rows.items()}
+    no_text_row = next(r for r in rows if r.startswith("CF + popularity"))
+    pairs = [(name, "collaborative (ALS)") for name in rows if "blend" in name or "ranker" in name or "CF +" in name]
+    pairs += [(name, no_text_row) for name in rows if name.startswith("fixed blend, chosen")]
+    if learned:
+        pairs.append(("learned ranker, per-user standardised scores", "learned ranker, standardised, no text features"))
+    print(f"\nNDCG@{k} differences, few-artist users (paired bootstrap over users, 95%):")
+    diffs = []
+    for a, b in pairs:
+        d = {"row": a, "minus": b, **paired_difference(per_user[a], per_user[b], args.seed)}
+        diffs.append(d)
+        print(f"  {a}  −  {b}: {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], "
+              f"above 0 in {d['share_better']:.0%} of resamples")
+    d = next(x for x in diffs if x["row"].startswith("fixed blend, chosen on few") and x["minus"] == "collaborative (ALS)")
+    chosen = d["row"]
+    verdict = (f"few-artist users: '{chosen}' NDCG@{k} {results[chosen]['few']['ndcg']:.4f} vs collaborative "
+               f"{results['collaborative (ALS)']['few']['ndcg']:.4f}: "
+               f"{'beats' if d['mean'] > 0 else 'does not beat'} it ({d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}])")
+    print(verdict)
+    seconds = round(time.perf_counter() - t0, 1)
+    print(f"({seconds:.0f} s)")
+    out = {"dataset": str(args.data), "k": k, "seed": args.seed, "few": args.few, "segments": counts,
+           "split": split.describe(), "blend_params": dataclasses.asdict(blend),
+           "text_params": dataclasses.asdict(text), "grid": grid,
+           "chosen": {"all": best_all, "few": best_few, "no_text": no_text},
+           "ranker_importance": {name: r.importance() for name, r in
+                                 (("raw", ranker), ("standardised", ranker_z))} if learned else None,
+           "results": results, "differences_few": diffs, "verdict": verdict, "seconds": seconds,
+           "candidates": {"mean": float((ts.ids >= 0).sum(axis=1).mean()),
+                          "held_out_among_candidates": int((ts.y > 0).sum()),
+                          "held_out": int(ts.n_rel.sum()),
+                          "few_held_out_among_candidates": int((ts.y[seg_test["few"]] > 0).sum()),
+                          "few_held_out": int(ts.n_rel[seg_test["few"]].sum()),
+                          "few_from_text_only": int(((ts.y > 0) & (ts.X[..., INDEX["from_cf"]] == 0)
+                                                     & (ts.X[..., INDEX["from_text"]] == 1))[seg_test["few"]].sum())}}
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2))
+        print(f"JSON: {args.json}")
+    return out
+
+
+def markdown_table(results: dict, counts: dict, few: int) -> str:
+    head = (f"| model | NDCG@30 few (≤ {few} artists, {counts['few']}) | recall@30 few | "
+            f"NDCG@30 natural < 40 ({counts['natural few']}) | recall@30 natural | "
+            f"NDCG@30 all ({counts['all']}) | recall@30 all | coverage |")
+    lines = [head, "|" + "---|" * 8]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['few']['ndcg']:.3f} | {r['few']['recall']:.3f} | {r['natural few']['ndcg']:.3f} | "
+                     f"{r['natural few']['recall']:.3f} | {r['all']['ndcg']:.3f} | {r['all']['recall']:.3f} | "
+                     f"{r['coverage']:.3f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
