@@ -12,6 +12,9 @@ Items are artists (``user_artists.dat``), the text is the Last.fm tags (``user_t
    rest is dropped, not tested); their test artists are unchanged. "Few-artist users" are the
    evaluated users whose train part has at most ``--few`` artists (the thinned ones, and the
    rare real ones). The users with fewer than 40 train artists by nature are reported apart.
+   The validation split is cut from train the same way (seed + 1) and thinned the same way, on
+   another sample of users, so that weights and the ranker see few-artist users with a full
+   validation hold-out.
 2. Text: each tag is a term of kind "tag"; its weight for an artist is the share of the artist's
    taggers who use it (at least ``min_support`` of them) × log(n / df) / log(n), the rarity of the
    tag across artists (the text model's formula, `tastemaker.text`); `TextVectors` gives the
@@ -24,9 +27,11 @@ Items are artists (``user_artists.dat``), the text is the Last.fm tags (``user_t
    train; once by NDCG@K of all validation users, once of the few-artist ones), and the learned
    ranker (LightGBM lambdarank trained on the validation split's candidates and labels, with
    models fitted on the validation train part; applied to the test split's candidates, with
-   models fitted on the whole train part). Blend lists are the top K of the candidates
-   (collaborative, text and popular sources) by score; NDCG and recall count every held-out
-   artist of the user, found among the candidates or not.
+   models fitted on the whole train part; as shipped, and on per-user standardised scores with
+   and without the text features). Ablations: the fixed blend without text (CF + popularity),
+   and paired bootstrap intervals of each difference on the few-artist users. Blend lists are
+   the top K of the candidates (collaborative, text and popular sources) by score; NDCG and
+   recall count every held-out artist of the user, found among the candidates or not.
 """
 
 from __future__ import annotations
@@ -168,7 +173,7 @@ def fit_stage(split: Split, tags, listened, settings: Settings, t0: float, label
 # -- lists and their quality ---------------------------------------------------------------------
 def lists_from_scores(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
     """(U, k) the top k candidate ids by score (-1 where the score is not finite)."""
-    cols, sc = topk(np.where(ids >= 0, scores, -np.inf).astype(np.float32), k)
+    cols, _ = topk(np.where(ids >= 0, scores, -np.inf).astype(np.float32), k)
     return np.where(cols >= 0, np.take_along_axis(ids, np.maximum(cols, 0), 1), -1)
 
 
@@ -239,7 +244,9 @@ def without_text(X: np.ndarray) -> np.ndarray:
     """X with the text features unknown (the ablation: what the ranker does without text)."""
     X = X.copy()
     valid = ~np.isnan(X[..., INDEX["history"]])
-    X[..., INDEX["text_score"]] = np.nan
+    for name in ("text_score", "text_z"):       # text_z: where the features hold it
+        if name in INDEX:
+            X[..., INDEX[name]] = np.nan
     X[..., INDEX["from_text"]] = np.where(valid, 0.0, np.nan)
     return X
 
@@ -249,6 +256,65 @@ def ndcg_of(recs: np.ndarray, st: Stage) -> np.ndarray:
 
 
 # -- the run -------------------------------------------------------------------------------------
+def splits(data: Interactions, few: int, thin_users: int, seed: int):
+    """(test split, validation split, users thinned in the test split): the SPEC hold-out,
+    thinned; the validation split cut from its train part with seed + 1 and thinned the same way
+    (other users, so that their validation hold-out is as large as a test one)."""
+    split = holdout_split(data, fraction=0.2, min_items=5, seed=seed)
+    split, thinned = thin(split, n_users=thin_users, keep=few, seed=seed)
+    val = holdout_split(split.train, fraction=0.2, min_items=min(5, few), seed=seed + 1)
+    val, _ = thin(val, n_users=thin_users, keep=few, seed=seed + 1, exclude=thinned)
+    return split, val, thinned
+
+
+def weight_grid(vs: Stage, few: np.ndarray, blend: BlendParams, k: int) -> list[dict]:
+    """Validation NDCG@k of the fixed blend for every (w_text, w_pop), all users and few-artist ones."""
+    grid = []
+    for wt in W_TEXT:
+        for wp in W_POP:
+            s = FixedBlend(dataclasses.replace(blend, w_text=wt, w_pop=wp)).score(vs.X)
+            nd = ndcg_of(lists_from_scores(s, vs.ids, k), vs)
+            grid.append({"w_text": wt, "w_pop": wp, "all": round(float(nd.mean()), 4),
+                         "few": round(float(nd[few].mean()), 4)})
+    return grid
+
+
+def fixed_lists(ts: Stage, blend: BlendParams, w: dict, k: int) -> np.ndarray:
+    return lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=w["w_text"], w_pop=w["w_pop"]))
+                             .score(ts.X), ts.ids, k)
+
+
+def learned_lists(vs: Stage, ts: Stage, blend: BlendParams, k: int, t0: float) -> tuple[dict, dict]:
+    """The learned ranker as shipped, on per-user standardised scores, and the latter without the
+    text features; trained on the validation stage, applied to the test stage."""
+    variants = {"learned ranker (CF + text + popularity)": lambda X: X,
+                "learned ranker, per-user standardised scores": per_user_z,
+                "learned ranker, standardised, no text features": lambda X: without_text(per_user_z(X))}
+    rows, importance = {}, {}
+    for name, prepare in variants.items():
+        # one thread: with other jobs on the machine, LightGBM's threads wait on each other (10× slower)
+        ranker = LearnedRanker(blend).fit(prepare(vs.X), vs.y, threads=1)
+        rows[name] = lists_from_scores(ranker.score(prepare(ts.X)), ts.ids, k)
+        importance[name] = ranker.importance()
+        log(f"{name}: trained on {ranker.n_queries_:,} validation users, {ranker.n_rows_:,} rows", t0)
+    return rows, importance
+
+
+def differences(rows: dict, ts: Stage, few: np.ndarray, seed: int) -> list[dict]:
+    """Paired NDCG differences on the few-artist users: each blend against collaborative, and
+    against the same blend without text."""
+    per_user = {name: ndcg_of(recs, ts)[few] for name, recs in rows.items()}
+    no_text = next(r for r in rows if r.startswith("CF + popularity"))
+    pairs = [(name, CF_ROW) for name in rows if "blend" in name or "ranker" in name or "CF +" in name]
+    pairs += [(name, no_text) for name in rows if name.startswith("fixed blend, chosen")]
+    if "learned ranker, standardised, no text features" in rows:
+        pairs.append(("learned ranker, per-user standardised scores", "learned ranker, standardised, no text features"))
+    return [{"row": a, "minus": b, **paired_difference(per_user[a], per_user[b], seed)} for a, b in pairs]
+
+
+CF_ROW = "collaborative (ALS)"
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -256,15 +322,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--few", type=int, default=5, help="a few-artist user has at most this many train artists")
     ap.add_argument("--thin-users", type=int, default=400, help="evaluated users thinned to --few artists")
-    ap.add_argument("--cf-candidates", type=int, default=None)
-    ap.add_argument("--text-candidates", type=int, default=None)
-    ap.add_argument("--text-artists", type=int, default=None)
-    ap.add_argument("--popular-candidates", type=int, default=None)
-    ap.add_argument("--profile-artists", type=int, default=None)
-    ap.add_argument("--text-neighbours", type=int, default=None)
+    for name in ("cf-candidates", "text-candidates", "text-artists", "popular-candidates", "profile-artists",
+                 "text-neighbours"):
+        ap.add_argument(f"--{name}", type=int, default=None, help=f"[blend] {name.replace('-', '_')}")
     ap.add_argument("--text-min-support", type=int, default=None, help="[text] min_support (taggers per tag)")
     ap.add_argument("--text-shrink", type=float, default=None, help="[text] shrink (by taggers of the neighbour)")
-    ap.add_argument("--no-ranker", action="store_true", help="skip the learned ranker (the slow part)")
+    ap.add_argument("--no-ranker", action="store_true", help="skip the learned rankers")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     if args.few < 2:
@@ -272,122 +335,74 @@ def main(argv=None) -> dict:
 
     t0 = time.perf_counter()
     changes = {name: getattr(args, name) for name in ("cf_candidates", "text_candidates", "text_artists",
-                                                      "popular_candidates", "profile_artists",
-                                                      "text_neighbours")
+                                                      "popular_candidates", "profile_artists", "text_neighbours")
                if getattr(args, name) is not None}
     blend = dataclasses.replace(BlendParams(), audio_candidates=0, **changes)
     text = TextParams(**{name: value for name, value in (("min_support", args.text_min_support),
                                                          ("shrink", args.text_shrink)) if value is not None})
     settings = Settings(home=Path("."), signals=SignalWeights(), als=ALSParams(), text=text, blend=blend)
     data = hetrec_interactions(args.data, settings.signals)
-    n_items = data.shape[1]
+    n_items, k = data.shape[1], args.k
     tags = load_tags(args.data)
     listened = pair_keys(data.users, data.items, n_items)
-    split = holdout_split(data, fraction=0.2, min_items=5, seed=args.seed)
-    split, thinned = thin(split, n_users=args.thin_users, keep=args.few, seed=args.seed)
-    # the validation split: cut from train the same way with seed + 1, and thinned the same way
-    # (other users: their validation hold-out is as large as a test one)
-    val = holdout_split(split.train, fraction=0.2, min_items=min(5, args.few), seed=args.seed + 1)
-    val, val_thinned = thin(val, n_users=args.thin_users, keep=args.few, seed=args.seed + 1, exclude=thinned)
-    log(f"data: {data.shape[0]:,} users × {n_items:,} artists, {len(data):,} pairs, {len(tags):,} tag assignments; "
-        f"test users {len(split.users):,}, validation users {len(val.users):,}", t0)
-
-    def segments(s: Split) -> dict:
-        n_train = s.train.positives_per_user()[s.users]
-        natural = ~np.isin(s.users, thinned)          # (read on the test split only)
-        return {"few": n_train <= args.few, "natural few": natural & (n_train < 40), "all": np.ones(len(s.users), bool)}
-
-    seg_val, seg_test = segments(val), segments(split)
-    counts = {name: int(m.sum()) for name, m in seg_test.items()}
-    log(f"segments (test): {counts}; validation few-artist users: {int(seg_val['few'].sum())}", t0)
+    split, val, thinned = splits(data, args.few, args.thin_users, args.seed)
+    log(f"data: {data.shape[0]:,} users × {n_items:,} artists, {len(data):,} pairs, {len(tags):,} tag "
+        f"assignments; test users {len(split.users):,}, validation users {len(val.users):,}", t0)
+    n_train = split.train.positives_per_user()[split.users]
+    seg = {"few": n_train <= args.few, "natural few": ~np.isin(split.users, thinned) & (n_train < 40),
+           "all": np.ones(len(split.users), dtype=bool)}
+    val_few = val.train.positives_per_user()[val.users] <= args.few
+    counts = {name: int(m.sum()) for name, m in seg.items()}
+    log(f"segments (test): {counts}; validation few-artist users: {int(val_few.sum())}", t0)
 
     vs = fit_stage(val, tags, listened, settings, t0, "validation")
     ts = fit_stage(split, tags, listened, settings, t0, "test")
+    grid = weight_grid(vs, val_few, blend, k)
+    chosen = {"all": max(grid, key=lambda g: g["all"]), "few": max(grid, key=lambda g: g["few"]),
+              "no_text": max((g for g in grid if g["w_text"] == 0), key=lambda g: g["few"])}
+    log(f"fixed blend weights chosen on validation: {chosen}", t0)
+    learned, importance = ({}, {}) if args.no_ranker else learned_lists(vs, ts, blend, k, t0)
 
-    # fixed blend: weights chosen on the validation split
-    grid = []
-    for wt in W_TEXT:
-        for wp in W_POP:
-            s = FixedBlend(dataclasses.replace(blend, w_text=wt, w_pop=wp)).score(vs.X)
-            nd = ndcg_of(lists_from_scores(s, vs.ids, args.k), vs)
-            grid.append({"w_text": wt, "w_pop": wp, "all": round(float(nd.mean()), 4),
-                         "few": round(float(nd[seg_val["few"]].mean()), 4)})
-    best_all = max(grid, key=lambda g: g["all"])
-    best_few = max(grid, key=lambda g: g["few"])
-    no_text = max((g for g in grid if g["w_text"] == 0), key=lambda g: g["few"])
-    log(f"fixed blend grid: best for all {best_all}, best for few {best_few}, best without text {no_text}", t0)
-
-    learned = {}
-    if not args.no_ranker:
-        # one thread: with other jobs on the machine, LightGBM's threads wait on each other (10× slower)
-        ranker = LearnedRanker(blend).fit(vs.X, vs.y, threads=1)
-        log(f"learned ranker trained on {ranker.n_queries_:,} validation users, {ranker.n_rows_:,} rows", t0)
-        ranker_z = LearnedRanker(blend).fit(per_user_z(vs.X), vs.y, threads=1)
-        ranker_nt = LearnedRanker(blend).fit(without_text(per_user_z(vs.X)), vs.y, threads=1)
-        log("learned rankers on per-user standardised scores (with and without text) trained", t0)
-        learned = {"learned ranker (CF + text + popularity)": lists_from_scores(ranker.score(ts.X), ts.ids, args.k),
-                   "learned ranker, per-user standardised scores":
-                       lists_from_scores(ranker_z.score(per_user_z(ts.X)), ts.ids, args.k),
-                   "learned ranker, standardised, no text features":
-                       lists_from_scores(ranker_nt.score(without_text(per_user_z(ts.X))), ts.ids, args.k)}
-
-    k = args.k
+    w = {name: f"w_text {g['w_text']}, w_pop {g['w_pop']}" for name, g in chosen.items()}
     rows = {
         "popularity": popularity_lists(ts, k),
-        "collaborative (ALS)": collaborative_lists(ts, k),
+        CF_ROW: collaborative_lists(ts, k),
         "collaborative order of the candidates": lists_from_scores(CollaborativeOrder().score(ts.X), ts.ids, k),
         "text only": text_lists(ts, k, blend),
         f"fixed blend, defaults (w_text {blend.w_text}, w_pop {blend.w_pop})":
             lists_from_scores(FixedBlend(blend).score(ts.X), ts.ids, k),
-        f"fixed blend, chosen on all (w_text {best_all['w_text']}, w_pop {best_all['w_pop']})":
-            lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=best_all["w_text"], w_pop=best_all["w_pop"]))
-                              .score(ts.X), ts.ids, k),
-        f"fixed blend, chosen on few (w_text {best_few['w_text']}, w_pop {best_few['w_pop']})":
-            lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=best_few["w_text"], w_pop=best_few["w_pop"]))
-                              .score(ts.X), ts.ids, k),
-        f"CF + popularity, no text, chosen on few (w_pop {no_text['w_pop']})":
-            lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=0.0, w_pop=no_text["w_pop"]))
-                              .score(ts.X), ts.ids, k),
+        f"fixed blend, chosen on all ({w['all']})": fixed_lists(ts, blend, chosen["all"], k),
+        f"fixed blend, chosen on few ({w['few']})": fixed_lists(ts, blend, chosen["few"], k),
+        f"CF + popularity, no text, chosen on few (w_pop {chosen['no_text']['w_pop']})":
+            fixed_lists(ts, blend, chosen["no_text"], k),
         **learned,
     }
-    results = {name: quality(recs, ts, seg_test, n_items) for name, recs in rows.items()}
+    results = {name: quality(recs, ts, seg, n_items) for name, recs in rows.items()}
     print(markdown_table(results, counts, args.few))
-    few = seg_test["few"]
-    per_user = {name: ndcg_of(recs, ts)[few] for name, recs in rows.items()}
-    no_text_row = next(r for r in rows if r.startswith("CF + popularity"))
-    pairs = [(name, "collaborative (ALS)") for name in rows if "blend" in name or "ranker" in name or "CF +" in name]
-    pairs += [(name, no_text_row) for name in rows if name.startswith("fixed blend, chosen")]
-    if learned:
-        pairs.append(("learned ranker, per-user standardised scores", "learned ranker, standardised, no text features"))
+    diffs = differences(rows, ts, seg["few"], args.seed)
     print(f"\nNDCG@{k} differences, few-artist users (paired bootstrap over users, 95%):")
-    diffs = []
-    for a, b in pairs:
-        d = {"row": a, "minus": b, **paired_difference(per_user[a], per_user[b], args.seed)}
-        diffs.append(d)
-        print(f"  {a}  −  {b}: {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], "
+    for d in diffs:
+        print(f"  {d['row']}  −  {d['minus']}: {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], "
               f"above 0 in {d['share_better']:.0%} of resamples")
-    d = next(x for x in diffs if x["row"].startswith("fixed blend, chosen on few") and x["minus"] == "collaborative (ALS)")
-    chosen = d["row"]
-    verdict = (f"few-artist users: '{chosen}' NDCG@{k} {results[chosen]['few']['ndcg']:.4f} vs collaborative "
-               f"{results['collaborative (ALS)']['few']['ndcg']:.4f}: "
-               f"{'beats' if d['mean'] > 0 else 'does not beat'} it ({d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}])")
-    print(verdict)
+    verdict = [f"{d['row']}: {'beats' if d['mean'] > 0 else 'does not beat'} collaborative ({d['mean']:+.4f} "
+               f"[{d['low']:+.4f}, {d['high']:+.4f}]{'' if d['low'] > 0 or d['high'] < 0 else ', within noise'})"
+               for d in diffs if d["minus"] == CF_ROW and ("chosen" in d["row"] or "learned" in d["row"])
+               and "no text" not in d["row"]]
+    print("\nFew-artist users, CF + text rows chosen on the validation split:\n  " + "\n  ".join(verdict))
     seconds = round(time.perf_counter() - t0, 1)
     print(f"({seconds:.0f} s)")
+    few = seg["few"]
     out = {"dataset": str(args.data), "k": k, "seed": args.seed, "few": args.few, "segments": counts,
            "split": split.describe(), "blend_params": dataclasses.asdict(blend),
-           "text_params": dataclasses.asdict(text), "grid": grid,
-           "chosen": {"all": best_all, "few": best_few, "no_text": no_text},
-           "ranker_importance": {name: r.importance() for name, r in
-                                 (("raw", ranker), ("standardised", ranker_z))} if learned else None,
-           "results": results, "differences_few": diffs, "verdict": verdict, "seconds": seconds,
+           "text_params": dataclasses.asdict(text), "grid": grid, "chosen": chosen,
+           "ranker_importance": importance, "results": results, "differences_few": diffs, "verdict": verdict,
+           "seconds": seconds,
            "candidates": {"mean": float((ts.ids >= 0).sum(axis=1).mean()),
-                          "held_out_among_candidates": int((ts.y > 0).sum()),
-                          "held_out": int(ts.n_rel.sum()),
-                          "few_held_out_among_candidates": int((ts.y[seg_test["few"]] > 0).sum()),
-                          "few_held_out": int(ts.n_rel[seg_test["few"]].sum()),
-                          "few_from_text_only": int(((ts.y > 0) & (ts.X[..., INDEX["from_cf"]] == 0)
-                                                     & (ts.X[..., INDEX["from_text"]] == 1))[seg_test["few"]].sum())}}
+                          "held_out_among_candidates": int((ts.y > 0).sum()), "held_out": int(ts.n_rel.sum()),
+                          "few_held_out_among_candidates": int((ts.y[few] > 0).sum()),
+                          "few_held_out": int(ts.n_rel[few].sum()),
+                          "few_found_by_text_only": int(((ts.y > 0) & (ts.X[..., INDEX["from_cf"]] == 0)
+                                                         & (ts.X[..., INDEX["from_text"]] == 1))[few].sum())}}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))

@@ -17,11 +17,18 @@ cold-start artists ranked from text alone. Results go to docs/text-model.md (by 
    artists by text, scored with the user's ALS vector, (e) (c)+(d) rank blend, (f) (e) plus the
    popularity rank. With tags, the user's own
    tags on the cold artist are removed from that artist's vector for that user (no leak).
+4. Mixed corpus (tags + bios + reviews in one model, built as `train text` builds it): the
+   neighbour test with shrinkage values (`--shrink`), by the smaller support of the two artists
+   (the model's rule) and by the candidate's, with the configured time decay and with none;
+   "among the queries" as in 2, and "open": any artist with a text vector may be a neighbour.
+5. `--embeddings`: MiniLM artist embeddings (first `--chunks` pieces of 1,000 characters of each
+   document; cached in HOME), alone and blended with the sparse vectors, in 2 and 4.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import sys
@@ -148,8 +155,9 @@ def neighbour_candidates(has_text, cf_art, listeners, min_listeners=20) -> np.nd
 
 
 def neighbour_precision(V, cf_art, listeners, popularity, rng, min_listeners=20, k=10, embeddings=None) -> dict:
-    """Sparse text vectors `V` (and dense `embeddings`, on the artists that have both) against
-    the collaborative neighbours, with popularity and random lists."""
+    """Sparse text vectors `V` (and dense `embeddings`, alone and blended as `TextVectors` does,
+    on the artists that have both) against the collaborative neighbours, with popularity and
+    random lists."""
     has_text = V.getnnz(axis=1) > 0
     if embeddings is not None:
         has_text &= np.abs(embeddings).sum(axis=1) > 0
@@ -159,30 +167,30 @@ def neighbour_precision(V, cf_art, listeners, popularity, rng, min_listeners=20,
            "popularity": precision(truth["popularity"], truth["collaborative"], k),
            "random": precision(truth["random"], truth["collaborative"], k)}
     if embeddings is not None:
+        model = as_model(V, embeddings)
         out["embeddings"] = text_precision(truth, lambda r: embeddings[r] @ embeddings.T, k=k)
-        out["sparse+embeddings"] = text_precision(
-            truth, blend_of(lambda r: (V[r] @ V.T).toarray(), lambda r: embeddings[r] @ embeddings.T), k=k)
+        out["sparse+embeddings"] = text_precision(truth, lambda r: model.similarities(r, embeddings=True), k=k)
     return out
 
 
-def blend_of(sparse, dense, w: float = 0.5):
-    """Similarities (1 - w) × sparse + w × dense, each standardised per row; `sparse` and `dense`
-    map a block of artists to their (len(rows), n_artists) similarities."""
-    def z(x):
-        return (x - x.mean(axis=1, keepdims=True)) / np.maximum(x.std(axis=1, keepdims=True), 1e-9)
-    return lambda r: (1 - w) * z(np.asarray(sparse(r))) + w * z(dense(r))
+def as_model(V, embeddings) -> TextVectors:
+    """A `TextVectors` holding these vectors (no shrinkage) and embeddings."""
+    model = TextVectors().fit_rows([], [], [], [], V.shape[0])
+    model.vectors_, model.embeddings_ = sp.csr_matrix(V, dtype=np.float32), embeddings
+    return model
 
 
 def mixed_corpus(wh, params, cf_art, listeners, rng, shrinks, embeddings=None, k=10) -> dict:
     """All sources in one model, as `train text` builds it (time decay as configured, and none),
-    with shrinkage by the candidate's support or by the smaller of the two supports, on the
-    usual candidates ("among the queries") and with every artist that has a text vector as a
-    possible neighbour ("open": thinly documented artists can take a place)."""
+    shrunk by the smaller support of the two artists (the model's rule) or by the candidate's,
+    on the usual candidates ("among the queries") and with every artist that has a text vector
+    as a possible neighbour ("open": thinly documented artists can take a place)."""
     out = {}
     truth = None
     for label, hl in (("model decay", params.half_life_days), ("no decay", 1e9)):
         build_terms(wh, dataclasses.replace(params, half_life_days=hl))
         model = TextVectors(min_artists=params.min_artists).fit(wh)
+        model.embeddings_ = embeddings
         has_text = model.vectors_.getnnz(axis=1) > 0
         if truth is None:          # the same queries for every variant
             both = has_text if embeddings is None else has_text & (np.abs(embeddings).sum(axis=1) > 0)
@@ -191,21 +199,20 @@ def mixed_corpus(wh, params, cf_art, listeners, rng, shrinks, embeddings=None, k
             out["popularity"] = precision(truth["popularity"], truth["collaborative"], k)
             out["random"] = precision(truth["random"], truth["collaborative"], k)
         pool = np.flatnonzero(has_text)
-        cos = model.similarities
-        n = model.support_
+        plain = copy.copy(model)
+        plain.shrink = 0.0
         for s in shrinks:
-            f = (n / (n + s)).astype(np.float32) if s else np.ones_like(n, dtype=np.float32)
-            variants = {"candidate": lambda r: cos(r) * f[None, :]}
+            model.shrink = s
+            f = (model.support_ / (model.support_ + s)).astype(np.float32)
+            variants = {"min of two": model.similarities}
             if s:
-                variants["min of two"] = lambda r: cos(r) * np.minimum(f[r][:, None], f[None, :])
+                variants["candidate"] = lambda r: plain.similarities(r) * f[None, :]
+            if embeddings is not None:
+                variants["min of two + embeddings"] = lambda r: model.similarities(r, embeddings=True)
             for how, fn in variants.items():
-                key = f"{label}, shrink {s}" + (f" ({how})" if s else "")
+                key = f"{label}, shrink {s:g}" + (f" ({how})" if s or "embeddings" in how else "")
                 out[key] = {"among the queries": text_precision(truth, fn, k=k),
                             "open": text_precision(truth, fn, pool, k)}
-                if embeddings is not None and how != "candidate" or embeddings is not None and not s:
-                    both = blend_of(fn, lambda r: embeddings[r] @ embeddings.T)
-                    out[key + " + embeddings"] = {"among the queries": text_precision(truth, both, k=k),
-                                                  "open": text_precision(truth, both, pool, k)}
         print(json.dumps({"mixed": out}), file=sys.stderr)
     build_terms(wh, params)
     if embeddings is not None:

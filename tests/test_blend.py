@@ -9,7 +9,7 @@ from tastemaker.blend.assemble import AUDIO_SOURCE, COLLABORATIVE, FALLBACK, TEX
 from tastemaker.blend.candidates import AUDIO, CF, POPULAR, TEXT, Candidates, _union, candidates
 from tastemaker.blend.context import Context
 from tastemaker.blend.features import FEATURES, INDEX, features
-from tastemaker.blend.rank import MISSING_Z, CollaborativeOrder, FixedBlend, _zscore
+from tastemaker.blend.rank import MISSING_Z, CollaborativeOrder, FixedBlend, zscore
 from tastemaker.config import BlendParams, WeeklyParams
 
 
@@ -22,8 +22,8 @@ def test_union_keeps_first_appearance_and_ors_the_source_bits():
     assert flags.tolist() == [[CF | POPULAR, CF | TEXT, CF | POPULAR, TEXT], [CF | TEXT, TEXT, 0, 0]]
 
 
-def test_zscore_treats_missing_as_clearly_below_average():
-    z = _zscore(np.array([[1.0, 2.0, 3.0, np.nan]], dtype=np.float32))
+def testzscore_treats_missing_as_clearly_below_average():
+    z = zscore(np.array([[1.0, 2.0, 3.0, np.nan]], dtype=np.float32))
     np.testing.assert_allclose(z[0, :3], [-1.2247, 0, 1.2247], atol=1e-4)
     assert z[0, 3] == MISSING_Z
 

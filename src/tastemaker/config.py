@@ -170,7 +170,8 @@ class BlendParams:
     standardised scores: collaborative space (user · item vector; the audio model's predicted
     vector stands in for tracks without one, times ``w_audio``), ``w_text`` × the text score
     (nearness of the track's artist to the user's artists by what people write) and ``w_pop`` ×
-    log popularity. Weights were chosen on the demo world's validation week (docs/blend.md).
+    log popularity. `tastemaker train ranker` chooses them on its week (and the ranker starts
+    from that blend); these defaults did well on the demo world and Last.fm (docs/blend.md).
     """
 
     mode: str = "auto"
@@ -181,16 +182,17 @@ class BlendParams:
     text_neighbours: int = 50          # text neighbours kept per artist
     text_artists: int = 20             # artists per user whose tracks become text candidates
     profile_artists: int = 10          # a user's most-loved artists that define their text taste
-    fresh_share: float = 0.1           # share of each list kept for fresh tracks, when good ones exist
+    fresh_share: float = 0.05          # share of each list kept for fresh tracks, when good ones exist
     fresh_plays: int = 20              # a track with fewer plays than this is fresh
-    w_audio: float = 1.0
-    w_text: float = 0.5
-    w_pop: float = 0.1
+    w_audio: float = 0.5
+    w_text: float = 0.25
+    w_pop: float = 0.3
     flow: bool = True                  # order each list for smooth tempo, key and loudness
     ranker_users: int = 50_000         # users (a seeded sample) whose week trains the ranker
     trees: int = 150                   # learned ranker (LightGBM lambdarank)
+    ranker_prior: float = 1.0          # the trees start from this × the standardised collaborative score
     leaves: int = 15
-    learning_rate: float = 0.05
+    learning_rate: float = 0.02
     seed: int = 42
 
     def __post_init__(self):
@@ -201,7 +203,7 @@ class BlendParams:
         for name in ("trees", "leaves"):
             check_param("BlendParams", name, getattr(self, name), low=2, kind=int)
         check_param("BlendParams", "fresh_share", self.fresh_share, low=0, high=1, kind=(int, float))
-        for name in ("w_audio", "w_text", "w_pop"):
+        for name in ("w_audio", "w_text", "w_pop", "ranker_prior"):
             check_param("BlendParams", name, getattr(self, name), kind=(int, float))
         check_param("BlendParams", "learning_rate", self.learning_rate, low=1e-6, high=1, kind=(int, float))
         check_param("BlendParams", "flow", self.flow, kind=bool)

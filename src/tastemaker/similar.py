@@ -26,14 +26,17 @@ class Neighbour:
 
 
 def similar(wh: Warehouse, settings: Settings, kind: str, key: str, n: int = 10,
-            model: str = "collaborative") -> tuple[Neighbour, list[Neighbour]]:
-    """The entity asked for and its n nearest neighbours (itself excluded), best first."""
+            model: str = "collaborative", embeddings: bool = False) -> tuple[Neighbour, list[Neighbour]]:
+    """The entity asked for and its n nearest neighbours (itself excluded), best first.
+    `embeddings` (text model only): blend the term vectors with the MiniLM embeddings."""
     if kind not in KINDS:
         raise ParameterError(f"kind must be one of {KINDS}. Got {kind!r} instead.")
     if model not in ("collaborative", "text", "audio"):
         raise ParameterError(f"model must be 'collaborative', 'text' or 'audio'. Got {model!r}.")
+    if embeddings and model != "text":
+        raise ParameterError(f"Only the text model has embeddings: use --model text. Got {model!r}.")
     if model == "text":
-        return _similar_text(wh, settings, kind, key, n)
+        return _similar_text(wh, settings, kind, key, n, embeddings)
     if model == "audio":
         return _similar_audio(wh, settings, kind, key, n)
     als, _ = load_collaborative(settings)
@@ -67,7 +70,7 @@ def similar(wh: Warehouse, settings: Settings, kind: str, key: str, n: int = 10,
     return me, [Neighbour(*labels[int(i)], float(sims[i])) for i in top]
 
 
-def _similar_text(wh, settings, kind, key, n) -> tuple[Neighbour, list[Neighbour]]:
+def _similar_text(wh, settings, kind, key, n, embeddings=False) -> tuple[Neighbour, list[Neighbour]]:
     from .text import load_text
     from .text.top import find_artist
 
@@ -78,7 +81,7 @@ def _similar_text(wh, settings, kind, key, n) -> tuple[Neighbour, list[Neighbour
     if not model.has_vector(idx):
         raise NotFoundError(f"artist {key!r} has no text vector (no documents about it when the text "
                             f"model was trained): ingest documents, then tastemaker train text")
-    ids, scores = model.similar_items(idx, N=n)
+    ids, scores = model.similar_items(idx, N=n, embeddings=embeddings)
     labels = {i: (ext, name) for i, ext, name in wh.execute(
         "SELECT artist_idx, artist_id, coalesce(name, artist_id) FROM artists WHERE list_contains(?, artist_idx)",
         [[int(i) for i in ids]]).fetchall()}

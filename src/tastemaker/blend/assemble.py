@@ -5,7 +5,7 @@
 
 `select` keeps, in score order, at most ``max_per_artist`` tracks per artist and ``audio_share``
 tracks placed by the audio model, then makes room for up to ``fresh_share`` × size fresh tracks
-(fewer than ``fresh_plays`` plays) when good ones exist — among the best 3 × size survivors —
+(fewer than ``fresh_plays`` plays) when good ones exist — among the best 2 × size survivors —
 in place of the weakest others. `label` names each track's source (collaborative, text, audio,
 fallback) and its reason.
 """
@@ -50,13 +50,13 @@ def select(ctx: Context, cand: Candidates, scores: np.ndarray, *, weekly: Weekly
     ids = np.where(by_audio & (np.cumsum(by_audio, axis=1) > weekly.audio_share), -1, ids)
     capped, capped_sc, cols = cap_per_artist(ids, sc, ctx.artist_of, C, weekly.max_per_artist)
     cols = np.where(cols >= 0, np.take_along_axis(order, np.maximum(cols, 0), 1), -1)
-    # room for fresh tracks: promote the best fresh survivors within the top 3 × size
+    # room for fresh tracks: promote the best fresh survivors within the top 2 × size
     want = int(round(blend.fresh_share * size))
     pos = np.broadcast_to(np.arange(C), (B, C))
     key = pos.astype(np.float64)
     if want:
         fresh = (capped >= 0) & (ctx.plays[np.maximum(capped, 0)] < blend.fresh_plays)
-        promote = fresh & (np.cumsum(fresh, axis=1) <= want) & (pos < 3 * size)
+        promote = fresh & (np.cumsum(fresh, axis=1) <= want) & (pos < 2 * size)
         key = np.where(promote, key - 1e9, key)
     key = np.where(capped >= 0, key, np.inf)
     chosen = np.sort(np.argsort(key, axis=1, kind="stable")[:, :size], axis=1)   # back in score order

@@ -5,8 +5,8 @@
 Time split: the models are fitted on the events before the last full week (`split_context`) and
 each variant writes its lists exactly as the weekly job would (candidates of its sources, its
 ranking, artist cap, audio share, fresh share; no flow order, which does not change the set).
-The learned ranker is trained on the week before (models fitted on the events before *that*
-week), so the test week is never seen. Recall and NDCG at K of the tracks each user newly played
+The fixed blend's weights are chosen and the learned ranker trained on the week before (models
+fitted on the events before *that* week), so the test week is never seen. Recall and NDCG at K of the tracks each user newly played
 in the test week, on every evaluated user, on users with little history (fewer than
 ``LIGHT`` liked tracks), on warm users, and on cold tracks (the test pairs whose track had fewer
 than ``[audio_model] min_plays`` plays before the week: recall over those pairs); plus coverage,
@@ -31,7 +31,7 @@ from .candidates import ALL_SOURCES
 from .context import split_context
 from .features import INDEX
 from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, _invalid
-from .train import training_data
+from .train import training_data, tune_fixed
 
 LIGHT = 10     # users with fewer liked tracks than this have "little history"
 
@@ -77,14 +77,17 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
     k = settings.weekly.size
     split = time_split(wh, settings.signals, item_artists=None)
     ranker, ranker_info = None, None
+    val = validation_split(split, wh=wh, weights=settings.signals)
+    vctx = split_context(wh, settings, val)
+    settings, tried = tune_fixed(vctx, settings, val.users, val.test)
+    chosen = {k: getattr(settings.blend, k) for k in ("w_pop", "w_text", "w_audio")}
     if learned:
-        val = validation_split(split, wh=wh, weights=settings.signals)
-        vctx = split_context(wh, settings, val)
         X, y, _ = training_data(vctx, settings, val.users, val.test, label="Ranker training data")
         ranker = LearnedRanker(settings.blend).fit(X, y)
         ranker_info = {"week": val.info["week"], "queries": ranker.n_queries_, "rows": ranker.n_rows_,
                        "importance": ranker.importance()}
-        del X, y, vctx
+        del X, y
+    del vctx
     ctx = split_context(wh, settings, split)
     users = split.users
     test = sp.csr_matrix(split.test[users])
@@ -131,6 +134,7 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
                         f"{settings.audio_model.min_plays} plays before the week",
             "k": k, "week": split.info["week"], "users": int(len(users)), "light_users": int(light.sum()),
             "cold_test_pairs": int(cold_test.nnz), "ranker": ranker_info, "variants": rows,
+            "fixed_weights": {"chosen": chosen, "week": val.info["week"], "tried": tried},
             "blend_params": dataclasses.asdict(settings.blend),
             "seconds": round(time.perf_counter() - started, 1)}
 

@@ -22,6 +22,7 @@ FEATURES = (
     "text_score",        # nearness of the track's artist to the user's artists by text
     "track_listeners",   # log(1 + listeners)
     "artist_listeners",  # log(1 + listeners of the artist's tracks)
+    "recent_listeners",  # log(1 + listeners in the four weeks before the week)
     "familiarity",       # share of the user's liked confidence on this artist
     "age_days",          # days since release (NaN unknown)
     "cold",              # fewer plays than the audio model's min_plays
@@ -29,9 +30,16 @@ FEATURES = (
     "loudness_distance", # |loudness − user's mean loudness| (dB)
     "sound_cosine",      # predicted vector · user's mean predicted vector (cosines)
     "history",           # log(1 + tracks the user liked)
+    "space_z",           # space_score standardised over the user's candidates
+    "space_rank",        # its rank among the user's candidates (0 = best)
+    "text_z",            # text_score standardised over the user's candidates
+    "audio_z",           # audio_score standardised over the user's candidates
     "from_cf", "from_text", "from_audio", "from_popular",
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
+#: what the learned ranker sees: scores only relative to the user's other candidates (a dot
+#: product's scale changes between the models it was trained with and the ones it is used with)
+RANKED = tuple(f for f in FEATURES if f not in ("cf_score", "audio_score", "space_score", "text_score"))
 
 
 def _user_means(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
@@ -87,6 +95,7 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates) -> np.ndarray:
     X[..., INDEX["space_score"]] = space
     X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
     X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
+    X[..., INDEX["recent_listeners"]] = np.log1p(ctx.recent[t])
     art = ctx.artist_of[t]
     al = artist_listeners(ctx)
     X[..., INDEX["artist_listeners"]] = np.where(art >= 0, np.log1p(al[np.maximum(art, 0)]), np.nan)
@@ -97,10 +106,26 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates) -> np.ndarray:
     X[..., INDEX["tempo_distance"]] = np.abs(log_tempo[t] - _user_means(rows, log_tempo)[:, None])
     X[..., INDEX["loudness_distance"]] = np.abs(ctx.loudness[t] - _user_means(rows, ctx.loudness)[:, None])
     X[..., INDEX["history"]] = np.log1p(liked)[:, None]
+    _within_user(X, valid)
     for name, bit in (("from_cf", CF), ("from_text", TEXT), ("from_audio", AUDIO), ("from_popular", POPULAR)):
         X[..., INDEX[name]] = (cand.flags & bit) != 0
     X[~valid] = np.nan
     return X
+
+
+def _within_user(X: np.ndarray, valid: np.ndarray) -> None:
+    """Scores relative to the user's other candidates: trees compare rows across users, and a
+    dot product's scale differs from user to user."""
+    from .rank import zscore
+    space = np.where(valid, X[..., INDEX["space_score"]], np.nan)
+    X[..., INDEX["space_z"]] = np.where(np.isfinite(space), zscore(space), np.nan)
+    order = np.argsort(-np.where(np.isfinite(space), space, -np.inf), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :].repeat(len(order), 0), 1)
+    X[..., INDEX["space_rank"]] = np.where(np.isfinite(space), rank, np.nan)
+    for raw, z in (("text_score", "text_z"), ("audio_score", "audio_z")):
+        v = np.where(valid, X[..., INDEX[raw]], np.nan)
+        X[..., INDEX[z]] = np.where(np.isfinite(v), zscore(v), np.nan)
 
 
 def _familiarity(ctx: Context, rows: sp.csr_matrix, art: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ user newly played in the week after the models' data ended (a time split; see `t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,12 +17,14 @@ import numpy as np
 
 from ..config import BlendParams
 from ..errors import InputError
-from .features import FEATURES, INDEX
+from .features import FEATURES, INDEX, RANKED
+
+COLUMNS = np.array([INDEX[f] for f in RANKED])
 
 MISSING_Z = -2.0       # a missing score counts as clearly below the user's average
 
 
-def _zscore(values: np.ndarray) -> np.ndarray:
+def zscore(values: np.ndarray) -> np.ndarray:
     """Standardise each row over its finite values; non-finite entries become MISSING_Z."""
     ok = np.isfinite(values)
     n = ok.sum(axis=1, keepdims=True)
@@ -58,23 +61,33 @@ class FixedBlend:
 
     def score(self, X: np.ndarray) -> np.ndarray:
         p = self.params
-        space = _zscore(X[..., INDEX["space_score"]])
+        space = zscore(X[..., INDEX["space_score"]])
         by_audio = np.isnan(X[..., INDEX["cf_score"]]) & np.isfinite(X[..., INDEX["audio_score"]])
         space = np.where(by_audio, space * p.w_audio, space)
-        s = space + p.w_text * _zscore(X[..., INDEX["text_score"]]) \
-            + p.w_pop * _zscore(X[..., INDEX["track_listeners"]])
+        s = space + p.w_text * zscore(X[..., INDEX["text_score"]]) \
+            + p.w_pop * zscore(X[..., INDEX["track_listeners"]])
         return np.where(_invalid(X), -np.inf, s).astype(np.float32)
 
 
+def prior(X: np.ndarray, params: BlendParams) -> np.ndarray:
+    """The ranker's starting point: ``ranker_prior`` × the fixed blend's score (padding: a very
+    low value). The trees learn corrections to it, so a few thousand users' weeks are enough."""
+    s = FixedBlend(params).score(X)
+    return params.ranker_prior * np.where(np.isfinite(s), s, -10.0)
+
+
 class LearnedRanker:
-    """LightGBM lambdarank over `FEATURES` (NaN = missing, handled by the trees)."""
+    """LightGBM lambdarank over `RANKED` features (NaN = missing, handled by the trees), boosting from
+    `prior` (``[blend] ranker_prior`` × the fixed blend's score)."""
 
     name = "learned"
 
     def __init__(self, params: BlendParams | None = None):
         self.params = params or BlendParams()
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, threads: int = 0) -> "LearnedRanker":
+    threads = 1     # LightGBM's threads spin: on a busy machine one is several times faster than two
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "LearnedRanker":
         """(B, C, F) features and (B, C) labels (1 = newly played, 0 = not, -1 = padding).
         Users with no positive candidate carry no ranking signal and are left out."""
         import lightgbm as lgb
@@ -88,13 +101,15 @@ class LearnedRanker:
         Xu, yu, vu = X[useful], y[useful], valid[useful]
         groups = vu.sum(axis=1)
         p = self.params
+        base = prior(Xu, p)[vu]
         self.booster_ = lgb.train(
             {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [30], "num_leaves": p.leaves,
-             "learning_rate": p.learning_rate, "min_data_in_leaf": 20, "feature_fraction": 0.9,
+             "learning_rate": p.learning_rate, "min_data_in_leaf": 50, "lambda_l2": 10.0,
+             "feature_fraction": 0.9,
              "bagging_fraction": 0.8, "bagging_freq": 1, "seed": p.seed, "deterministic": True,
-             "num_threads": threads, "verbose": -1, "lambdarank_truncation_level": 40},
-            lgb.Dataset(Xu[vu], label=yu[vu].astype(np.float32), group=groups,
-                        feature_name=list(FEATURES), free_raw_data=True),
+             "num_threads": self.threads, "verbose": -1, "lambdarank_truncation_level": 40},
+            lgb.Dataset(Xu[vu][:, COLUMNS], label=yu[vu].astype(np.float32), group=groups, init_score=base,
+                        feature_name=list(RANKED), free_raw_data=True),
             num_boost_round=p.trees)
         self.n_queries_ = int(useful.sum())
         self.n_rows_ = int(vu.sum())
@@ -104,26 +119,31 @@ class LearnedRanker:
     def importance(self) -> dict:
         gain = self.booster_.feature_importance("gain")
         total = gain.sum() or 1.0
-        return {name: round(float(g / total), 4) for name, g in sorted(zip(FEATURES, gain), key=lambda x: -x[1])}
+        return {name: round(float(g / total), 4) for name, g in sorted(zip(RANKED, gain), key=lambda x: -x[1])}
 
     def score(self, X: np.ndarray) -> np.ndarray:
         B, C, F = X.shape
         invalid = _invalid(X)
         out = np.full((B, C), -np.inf, dtype=np.float32)
         if (~invalid).any():
-            out[~invalid] = self.booster_.predict(X[~invalid], num_threads=0)
+            out[~invalid] = self.booster_.predict(X[~invalid][:, COLUMNS], num_threads=self.threads) \
+                + prior(X, self.params)[~invalid]
         return out
 
     def get_params(self) -> dict:
         p = self.params
         return {"trees": p.trees, "leaves": p.leaves, "learning_rate": p.learning_rate, "seed": p.seed,
-                "features": list(FEATURES)}
+                "prior": p.ranker_prior,
+                "features": list(RANKED)}
 
     def save(self, folder) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.booster_.save_model(str(folder / "ranker.txt"))
-        (folder / "features.json").write_text(json.dumps(list(FEATURES)))
+        (folder / "features.json").write_text(json.dumps(list(RANKED)))
+        p = self.params
+        (folder / "prior.json").write_text(json.dumps({"ranker_prior": p.ranker_prior, "w_pop": p.w_pop,
+                                                       "w_text": p.w_text, "w_audio": p.w_audio}))
         return folder
 
     @classmethod
@@ -132,9 +152,12 @@ class LearnedRanker:
 
         folder = Path(folder)
         names = json.loads((folder / "features.json").read_text())
-        if names != list(FEATURES):
+        if names != list(RANKED):
             raise InputError(f"The ranker in {folder} was trained on other features ({len(names)}); "
                              f"retrain it: tastemaker train ranker")
+        params = params or BlendParams()
+        if (folder / "prior.json").exists():   # the prior it was trained with
+            params = dataclasses.replace(params, **json.loads((folder / "prior.json").read_text()))
         model = cls(params)
         model.booster_ = lgb.Booster(model_file=str(folder / "ranker.txt"))
         return model

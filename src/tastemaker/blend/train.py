@@ -24,7 +24,7 @@ from ..evaluate.metrics import ndcg_at_k, recall_at_k
 from ..evaluate.splits import time_split
 from ..progress import progress
 from ..warehouse import Warehouse
-from .candidates import ALL_SOURCES, candidates
+from .candidates import ALL_SOURCES, _lookup, candidates
 from .context import Context, split_context
 from .features import features
 from .rank import CollaborativeOrder, FixedBlend, LearnedRanker
@@ -43,7 +43,6 @@ def training_data(ctx: Context, settings: Settings, users: np.ndarray, test: sp.
             cand = candidates(ctx, batch, heard[batch], settings.blend, ALL_SOURCES)
             X = features(ctx, batch, cand)
             rows = sp.csr_matrix(test[batch])
-            from .candidates import _lookup
             y = np.where(cand.ids >= 0, _lookup(rows, cand.ids).astype(np.int8), -1)
             Xs.append(X)
             ys.append(y)
@@ -63,6 +62,36 @@ def list_quality(scores: np.ndarray, y: np.ndarray, n_relevant: np.ndarray, k: i
     hits[np.take_along_axis(~np.isfinite(scores), order, 1)] = 0
     return {"recall": float(recall_at_k(hits, n_relevant).mean()),
             "ndcg": float(ndcg_at_k(hits, n_relevant).mean())}
+
+
+#: the fixed blend's weights tried on the training week (w_pop, w_text, w_audio)
+FIXED_GRID = [(wp, wt, wa) for wp in (0.0, 0.1, 0.3, 0.5) for wt in (0.0, 0.25, 0.5) for wa in (0.5, 1.0)]
+
+
+def week_recall(ctx: Context, settings: Settings, users: np.ndarray, test: sp.csr_matrix, scorer,
+                sources=ALL_SOURCES) -> float:
+    """Mean recall of the lists the weekly job would write for `users` (caps and shares included)."""
+    from . import rank_batch
+    test = sp.csr_matrix(test[users])
+    found = np.zeros(len(users))
+    for start in range(0, len(users), settings.weekly.batch_size):
+        batch = users[start:start + settings.weekly.batch_size]
+        ids = rank_batch(ctx, batch, ctx.user_items[batch], scorer, settings, sources=sources).ids
+        found[start:start + len(batch)] = _lookup(test[start:start + len(batch)], ids).sum(axis=1)
+    return float((found / np.maximum(np.diff(test.indptr), 1)).mean())
+
+
+def tune_fixed(ctx: Context, settings: Settings, users: np.ndarray, test: sp.csr_matrix) -> tuple[Settings, list]:
+    """The fixed blend's weights with the best recall on these users' week (`FIXED_GRID`)."""
+    tried = []
+    with progress("Choosing the fixed blend's weights", total=len(FIXED_GRID)) as step:
+        for wp, wt, wa in FIXED_GRID:
+            s = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt, w_audio=wa))
+            tried.append((round(week_recall(ctx, s, users, test, FixedBlend(s.blend)), 5), wp, wt, wa))
+            step.advance()
+    _, wp, wt, wa = max(tried, key=lambda t: (t[0], -t[1], -t[2], -t[3]))
+    best = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt, w_audio=wa))
+    return best, [{"recall": r, "w_pop": p, "w_text": t, "w_audio": a} for r, p, t, a in tried]
 
 
 @dataclasses.dataclass
@@ -89,6 +118,7 @@ def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime |
     users = split.users
     if len(users) > settings.blend.ranker_users:
         users = np.sort(rng.choice(users, settings.blend.ranker_users, replace=False))
+    settings, tried = tune_fixed(ctx, settings, users, split.test)
     X, y, _ = training_data(ctx, settings, users, split.test)
     n_rel = np.diff(sp.csr_matrix(split.test[users]).indptr)
     held = rng.random(len(users)) < holdout
@@ -102,7 +132,8 @@ def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime |
                 "data_fingerprint": f"{split.info['week']}-{len(split.train):010d}",
                 "week": split.info["week"], "queries": model.n_queries_, "rows": model.n_rows_,
                 "positive_rate": round(model.positive_rate_, 5), "held_out": compare,
-                "importance": model.importance(), "blend_params": dataclasses.asdict(settings.blend)}
+                "importance": model.importance(), "blend_params": dataclasses.asdict(settings.blend),
+                "fixed_weights_tried": tried}
     version = registry.save_version(settings.models_dir, RANKER, model, manifest)
     record_run(wh, "train", version, {"kind": RANKER, "week": split.info["week"]})
     return RankerResult(version, split.info["week"], model.n_queries_, model.n_rows_, compare,
