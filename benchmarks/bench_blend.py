@@ -35,6 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import run_stage  # noqa: E402
 
 
+def _words(style: dict) -> list[str]:
+    return style.get("descriptors") or style["adjectives"] + style["bigrams"] + style["noun_phrases"]
+
+
 def attach_text(wh, settings, world: Path, seed: int) -> dict:
     from tastemaker.models import registry
     from tastemaker.text.model import TEXT, TextVectors
@@ -49,10 +53,10 @@ def attach_text(wh, settings, world: Path, seed: int) -> dict:
         if a.artist_id not in idx:
             continue
         i = idx[a.artist_id]
-        for term in styles[a.style]["descriptors"]:
+        for term in _words(styles[a.style]):
             rows.append((i, "np", term, float(rng.uniform(0.2, 1.0))))
-        if a.secondary_style:
-            for term in styles[a.secondary_style]["descriptors"][:5]:
+        if isinstance(a.secondary_style, str) and a.secondary_style in styles:
+            for term in _words(styles[a.secondary_style])[:5]:
                 rows.append((i, "np", term, float(rng.uniform(0.05, 0.3))))
         for term in rng.choice(noise, 3, replace=False):
             rows.append((i, "unigram", str(term), float(rng.uniform(0.05, 0.5))))

@@ -22,16 +22,17 @@ Items are artists (``user_artists.dat``), the text is the Last.fm tags (``user_t
    but that is not in the user's train part (a held-out artist, or one lost by thinning) is
    dropped; every other tag is kept. Each stage (validation, test) drops by its own train part.
 3. Rows: collaborative (ALS top K over every unheard artist), text only (the user's profile
-   artists' text neighbour scores, over every unheard artist), popularity, the fixed blend with
-   the default weights and with weights chosen on the validation split (seed 43, cut from
-   train; once by NDCG@K of all validation users, once of the few-artist ones), and the learned
-   ranker (LightGBM lambdarank trained on the validation split's candidates and labels, with
-   models fitted on the validation train part; applied to the test split's candidates, with
-   models fitted on the whole train part; as shipped, and on per-user standardised scores with
-   and without the text features). Ablations: the fixed blend without text (CF + popularity),
-   and paired bootstrap intervals of each difference on the few-artist users. Blend lists are
-   the top K of the candidates (collaborative, text and popular sources) by score; NDCG and
-   recall count every held-out artist of the user, found among the candidates or not.
+   artists' text neighbour scores, over every unheard artist), popularity, and blends over the
+   candidates (collaborative, text and popular sources; top K by score): the fixed blend with the
+   default weights, with the (w_pop, w_text) of `FIXED_GRID` that give the best NDCG@K of all
+   validation users, and without text (w_text 0, w_pop chosen the same way); the learned ranker
+   as `tastemaker train ranker` makes it (its prior is the fixed blend with the chosen weights; it
+   reorders the best `rescore` candidates by that prior), trained on the validation split's
+   candidates and labels with models fitted on the validation train part and applied to the test
+   split's with models fitted on the whole train part; and the same ranker without text (prior
+   CF + popularity, text features unknown). Paired bootstrap intervals of each difference on the
+   few-artist users. NDCG and recall count every held-out artist of the user, found among the
+   candidates or not.
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from tastemaker.blend import CollaborativeOrder, Context, FixedBlend, LearnedRanker
-from tastemaker.blend.candidates import profile_artists, text_artist_scores
+from tastemaker.blend import Context, FixedBlend, LearnedRanker, candidates, features
+from tastemaker.blend.candidates import ALL_SOURCES, CF, TEXT, profile_artists, text_artist_scores
 from tastemaker.blend.features import INDEX
-from tastemaker.blend.train import training_data
+from tastemaker.blend.train import FIXED_GRID, training_data
 from tastemaker.config import ALSParams, BlendParams, Settings, SignalWeights, TextParams
 from tastemaker.evaluate import holdout_split
 from tastemaker.evaluate.metrics import catalogue_coverage, hits_at_k, ndcg_at_k, recall_at_k
@@ -61,9 +62,6 @@ from tastemaker.text.model import TextVectors
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_hetrec import DEFAULT_DATA, hetrec_interactions  # noqa: E402
-
-W_TEXT = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
-W_POP = (-0.25, 0.0, 0.1, 0.25, 0.5)
 
 
 def log(msg: str, t0: float) -> None:
@@ -145,9 +143,10 @@ def context(train: sp.csr_matrix, plays: np.ndarray, als: ALS, text: sp.csr_matr
 class Stage:
     split: Split
     ctx: Context
-    X: np.ndarray           # (U, C, F) features of the candidates
+    X: np.ndarray           # (U, C, F) cheap features (`features(full=False)`) of all the candidates
     y: np.ndarray           # (U, C) 1 = held out, 0 not, -1 pad
     ids: np.ndarray         # (U, C) candidate items
+    flags: np.ndarray       # (U, C) source bits of each candidate
     n_rel: np.ndarray       # (U,) held-out artists of each evaluated user (all of them)
 
 
@@ -163,12 +162,16 @@ def fit_stage(split: Split, tags, listened, settings: Settings, t0: float, label
         f"({int((text.getnnz(axis=1) > 0).sum()):,} artists with neighbours)", t0)
     plays = np.bincount(split.train.items, weights=split.train.signal, minlength=n_items)
     ctx = context(conf, plays, als, text)
-    X, y, ids = training_data(ctx, settings, split.users, split.test, label=f"{label} candidates")
-    n_rel = np.diff(sp.csr_matrix(split.test[split.users]).indptr)
+    users = split.users
+    cand = candidates(ctx, users, ctx.user_items[users], settings.blend, ALL_SOURCES)
+    X = features(ctx, users, cand, full=False)
+    test = sp.coo_matrix(split.test[users])
+    keys = pair_keys(np.arange(len(users))[:, None], cand.ids, n_items)
+    y = np.where(cand.ids >= 0, np.isin(keys, pair_keys(test.row, test.col, n_items)), -1).astype(np.int8)
+    n_rel = np.diff(sp.csr_matrix(split.test[users]).indptr)
     log(f"{label}: {X.shape[0]:,} users × up to {X.shape[1]} candidates; held-out artists among them: "
         f"{int((y > 0).sum()):,} of {int(n_rel.sum()):,}", t0)
-    return Stage(split, ctx, X, y, ids, n_rel)
-
+    return Stage(split, ctx, X, y, cand.ids, cand.flags, n_rel)
 
 # -- lists and their quality ---------------------------------------------------------------------
 def lists_from_scores(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
@@ -229,24 +232,13 @@ def paired_difference(a: np.ndarray, b: np.ndarray, seed: int, n: int = 2000) ->
             "high": round(float(np.quantile(means, 0.975)), 4), "share_better": round(float((means > 0).mean()), 3)}
 
 
-def per_user_z(X: np.ndarray) -> np.ndarray:
-    """X with the model scores and popularity standardised within each user's candidates, so that
-    a ranker trained with one fit of the models applies to another fit (whose scales differ)."""
-    from tastemaker.blend.rank import _zscore
-    X = X.copy()
-    for name in ("cf_score", "space_score", "text_score", "track_listeners", "artist_listeners"):
-        v = X[..., INDEX[name]]
-        X[..., INDEX[name]] = np.where(np.isnan(v), np.nan, _zscore(v))
-    return X
-
-
 def without_text(X: np.ndarray) -> np.ndarray:
-    """X with the text features unknown (the ablation: what the ranker does without text)."""
+    """X with no text: text scores 0, `text_z` unknown, no candidate marked as found by text (the
+    ablation: the ranker without text)."""
     X = X.copy()
     valid = ~np.isnan(X[..., INDEX["history"]])
-    for name in ("text_score", "text_z"):       # text_z: where the features hold it
-        if name in INDEX:
-            X[..., INDEX[name]] = np.nan
+    X[..., INDEX["text_score"]] = np.where(valid, 0.0, np.nan)
+    X[..., INDEX["text_z"]] = np.nan
     X[..., INDEX["from_text"]] = np.where(valid, 0.0, np.nan)
     return X
 
@@ -267,48 +259,55 @@ def splits(data: Interactions, few: int, thin_users: int, seed: int):
     return split, val, thinned
 
 
-def weight_grid(vs: Stage, few: np.ndarray, blend: BlendParams, k: int) -> list[dict]:
-    """Validation NDCG@k of the fixed blend for every (w_text, w_pop), all users and few-artist ones."""
+def weighted(blend: BlendParams, w: dict) -> BlendParams:
+    return dataclasses.replace(blend, w_pop=w["w_pop"], w_text=w["w_text"])
+
+
+def weight_grid(vs: Stage, blend: BlendParams, k: int) -> list[dict]:
+    """Validation NDCG@k (all validation users) of the fixed blend for each (w_pop, w_text) of
+    `FIXED_GRID` (its w_audio does nothing without audio)."""
     grid = []
-    for wt in W_TEXT:
-        for wp in W_POP:
-            s = FixedBlend(dataclasses.replace(blend, w_text=wt, w_pop=wp)).score(vs.X)
-            nd = ndcg_of(lists_from_scores(s, vs.ids, k), vs)
-            grid.append({"w_text": wt, "w_pop": wp, "all": round(float(nd.mean()), 4),
-                         "few": round(float(nd[few].mean()), 4)})
+    for wp, wt in sorted({(wp, wt) for wp, wt, _ in FIXED_GRID}):
+        w = {"w_pop": wp, "w_text": wt}
+        nd = ndcg_of(fixed_lists(vs, weighted(blend, w), k), vs)
+        grid.append({**w, "ndcg": round(float(nd.mean()), 4)})
     return grid
 
 
-def fixed_lists(ts: Stage, blend: BlendParams, w: dict, k: int) -> np.ndarray:
-    return lists_from_scores(FixedBlend(dataclasses.replace(blend, w_text=w["w_text"], w_pop=w["w_pop"]))
-                             .score(ts.X), ts.ids, k)
+def fixed_lists(st: Stage, blend: BlendParams, k: int) -> np.ndarray:
+    return lists_from_scores(FixedBlend(blend).score(st.X), st.ids, k)
 
 
-def learned_lists(vs: Stage, ts: Stage, blend: BlendParams, k: int, t0: float) -> tuple[dict, dict]:
-    """The learned ranker as shipped, on per-user standardised scores, and the latter without the
-    text features; trained on the validation stage, applied to the test stage."""
-    variants = {"learned ranker (CF + text + popularity)": lambda X: X,
-                "learned ranker, per-user standardised scores": per_user_z,
-                "learned ranker, standardised, no text features": lambda X: without_text(per_user_z(X))}
+def learned_lists(vs: Stage, ts: Stage, settings: Settings, chosen: dict, k: int, t0: float) -> tuple[dict, dict]:
+    """The learned ranker as `tastemaker train ranker` makes it (prior: the fixed blend with the
+    weights chosen on validation, which also picks the `rescore` candidates it reorders), and the
+    same without text (prior: CF + popularity; text features unknown). Trained on the validation
+    stage, applied to the test stage."""
+    variants = {"learned ranker (CF + text + popularity)": (chosen["all"], lambda X: X),
+                "learned ranker, no text": (chosen["no_text"], without_text)}
     rows, importance = {}, {}
-    for name, prepare in variants.items():
-        # one thread: with other jobs on the machine, LightGBM's threads wait on each other (10× slower)
-        ranker = LearnedRanker(blend).fit(prepare(vs.X), vs.y, threads=1)
-        rows[name] = lists_from_scores(ranker.score(prepare(ts.X)), ts.ids, k)
+    for name, (w, prepare) in variants.items():
+        s = dataclasses.replace(settings, blend=weighted(settings.blend, w))
+        Xv, yv, _ = training_data(vs.ctx, s, vs.split.users, vs.split.test, label=f"{name}: validation")
+        Xt, _, ids = training_data(ts.ctx, s, ts.split.users, ts.split.test, label=f"{name}: test")
+        ranker = LearnedRanker(s.blend).fit(prepare(Xv), yv)
+        rows[name] = lists_from_scores(ranker.score(prepare(Xt)), ids, k)
         importance[name] = ranker.importance()
-        log(f"{name}: trained on {ranker.n_queries_:,} validation users, {ranker.n_rows_:,} rows", t0)
+        log(f"{name}: trained on {ranker.n_queries_:,} validation users, {ranker.n_rows_:,} rows "
+            f"(the best {Xv.shape[1]} candidates by its prior)", t0)
     return rows, importance
 
 
 def differences(rows: dict, ts: Stage, few: np.ndarray, seed: int) -> list[dict]:
-    """Paired NDCG differences on the few-artist users: each blend against collaborative, and
-    against the same blend without text."""
+    """Paired NDCG differences on the few-artist users: each blend against collaborative, and each
+    blend with text against the same without text."""
     per_user = {name: ndcg_of(recs, ts)[few] for name, recs in rows.items()}
-    no_text = next(r for r in rows if r.startswith("CF + popularity"))
+    find = lambda prefix: next((r for r in rows if r.startswith(prefix)), None)  # noqa: E731
     pairs = [(name, CF_ROW) for name in rows if "blend" in name or "ranker" in name or "CF +" in name]
-    pairs += [(name, no_text) for name in rows if name.startswith("fixed blend, chosen")]
-    if "learned ranker, standardised, no text features" in rows:
-        pairs.append(("learned ranker, per-user standardised scores", "learned ranker, standardised, no text features"))
+    for a, b in ((find("fixed blend, chosen"), find("CF + popularity")),
+                 (find("learned ranker (CF + text"), find("learned ranker, no text"))):
+        if a and b:
+            pairs.append((a, b))
     return [{"row": a, "minus": b, **paired_difference(per_user[a], per_user[b], seed)} for a, b in pairs]
 
 
@@ -351,30 +350,27 @@ def main(argv=None) -> dict:
     n_train = split.train.positives_per_user()[split.users]
     seg = {"few": n_train <= args.few, "natural few": ~np.isin(split.users, thinned) & (n_train < 40),
            "all": np.ones(len(split.users), dtype=bool)}
-    val_few = val.train.positives_per_user()[val.users] <= args.few
     counts = {name: int(m.sum()) for name, m in seg.items()}
-    log(f"segments (test): {counts}; validation few-artist users: {int(val_few.sum())}", t0)
+    log(f"segments (test): {counts}; validation few-artist users: "
+        f"{int((val.train.positives_per_user()[val.users] <= args.few).sum())}", t0)
 
     vs = fit_stage(val, tags, listened, settings, t0, "validation")
     ts = fit_stage(split, tags, listened, settings, t0, "test")
-    grid = weight_grid(vs, val_few, blend, k)
-    chosen = {"all": max(grid, key=lambda g: g["all"]), "few": max(grid, key=lambda g: g["few"]),
-              "no_text": max((g for g in grid if g["w_text"] == 0), key=lambda g: g["few"])}
+    grid = weight_grid(vs, blend, k)
+    chosen = {"all": max(grid, key=lambda g: g["ndcg"]),
+              "no_text": max((g for g in grid if g["w_text"] == 0), key=lambda g: g["ndcg"])}
     log(f"fixed blend weights chosen on validation: {chosen}", t0)
-    learned, importance = ({}, {}) if args.no_ranker else learned_lists(vs, ts, blend, k, t0)
+    learned, importance = ({}, {}) if args.no_ranker else learned_lists(vs, ts, settings, chosen, k, t0)
 
-    w = {name: f"w_text {g['w_text']}, w_pop {g['w_pop']}" for name, g in chosen.items()}
+    c, n = chosen["all"], chosen["no_text"]
     rows = {
         "popularity": popularity_lists(ts, k),
         CF_ROW: collaborative_lists(ts, k),
-        "collaborative order of the candidates": lists_from_scores(CollaborativeOrder().score(ts.X), ts.ids, k),
         "text only": text_lists(ts, k, blend),
-        f"fixed blend, defaults (w_text {blend.w_text}, w_pop {blend.w_pop})":
-            lists_from_scores(FixedBlend(blend).score(ts.X), ts.ids, k),
-        f"fixed blend, chosen on all ({w['all']})": fixed_lists(ts, blend, chosen["all"], k),
-        f"fixed blend, chosen on few ({w['few']})": fixed_lists(ts, blend, chosen["few"], k),
-        f"CF + popularity, no text, chosen on few (w_pop {chosen['no_text']['w_pop']})":
-            fixed_lists(ts, blend, chosen["no_text"], k),
+        f"fixed blend, defaults (w_pop {blend.w_pop}, w_text {blend.w_text})": fixed_lists(ts, blend, k),
+        f"fixed blend, chosen on validation (w_pop {c['w_pop']}, w_text {c['w_text']})":
+            fixed_lists(ts, weighted(blend, c), k),
+        f"CF + popularity, no text, chosen on validation (w_pop {n['w_pop']})": fixed_lists(ts, weighted(blend, n), k),
         **learned,
     }
     results = {name: quality(recs, ts, seg, n_items) for name, recs in rows.items()}
@@ -386,12 +382,13 @@ def main(argv=None) -> dict:
               f"above 0 in {d['share_better']:.0%} of resamples")
     verdict = [f"{d['row']}: {'beats' if d['mean'] > 0 else 'does not beat'} collaborative ({d['mean']:+.4f} "
                f"[{d['low']:+.4f}, {d['high']:+.4f}]{'' if d['low'] > 0 or d['high'] < 0 else ', within noise'})"
-               for d in diffs if d["minus"] == CF_ROW and ("chosen" in d["row"] or "learned" in d["row"])
-               and "no text" not in d["row"]]
+               for d in diffs if d["minus"] == CF_ROW and (d["row"].startswith("fixed blend, chosen")
+                                                           or d["row"].startswith("learned ranker (CF + text"))]
     print("\nFew-artist users, CF + text rows chosen on the validation split:\n  " + "\n  ".join(verdict))
     seconds = round(time.perf_counter() - t0, 1)
     print(f"({seconds:.0f} s)")
     few = seg["few"]
+    text_only = (ts.y > 0) & ((ts.flags & CF) == 0) & ((ts.flags & TEXT) != 0)
     out = {"dataset": str(args.data), "k": k, "seed": args.seed, "few": args.few, "segments": counts,
            "split": split.describe(), "blend_params": dataclasses.asdict(blend),
            "text_params": dataclasses.asdict(text), "grid": grid, "chosen": chosen,
@@ -401,8 +398,7 @@ def main(argv=None) -> dict:
                           "held_out_among_candidates": int((ts.y > 0).sum()), "held_out": int(ts.n_rel.sum()),
                           "few_held_out_among_candidates": int((ts.y[few] > 0).sum()),
                           "few_held_out": int(ts.n_rel[few].sum()),
-                          "few_found_by_text_only": int(((ts.y > 0) & (ts.X[..., INDEX["from_cf"]] == 0)
-                                                         & (ts.X[..., INDEX["from_text"]] == 1))[few].sum())}}
+                          "few_found_by_text_only": int(text_only[few].sum())}}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))

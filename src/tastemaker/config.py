@@ -149,7 +149,7 @@ class TextParams:
     max_terms: int = 200               # terms kept per artist/track and kind
     min_artists: int = 2               # a term used about fewer artists is not a vector dimension
     tagger: str = "perceptron"         # or "spacy" (an installed spaCy English pipeline)
-    shrink: float = 5.0                # similarity × n / (n + shrink), n = documents about the candidate
+    shrink: float = 10.0               # similarity × n / (n + shrink), n = fewer documents of the two artists
 
     def __post_init__(self):
         check_param("TextParams", "half_life_days", self.half_life_days, low=1e-3, kind=(int, float))
@@ -184,11 +184,12 @@ class BlendParams:
     profile_artists: int = 10          # a user's most-loved artists that define their text taste
     fresh_share: float = 0.05          # share of each list kept for fresh tracks, when good ones exist
     fresh_plays: int = 20              # a track with fewer plays than this is fresh
-    w_audio: float = 0.5
+    w_audio: float = 1.0
     w_text: float = 0.25
     w_pop: float = 0.3
     flow: bool = True                  # order each list for smooth tempo, key and loudness
     ranker_users: int = 50_000         # users (a seeded sample) whose week trains the ranker
+    rescore: int = 60                  # candidates per user the learned ranker reorders (best by the fixed blend)
     trees: int = 150                   # learned ranker (LightGBM lambdarank)
     ranker_prior: float = 1.0          # the trees start from this × the standardised collaborative score
     leaves: int = 15
@@ -200,6 +201,7 @@ class BlendParams:
         for name in ("cf_candidates", "text_candidates", "audio_candidates", "popular_candidates",
                      "text_neighbours", "text_artists", "profile_artists", "fresh_plays", "seed", "ranker_users"):
             check_param("BlendParams", name, getattr(self, name), low=0, kind=int)
+        check_param("BlendParams", "rescore", self.rescore, low=1, kind=int)
         for name in ("trees", "leaves"):
             check_param("BlendParams", name, getattr(self, name), low=2, kind=int)
         check_param("BlendParams", "fresh_share", self.fresh_share, low=0, high=1, kind=(int, float))

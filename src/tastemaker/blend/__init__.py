@@ -24,7 +24,7 @@ from .assemble import SOURCES, Picked, fill_short, label, select
 from .candidates import ALL_SOURCES, Candidates, candidates
 from .context import Context, production_context, split_context
 from .features import FEATURES, features
-from .rank import CollaborativeOrder, FixedBlend, LearnedRanker
+from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, shortlist
 
 __all__ = ["Context", "production_context", "split_context", "candidates", "features", "FEATURES",
            "CollaborativeOrder", "FixedBlend", "LearnedRanker", "make_scorer", "rank_batch", "WeekBatch",
@@ -49,14 +49,25 @@ def sources_for(mode: str) -> tuple[str, ...]:
 
 def make_scorer(settings: Settings, ctx: Context | None = None, *, mode: str | None = None):
     """The scorer for ``mode`` (default ``[blend] mode``); ``auto`` takes the learned ranker when
-    one is trained, else the fixed blend when the text or audio model is there, else collaborative."""
+    one is trained and it beat the fixed blend on its held-out users (else that fixed blend, with
+    the weights chosen with it), else the fixed blend when the text or audio model is there, else
+    collaborative order."""
     mode = mode or settings.blend.mode
     if mode in ("auto", "learned"):
+        import json
+
         from ..models import registry
         try:
             folder = registry.resolve(settings.models_dir, RANKER)
             ranker = LearnedRanker.load(folder, settings.blend)
             ranker.version = folder.name
+            held = json.loads((folder / "manifest.json").read_text()).get("held_out", {})
+            if mode == "auto" and held.get("fixed", {}).get("recall", 0) > held.get("learned", {}).get("recall", 1):
+                # the ranker lost to the fixed blend on its held-out users: use that blend, with
+                # the weights chosen alongside it
+                fixed = FixedBlend(ranker.params)
+                fixed.version = f"fixed weights of {folder.name}"
+                return fixed
             return ranker
         except NotFoundError:
             if mode == "learned":
@@ -75,7 +86,9 @@ def rank_batch(ctx: Context, users: np.ndarray, exclude_rows, scorer, settings: 
     """The lists of a batch of users. ``flow``: track features (`weekly.flow.track_features`)
     to order each list for smooth transitions, or None to keep score order."""
     cand = candidates(ctx, users, exclude_rows, settings.blend, sources)
-    X = features(ctx, users, cand)
+    X = features(ctx, users, cand, full=False)
+    if isinstance(scorer, LearnedRanker):
+        cand, X = shortlist(ctx, users, cand, X, scorer.params, max(settings.blend.rescore, settings.weekly.size))
     scores = scorer.score(X)
     picked = select(ctx, cand, scores, weekly=settings.weekly, blend=settings.blend)
     picked = fill_short(ctx, picked, exclude_rows, settings.weekly)

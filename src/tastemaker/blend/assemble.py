@@ -95,10 +95,10 @@ def fill_short(ctx: Context, picked: Picked, exclude_rows: sp.csr_matrix, weekly
 
 
 def by_audio_model(ctx: Context, ids: np.ndarray, flags: np.ndarray) -> np.ndarray:
-    """(B, C) True where the track is placed by the audio model: an audio candidate with no
-    collaborative vector."""
+    """(B, C) True where the track is placed by the audio model: an audio candidate that is cold
+    (too few plays for a trustworthy collaborative vector, or none)."""
     safe = np.maximum(ids, 0)
-    return (ids >= 0) & ((flags & AUDIO) != 0) & ~ctx.has_vector[safe]
+    return (ids >= 0) & ((flags & AUDIO) != 0) & (ctx.cold()[safe] | ~ctx.has_vector[safe])
 
 
 def label(ctx: Context, users: np.ndarray, cand: Candidates, picked: Picked):

@@ -42,6 +42,13 @@ class Candidates:
     text_score: np.ndarray   # (B, C) text score of the candidate's artist (0 where none)
     profile: tuple           # (B, P) the user's profile artists and their weights (for reasons)
 
+    def take(self, cols: np.ndarray) -> "Candidates":
+        """The candidates at columns ``cols`` (B, M) of each row (-1: none)."""
+        c = np.maximum(cols, 0)
+        ids = np.where(cols >= 0, np.take_along_axis(self.ids, c, 1), -1)
+        return Candidates(ids, np.where(cols >= 0, np.take_along_axis(self.flags, c, 1), 0).astype(np.uint8),
+                          np.where(cols >= 0, np.take_along_axis(self.text_score, c, 1), 0), self.profile)
+
 
 def profile_artists(ctx: Context, rows: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(B, n) each user's most-loved artists (-1 pad) and weights summing to 1 over the row."""

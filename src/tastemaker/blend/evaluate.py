@@ -8,9 +8,10 @@ ranking, artist cap, audio share, fresh share; no flow order, which does not cha
 The fixed blend's weights are chosen and the learned ranker trained on the week before (models
 fitted on the events before *that* week), so the test week is never seen. Recall and NDCG at K of the tracks each user newly played
 in the test week, on every evaluated user, on users with little history (fewer than
-``LIGHT`` liked tracks), on warm users, and on cold tracks (the test pairs whose track had fewer
-than ``[audio_model] min_plays`` plays before the week: recall over those pairs); plus coverage,
-novelty and artist diversity.
+``LIGHT`` liked tracks), on warm users, on cold tracks (the test pairs whose track had fewer
+than ``[audio_model] min_plays`` plays before the week: recall over those pairs) and the new
+tracks among them (no play at all before the week: collaborative filtering has no vector for
+them); plus coverage, novelty and artist diversity.
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ def variants(settings: Settings, ranker: LearnedRanker | None):
     return rows
 
 
+def _only(test: sp.csr_matrix, tracks: np.ndarray) -> sp.csr_matrix:
+    out = sp.csr_matrix(test.multiply(tracks[None, :].astype(np.float32)))
+    out.eliminate_zeros()
+    return out
+
+
+def _found(recs: np.ndarray, test: sp.csr_matrix) -> dict:
+    """Recall over the users with such test pairs, and how many pairs the lists found."""
+    has = np.diff(test.indptr) > 0
+    hits = hits_at_k(recs[has], test[has]).sum(axis=1)
+    return {"users": int(has.sum()), "pairs": int(test.nnz), "pairs_found": int(hits.sum()),
+            "recall": round(float((hits / np.diff(test.indptr)[has]).mean()), 4) if has.any() else float("nan")}
+
+
 def _segment(recs, test, users_mask, catalogue) -> dict:
     if not users_mask.any():
         return {"users": 0}
@@ -93,10 +108,8 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
     test = sp.csr_matrix(split.test[users])
     liked = ctx.liked_counts()[users]
     light = liked < LIGHT
-    cold_tracks = ctx.cold()
-    cold_test = sp.csr_matrix(test.multiply(cold_tracks[None, :]))
-    cold_test.eliminate_zeros()
-    has_cold = np.diff(cold_test.indptr) > 0
+    cold_test = _only(test, ctx.cold())                 # fewer than min_plays plays before the week
+    new_test = _only(test, ~ctx.has_vector)            # no play at all: no collaborative vector
     pos = split.train.signal > 0
     catalogue = {"n_items": ctx.n_items, "popularity": np.bincount(split.train.items[pos], minlength=ctx.n_items),
                  "n_users": max(1, int(np.unique(split.train.users[pos]).size)), "item_artists": ctx.artist_of}
@@ -115,17 +128,14 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
                 for s_, n_ in zip(src, n):
                     by_source[int(s_)] = by_source.get(int(s_), 0) + int(n_)
                 step.advance(len(batch))
-            cold_hits = hits_at_k(recs[has_cold], cold_test[has_cold]).sum(axis=1)
             from .assemble import SOURCES
             rows[name] = {
                 "sources": list(sources), "ranking": scorer.name, "seconds": round(time.perf_counter() - t0, 2),
                 "all": _segment(recs, test, np.ones(len(users), bool), catalogue),
                 "little history": _segment(recs, test, light, catalogue),
                 "warm": _segment(recs, test, ~light, catalogue),
-                "cold tracks": {"users": int(has_cold.sum()),
-                                "recall": round(float((cold_hits / np.diff(cold_test.indptr)[has_cold]).mean()), 4)
-                                if has_cold.any() else float("nan"),
-                                "pairs_found": int(cold_hits.sum()), "pairs": int(cold_test.nnz)},
+                "cold tracks": _found(recs, cold_test),
+                "new tracks": _found(recs, new_test),
                 "tracks_by_source": {SOURCES[s_]: n_ for s_, n_ in sorted(by_source.items())},
             }
     return {"protocol": f"time split: models fitted before {split.info['week']}, lists of {k}, test = tracks "
@@ -133,7 +143,7 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
                         f"little history = fewer than {LIGHT} liked tracks; cold = fewer than "
                         f"{settings.audio_model.min_plays} plays before the week",
             "k": k, "week": split.info["week"], "users": int(len(users)), "light_users": int(light.sum()),
-            "cold_test_pairs": int(cold_test.nnz), "ranker": ranker_info, "variants": rows,
+            "cold_test_pairs": int(cold_test.nnz), "new_test_pairs": int(new_test.nnz), "ranker": ranker_info, "variants": rows,
             "fixed_weights": {"chosen": chosen, "week": val.info["week"], "tried": tried},
             "blend_params": dataclasses.asdict(settings.blend),
             "seconds": round(time.perf_counter() - started, 1)}
@@ -142,11 +152,12 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
 def markdown(report: dict) -> str:
     k = report["k"]
     head = (f"| variant | recall@{k} | NDCG@{k} | little history recall@{k} | warm recall@{k} | "
-            f"cold-track recall@{k} | coverage | novelty | diversity |")
-    lines = [head, "|" + "---|" * 9]
+            f"cold-track recall@{k} | new tracks found | coverage | novelty | diversity |")
+    lines = [head, "|" + "---|" * 10]
     for name, r in report["variants"].items():
         a, li, w, c = r["all"], r["little history"], r["warm"], r["cold tracks"]
         lines.append(f"| {name} | {a['recall']:.3f} | {a['ndcg']:.3f} | {li.get('recall', float('nan')):.3f} | "
-                     f"{w.get('recall', float('nan')):.3f} | {c['recall']:.3f} | {a['coverage']:.3f} | "
+                     f"{w.get('recall', float('nan')):.3f} | {c['recall']:.3f} | "
+                     f"{r['new tracks']['pairs_found']} of {r['new tracks']['pairs']} | {a['coverage']:.3f} | "
                      f"{a['novelty']:.2f} | {a['diversity']:.3f} |")
     return "\n".join(lines)

@@ -61,7 +61,9 @@ def artist_listeners(ctx: Context) -> np.ndarray:
     return cache
 
 
-def features(ctx: Context, users: np.ndarray, cand: Candidates) -> np.ndarray:
+def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = True) -> np.ndarray:
+    """(B, C, len(FEATURES)). Without ``full``, only what the fixed blend and collaborative order
+    read (the scores, listeners, history); the rest stays NaN."""
     users = np.asarray(users, dtype=np.int64)
     ids = cand.ids
     B, C = ids.shape
@@ -82,9 +84,18 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates) -> np.ndarray:
         au = np.einsum("bd,bcd->bc", U, ctx.audio[t]) * ctx.audio_scale
         au_ok = cf_user[:, None] & ctx.has_audio[t]
         X[..., INDEX["audio_score"]] = np.where(au_ok, au, np.nan)
-        space = np.where(~cf_ok & au_ok, au, space)
+        space = np.where(au_ok & ~cf_ok, au, space)
+    X[..., INDEX["space_score"]] = space
+    X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
+    X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
+    X[..., INDEX["history"]] = np.log1p(liked)[:, None]
+    X[..., INDEX["cold"]] = ctx.cold()[t]
+    if not full:
+        X[~valid] = np.nan
+        return X
+    if ctx.audio is not None:
         # the user's usual sound: the mean of the unit predicted vectors of what they like
-        unit = ctx.audio / np.maximum(np.linalg.norm(ctx.audio, axis=1, keepdims=True), 1e-12)
+        unit = _unit_audio(ctx)
         pos = rows.multiply(rows > 0).tocsr()
         pos = sp.csr_matrix(pos.multiply(ctx.has_audio[None, :]))
         mean = np.asarray(pos @ unit)
@@ -92,25 +103,28 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates) -> np.ndarray:
         mean = mean / np.where(norm == 0, 1, norm)
         cos = np.einsum("bd,bcd->bc", mean, unit[t])
         X[..., INDEX["sound_cosine"]] = np.where(ctx.has_audio[t] & (norm > 0), cos, np.nan)
-    X[..., INDEX["space_score"]] = space
-    X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
-    X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
     X[..., INDEX["recent_listeners"]] = np.log1p(ctx.recent[t])
     art = ctx.artist_of[t]
     al = artist_listeners(ctx)
     X[..., INDEX["artist_listeners"]] = np.where(art >= 0, np.log1p(al[np.maximum(art, 0)]), np.nan)
     X[..., INDEX["familiarity"]] = _familiarity(ctx, rows, art)
     X[..., INDEX["age_days"]] = ctx.age_days[t]
-    X[..., INDEX["cold"]] = ctx.cold()[t]
     log_tempo = np.log2(np.where(ctx.tempo > 0, ctx.tempo, np.nan))
     X[..., INDEX["tempo_distance"]] = np.abs(log_tempo[t] - _user_means(rows, log_tempo)[:, None])
     X[..., INDEX["loudness_distance"]] = np.abs(ctx.loudness[t] - _user_means(rows, ctx.loudness)[:, None])
-    X[..., INDEX["history"]] = np.log1p(liked)[:, None]
     _within_user(X, valid)
     for name, bit in (("from_cf", CF), ("from_text", TEXT), ("from_audio", AUDIO), ("from_popular", POPULAR)):
         X[..., INDEX[name]] = (cand.flags & bit) != 0
     X[~valid] = np.nan
     return X
+
+
+def _unit_audio(ctx: Context) -> np.ndarray:
+    cache = getattr(ctx, "_unit_audio", None)
+    if cache is None:
+        cache = ctx.audio / np.maximum(np.linalg.norm(ctx.audio, axis=1, keepdims=True), 1e-12)
+        ctx._unit_audio = cache
+    return cache
 
 
 def _within_user(X: np.ndarray, valid: np.ndarray) -> None:

@@ -64,8 +64,9 @@ class FixedBlend:
         space = zscore(X[..., INDEX["space_score"]])
         by_audio = np.isnan(X[..., INDEX["cf_score"]]) & np.isfinite(X[..., INDEX["audio_score"]])
         space = np.where(by_audio, space * p.w_audio, space)
-        s = space + p.w_text * zscore(X[..., INDEX["text_score"]]) \
-            + p.w_pop * zscore(X[..., INDEX["track_listeners"]])
+        # a cold track has (almost) no listeners yet: its popularity is unknown, not low
+        pop = np.where(X[..., INDEX["cold"]] == 1, 0.0, zscore(X[..., INDEX["track_listeners"]]))
+        s = space + p.w_text * zscore(X[..., INDEX["text_score"]]) + p.w_pop * pop
         return np.where(_invalid(X), -np.inf, s).astype(np.float32)
 
 
@@ -74,6 +75,19 @@ def prior(X: np.ndarray, params: BlendParams) -> np.ndarray:
     low value). The trees learn corrections to it, so a few thousand users' weeks are enough."""
     s = FixedBlend(params).score(X)
     return params.ranker_prior * np.where(np.isfinite(s), s, -10.0)
+
+
+def shortlist(ctx, users, cand, X0: np.ndarray, params: BlendParams, size: int):
+    """The ``size`` best candidates of each user by `prior` (the learned ranker reorders only
+    these), with their full features: (candidates, X)."""
+    from .features import features
+    s = prior(X0, params)
+    s = np.where(_invalid(X0), -np.inf, s)
+    if s.shape[1] > size:
+        cols = np.argpartition(-s, size - 1, axis=1)[:, :size]
+        cols = np.where(np.isfinite(np.take_along_axis(s, cols, 1)), cols, -1)
+        cand = cand.take(cols)
+    return cand, features(ctx, users, cand)
 
 
 class LearnedRanker:

@@ -27,7 +27,7 @@ from ..warehouse import Warehouse
 from .candidates import ALL_SOURCES, _lookup, candidates
 from .context import Context, split_context
 from .features import features
-from .rank import CollaborativeOrder, FixedBlend, LearnedRanker
+from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, shortlist
 
 BATCH = 2048
 
@@ -41,7 +41,8 @@ def training_data(ctx: Context, settings: Settings, users: np.ndarray, test: sp.
         for start in range(0, len(users), BATCH):
             batch = users[start:start + BATCH]
             cand = candidates(ctx, batch, heard[batch], settings.blend, ALL_SOURCES)
-            X = features(ctx, batch, cand)
+            cand, X = shortlist(ctx, batch, cand, features(ctx, batch, cand, full=False), settings.blend,
+                                max(settings.blend.rescore, settings.weekly.size))
             rows = sp.csr_matrix(test[batch])
             y = np.where(cand.ids >= 0, _lookup(rows, cand.ids).astype(np.int8), -1)
             Xs.append(X)
@@ -68,28 +69,33 @@ def list_quality(scores: np.ndarray, y: np.ndarray, n_relevant: np.ndarray, k: i
 FIXED_GRID = [(wp, wt, wa) for wp in (0.0, 0.1, 0.3, 0.5) for wt in (0.0, 0.25, 0.5) for wa in (0.5, 1.0)]
 
 
-def week_recall(ctx: Context, settings: Settings, users: np.ndarray, test: sp.csr_matrix, scorer,
-                sources=ALL_SOURCES) -> float:
-    """Mean recall of the lists the weekly job would write for `users` (caps and shares included)."""
-    from . import rank_batch
-    test = sp.csr_matrix(test[users])
-    found = np.zeros(len(users))
-    for start in range(0, len(users), settings.weekly.batch_size):
-        batch = users[start:start + settings.weekly.batch_size]
-        ids = rank_batch(ctx, batch, ctx.user_items[batch], scorer, settings, sources=sources).ids
-        found[start:start + len(batch)] = _lookup(test[start:start + len(batch)], ids).sum(axis=1)
-    return float((found / np.maximum(np.diff(test.indptr), 1)).mean())
-
-
 def tune_fixed(ctx: Context, settings: Settings, users: np.ndarray, test: sp.csr_matrix) -> tuple[Settings, list]:
-    """The fixed blend's weights with the best recall on these users' week (`FIXED_GRID`)."""
+    """The fixed blend's weights (`FIXED_GRID`) with the best recall of the lists the weekly job
+    would write (caps and shares included) for these users' week. Candidates and their scores
+    are computed once; only the ranking and assembly are repeated per point of the grid."""
+    from .assemble import fill_short, select
+    test = sp.csr_matrix(test)
+    batches = []
+    with progress("Candidates for the fixed blend's weights", total=len(users)) as step:
+        for start in range(0, len(users), BATCH):
+            batch = users[start:start + BATCH]
+            cand = candidates(ctx, batch, ctx.user_items[batch], settings.blend, ALL_SOURCES)
+            batches.append((batch, cand, features(ctx, batch, cand, full=False)))
+            step.advance(len(batch))
+    n_rel = np.maximum(np.diff(test[users].indptr), 1)
     tried = []
     with progress("Choosing the fixed blend's weights", total=len(FIXED_GRID)) as step:
         for wp, wt, wa in FIXED_GRID:
-            s = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt, w_audio=wa))
-            tried.append((round(week_recall(ctx, s, users, test, FixedBlend(s.blend)), 5), wp, wt, wa))
+            s = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt,
+                                                                        w_audio=wa))
+            found = []
+            for batch, cand, X0 in batches:
+                picked = select(ctx, cand, FixedBlend(s.blend).score(X0), weekly=s.weekly, blend=s.blend)
+                picked = fill_short(ctx, picked, ctx.user_items[batch], s.weekly)
+                found.append(_lookup(test[batch], picked.ids).sum(axis=1))
+            tried.append((round(float((np.concatenate(found) / n_rel).mean()), 5), wp, wt, wa))
             step.advance()
-    _, wp, wt, wa = max(tried, key=lambda t: (t[0], -t[1], -t[2], -t[3]))
+    _, wp, wt, wa = max(tried, key=lambda t: (t[0], -t[1], -t[2], t[3]))
     best = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt, w_audio=wa))
     return best, [{"recall": r, "w_pop": p, "w_text": t, "w_audio": a} for r, p, t, a in tried]
 

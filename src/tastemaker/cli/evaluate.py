@@ -130,7 +130,8 @@ def _blend(*, k: int, json_path: Path | None) -> None:
     with common.warehouse(read_only=True) as wh:
         report = ablation(wh, settings, k=k)
     common.console.print(f"{report['protocol']}; {report['users']:,} users ({report['light_users']:,} with "
-                         f"little history), {report['cold_test_pairs']:,} cold-track test pairs", highlight=False)
+                         f"little history), {report['cold_test_pairs']:,} cold-track test pairs ({report['new_test_pairs']:,} "
+                         f"of never-played tracks)", highlight=False)
     common.console.print(markdown(report), markup=False, highlight=False, soft_wrap=True)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report, indent=2, default=str))

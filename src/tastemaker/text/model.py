@@ -367,7 +367,7 @@ def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, red
     n_pairs = build_comentions(wh)
     model = TextVectors(min_artists=params.min_artists, shrink=params.shrink).fit(wh)
     if embeddings:
-        from .embeddings import artist_embeddings
+        from .embeddings import CHUNKS, artist_embeddings
         model.embeddings_ = artist_embeddings(wh)
     docs = int(wh.scalar("SELECT count(*) FROM documents"))
     manifest = {
@@ -376,6 +376,7 @@ def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, red
         "artists_with_vectors": int((model.vectors_.getnnz(axis=1) > 0).sum()),
         "dimensions": len(model.vocabulary_), "text_params": params.__dict__,
         "embedding_dimensions": int(model.embeddings_.shape[1]) if embeddings else 0,
+        "embedding_chunks": CHUNKS if embeddings else 0,
         "total_seconds": round(time.perf_counter() - started, 3),
     }
     version = registry.save_version(settings.models_dir, TEXT, model, manifest)
