@@ -180,7 +180,8 @@ def candidates(ctx: Context, users: np.ndarray, exclude_rows: sp.csr_matrix, par
             sel = np.flatnonzero(cf_ok)
             got, sc = ctx.cf.recommend(users[sel], exclude_rows[sel][:, :m], N=params.cf_candidates,
                                        filter_items=gone)
-            ids[sel] = np.where(np.isfinite(sc), got, -1)
+            # a track without a vector scores 0 for everyone: not a collaborative candidate
+            ids[sel] = np.where(np.isfinite(sc) & ctx.has_vector[np.maximum(got, 0)], got, -1)
         parts.append(ids)
         bits.append(CF)
     prof = profile_artists(ctx, rows, params.profile_artists)
