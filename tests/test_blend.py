@@ -158,3 +158,15 @@ def test_short_lists_are_filled_with_popular_unheard_tracks():
     assert not set(out.ids[0].tolist()) & {0, 1, 2}
     artists = ctx.artist_of[out.ids[0][out.ids[0] >= 0]]
     assert len(set(artists.tolist())) == len(artists)
+
+
+def test_sparse_topk_matches_a_dense_reference():
+    from tastemaker.blend.candidates import _sparse_topk
+    from tastemaker.models.base import topk
+    rng = np.random.default_rng(0)
+    dense = np.where(rng.random((20, 40)) < 0.2, rng.random((20, 40)), 0).astype(np.float32)
+    dense[3] = 0                                   # a row with nothing
+    ids, vals = _sparse_topk(sp.csr_matrix(dense), 5)
+    ref_ids, ref_vals = topk(np.where(dense > 0, dense, -np.inf), 5)
+    np.testing.assert_array_equal(np.where(np.isfinite(ref_vals), ref_ids, -1), ids)
+    np.testing.assert_allclose(vals, ref_vals)

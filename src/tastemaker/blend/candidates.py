@@ -96,17 +96,13 @@ def _artist_tracks(ctx: Context, per_artist: int) -> np.ndarray:
     return out
 
 
-def _text_source(ctx, rows, exclude_rows, params: BlendParams, prof):
+def _text_source(ctx, rows, exclude_rows, params: BlendParams, S: sp.csr_matrix | None):
     B = rows.shape[0]
     k = params.text_candidates
     empty = np.full((B, 0), -1, dtype=np.int64)
-    if ctx.text is None or k == 0 or params.text_artists == 0:
+    if S is None or k == 0 or params.text_artists == 0 or not (S.data > 0).any():
         return empty, np.zeros((B, 0), np.float32)
-    S = text_artist_scores(ctx, *prof)
-    dense = S.toarray()
-    if not dense.any():
-        return empty, np.zeros((B, 0), np.float32)
-    a, a_sc = topk(np.where(dense > 0, dense, -np.inf).astype(np.float32), params.text_artists)
+    a, a_sc = _sparse_topk(S, params.text_artists)
     tracks = _artist_tracks(ctx, max(2 * params.text_candidates // max(params.text_artists, 1), 4))
     ids = tracks[np.maximum(a, 0)]                                        # (B, M, T)
     ids[a < 0] = -1
@@ -133,20 +129,66 @@ def _lookup(m: sp.csr_matrix, ids: np.ndarray) -> np.ndarray:
     return (vals != 0) & (ids >= 0)
 
 
+def _audio_pool(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """The available cold tracks with a predicted vector, and each track's position among them
+    (-1 if not there), cached on the context."""
+    cache = getattr(ctx, "_audio_pool", None)
+    if cache is None:
+        pool = np.flatnonzero(ctx.has_audio & ctx.cold())
+        pool = pool[~np.isin(pool, ctx.unavailable)]
+        where = np.full(ctx.n_items, -1, dtype=np.int64)
+        where[pool] = np.arange(len(pool))
+        cache = ctx._audio_pool = (pool, where)
+    return cache
+
+
+def _audio_pool_vectors(ctx: Context) -> np.ndarray:
+    cache = getattr(ctx, "_audio_pool_vectors", None)
+    if cache is None:
+        cache = ctx._audio_pool_vectors = np.ascontiguousarray(ctx.audio[_audio_pool(ctx)[0]], dtype=np.float32)
+    return cache
+
+
+def _sparse_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a sparse matrix the k columns with the largest positive values, best first:
+    (B, k) ids (-1 pad) and values (-inf pad)."""
+    m = sp.csr_matrix(m)
+    B = m.shape[0]
+    row = np.repeat(np.arange(B), np.diff(m.indptr))
+    keep = m.data > 0
+    row, col, val = row[keep], m.indices[keep], m.data[keep].astype(np.float32)
+    order = np.lexsort((col, -val, row))
+    row, col, val = row[order], col[order], val[order]
+    start = np.searchsorted(row, np.arange(B))
+    rank = np.arange(len(row)) - start[row]
+    top = rank < k
+    ids = np.full((B, k), -1, dtype=np.int64)
+    vals = np.full((B, k), -np.inf, dtype=np.float32)
+    ids[row[top], rank[top]] = col[top]
+    vals[row[top], rank[top]] = val[top]
+    return ids, vals
+
+
 def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):
     B = len(users)
     k = params.audio_candidates
     if ctx.audio is None or k == 0:
         return np.full((B, 0), -1, np.int64)
-    pool = np.flatnonzero(ctx.has_audio & ctx.cold())
-    pool = pool[~np.isin(pool, ctx.unavailable)]
+    pool, where = _audio_pool(ctx)
     if not len(pool):
         return np.full((B, 0), -1, np.int64)
-    sc = ctx.U[users] @ ctx.audio[pool].T
-    sc[exclude_rows[:, pool].toarray() != 0] = -np.inf
+    sc = ctx.U[users] @ _audio_pool_vectors(ctx).T
+    heard = exclude_rows.tocoo()
+    at = where[heard.col]                       # position of each heard track in the pool, or -1
+    sc[heard.row[at >= 0], at[at >= 0]] = -np.inf
     sc[~cf_ok] = -np.inf
-    cols, _ = topk(sc.astype(np.float32), k)
-    return np.where(cols >= 0, pool[np.maximum(cols, 0)], -1)
+    k = min(k, len(pool))
+    part = np.argpartition(sc, len(pool) - k, axis=1)[:, -k:]      # the k best, unordered
+    top = np.take_along_axis(sc, part, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    cols = np.take_along_axis(part, order, axis=1)
+    cols = np.where(np.isfinite(np.take_along_axis(top, order, axis=1)), cols, -1)
+    return np.where(cols >= 0, pool[np.maximum(cols, 0)], -1).astype(np.int64)
 
 
 def _popular_source(ctx, exclude_rows, params: BlendParams):
@@ -185,8 +227,9 @@ def candidates(ctx: Context, users: np.ndarray, exclude_rows: sp.csr_matrix, par
         parts.append(ids)
         bits.append(CF)
     prof = profile_artists(ctx, rows, params.profile_artists)
+    S = text_artist_scores(ctx, *prof) if ctx.text is not None else None
     if "text" in sources:
-        ids, _ = _text_source(ctx, rows, exclude_rows, params, prof)
+        ids, _ = _text_source(ctx, rows, exclude_rows, params, S)
         parts.append(ids)
         bits.append(TEXT)
     if "audio" in sources:
@@ -197,8 +240,7 @@ def candidates(ctx: Context, users: np.ndarray, exclude_rows: sp.csr_matrix, par
         bits.append(POPULAR)
     ids, flags = _union(parts, bits, ctx.n_items)
     text_score = np.zeros(ids.shape, dtype=np.float32)
-    if ctx.text is not None and ids.shape[1]:
-        S = text_artist_scores(ctx, *prof)
+    if S is not None and ids.shape[1]:
         art = ctx.artist_of[np.maximum(ids, 0)]
         ok = (ids >= 0) & (art >= 0)
         text_score[ok] = _lookup_values(S, np.where(ok, art, -1))[ok]
