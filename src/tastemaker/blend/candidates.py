@@ -50,18 +50,21 @@ class Candidates:
                           np.where(cols >= 0, np.take_along_axis(self.text_score, c, 1), 0), self.profile)
 
 
-def profile_artists(ctx: Context, rows: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(B, n) each user's most-loved artists (-1 pad) and weights summing to 1 over the row."""
-    rows = sp.csr_matrix(rows)
-    B = rows.shape[0]
-    pos = rows.multiply(rows > 0).tocoo()
+def artist_confidence(ctx: Context, rows: sp.csr_matrix) -> sp.csr_matrix:
+    """(B, n_artists) each user's positive confidence summed by artist."""
+    pos = sp.csr_matrix(rows).multiply(rows > 0).tocoo()
     art = ctx.artist_of[pos.col]
     keep = art >= 0
-    A = max(ctx.n_artists, 1)
-    by_artist = sp.csr_matrix((pos.data[keep].astype(np.float32), (pos.row[keep], art[keep])), shape=(B, A))
-    by_artist.sum_duplicates()
+    m = sp.csr_matrix((pos.data[keep].astype(np.float32), (pos.row[keep], art[keep])),
+                      shape=(rows.shape[0], max(ctx.n_artists, 1)))
+    m.sum_duplicates()
+    return m
+
+
+def profile_artists(ctx: Context, rows: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B, n) each user's most-loved artists (-1 pad) and weights summing to 1 over the row."""
     from ..weekly.assemble import top_played
-    ids, w = top_played(by_artist, n)
+    ids, w = top_played(artist_confidence(ctx, rows), n)
     total = w.sum(axis=1, keepdims=True)
     return ids, np.where(total > 0, w / np.where(total == 0, 1, total), 0).astype(np.float32)
 

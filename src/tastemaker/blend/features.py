@@ -144,13 +144,8 @@ def _within_user(X: np.ndarray, valid: np.ndarray) -> None:
 
 def _familiarity(ctx: Context, rows: sp.csr_matrix, art: np.ndarray) -> np.ndarray:
     """(B, C) the user's share of liked confidence that goes to each candidate's artist."""
-    pos = rows.multiply(rows > 0).tocoo()
-    a = ctx.artist_of[pos.col]
-    keep = a >= 0
-    A = max(ctx.n_artists, 1)
-    by_artist = sp.csr_matrix((pos.data[keep], (pos.row[keep], a[keep])), shape=(rows.shape[0], A))
+    from .candidates import _lookup_values, artist_confidence
+    by_artist = artist_confidence(ctx, rows)
     total = np.asarray(by_artist.sum(axis=1)).ravel()
-    B, C = art.shape
-    vals = np.asarray(by_artist[np.repeat(np.arange(B), C), np.maximum(art, 0).ravel()]).reshape(B, C)
-    share = vals / np.where(total == 0, 1, total)[:, None]
+    share = _lookup_values(by_artist, art) / np.where(total == 0, 1, total)[:, None]
     return np.where(art >= 0, share, 0).astype(np.float32)
