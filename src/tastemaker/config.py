@@ -178,18 +178,23 @@ class BlendParams:
     cf_candidates: int = 100           # top tracks by the user's collaborative vector
     text_candidates: int = 30          # tracks of the artists nearest the user's by text
     audio_candidates: int = 20         # cold tracks nearest the user's vector by sound
+    new_candidates: int = 10           # and more among the new releases (cold, fewer than new_days old)
+    new_days: int = 14
     popular_candidates: int = 40       # popular tracks of the last four weeks (the fallback)
     text_neighbours: int = 50          # text neighbours kept per artist
     text_artists: int = 20             # artists per user whose tracks become text candidates
     profile_artists: int = 10          # a user's most-loved artists that define their text taste
     fresh_share: float = 0.05          # share of each list kept for fresh tracks, when good ones exist
     fresh_plays: int = 20              # a track with fewer plays than this is fresh
+    artist_prior: float = 0.5          # a cold track's vector: this share from its artist's other tracks
     w_audio: float = 1.0
     w_text: float = 0.25
     w_pop: float = 0.3
     flow: bool = True                  # order each list for smooth tempo, key and loudness
-    ranker_users: int = 50_000         # users (a seeded sample) whose week trains the ranker
+    ranker_users: int = 50_000         # users (a seeded sample, over all its weeks) the ranker trains on
+    ranker_weeks: int = 3              # weeks the ranker and the fixed weights are trained on (the last ones)
     rescore: int = 60                  # candidates per user the learned ranker reorders (best by the fixed blend)
+    source_share: float = 0.1          # of those, at least this share from each of text and audio
     trees: int = 150                   # learned ranker (LightGBM lambdarank)
     ranker_prior: float = 1.0          # the trees start from this × the standardised collaborative score
     leaves: int = 15
@@ -198,13 +203,16 @@ class BlendParams:
 
     def __post_init__(self):
         check_param("BlendParams", "mode", self.mode, choices={"auto", "learned", "fixed", "collaborative"})
-        for name in ("cf_candidates", "text_candidates", "audio_candidates", "popular_candidates",
+        for name in ("cf_candidates", "text_candidates", "audio_candidates", "new_candidates", "new_days", "popular_candidates",
                      "text_neighbours", "text_artists", "profile_artists", "fresh_plays", "seed", "ranker_users"):
             check_param("BlendParams", name, getattr(self, name), low=0, kind=int)
         check_param("BlendParams", "rescore", self.rescore, low=1, kind=int)
+        check_param("BlendParams", "ranker_weeks", self.ranker_weeks, low=1, high=52, kind=int)
         for name in ("trees", "leaves"):
             check_param("BlendParams", name, getattr(self, name), low=2, kind=int)
         check_param("BlendParams", "fresh_share", self.fresh_share, low=0, high=1, kind=(int, float))
+        check_param("BlendParams", "artist_prior", self.artist_prior, low=0, high=1, kind=(int, float))
+        check_param("BlendParams", "source_share", self.source_share, low=0, high=0.3, kind=(int, float))
         for name in ("w_audio", "w_text", "w_pop", "ranker_prior"):
             check_param("BlendParams", name, getattr(self, name), kind=(int, float))
         check_param("BlendParams", "learning_rate", self.learning_rate, low=1e-6, high=1, kind=(int, float))

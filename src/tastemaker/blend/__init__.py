@@ -24,7 +24,7 @@ from .assemble import SOURCES, Picked, fill_short, label, select
 from .candidates import ALL_SOURCES, Candidates, candidates
 from .context import Context, production_context, split_context
 from .features import FEATURES, features
-from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, shortlist
+from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, learned_scores
 
 __all__ = ["Context", "production_context", "split_context", "candidates", "features", "FEATURES",
            "CollaborativeOrder", "FixedBlend", "LearnedRanker", "make_scorer", "rank_batch", "WeekBatch",
@@ -88,8 +88,9 @@ def rank_batch(ctx: Context, users: np.ndarray, exclude_rows, scorer, settings: 
     cand = candidates(ctx, users, exclude_rows, settings.blend, sources)
     X = features(ctx, users, cand, full=False)
     if isinstance(scorer, LearnedRanker):
-        cand, X = shortlist(ctx, users, cand, X, scorer.params, max(settings.blend.rescore, settings.weekly.size))
-    scores = scorer.score(X)
+        cand, scores = learned_scores(ctx, users, cand, X, scorer, max(settings.blend.rescore, settings.weekly.size))
+    else:
+        scores = scorer.score(X)
     picked = select(ctx, cand, scores, weekly=settings.weekly, blend=settings.blend)
     picked = fill_short(ctx, picked, exclude_rows, settings.weekly)
     source, because, text = label(ctx, users, cand, picked)

@@ -12,7 +12,8 @@ Sources:
   artist b = Σₐ w(u, a) · sim(a, b); the best ``text_candidates`` unheard tracks of those artists
   (their own tracks too, ordered by listeners);
 * **audio** — the ``audio_candidates`` cold tracks (fewer than ``cold_plays`` plays) whose
-  predicted vector is nearest the user's vector;
+  predicted vector is nearest the user's vector, and the ``new_candidates`` nearest among the
+  new releases (fewer than ``new_days`` days old);
 * **popular** — the most-listened tracks of the last four weeks the user has not heard.
 
 Never-played (any event), recently recommended (``exclude_rows``) and unavailable tracks never
@@ -132,24 +133,23 @@ def _lookup(m: sp.csr_matrix, ids: np.ndarray) -> np.ndarray:
     return (vals != 0) & (ids >= 0)
 
 
-def _audio_pool(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    """The available cold tracks with a predicted vector, and each track's position among them
-    (-1 if not there), cached on the context."""
-    cache = getattr(ctx, "_audio_pool", None)
+def _audio_pool(ctx: Context, new_days: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The available cold tracks with a predicted vector (with `new_days`: only those released
+    fewer than that many days before the week), each track's position among them (-1 if not
+    there), and their vectors; cached on the context."""
+    cache = getattr(ctx, "_audio_pools", None)
     if cache is None:
-        pool = np.flatnonzero(ctx.has_audio & ctx.cold())
-        pool = pool[~np.isin(pool, ctx.unavailable)]
+        cache = ctx._audio_pools = {}
+    if new_days not in cache:
+        keep = ctx.has_audio & ctx.cold()
+        if new_days is not None:
+            keep &= ctx.age_days < new_days           # NaN (unknown release) is not new
+        keep[ctx.unavailable] = False
+        pool = np.flatnonzero(keep)
         where = np.full(ctx.n_items, -1, dtype=np.int64)
         where[pool] = np.arange(len(pool))
-        cache = ctx._audio_pool = (pool, where)
-    return cache
-
-
-def _audio_pool_vectors(ctx: Context) -> np.ndarray:
-    cache = getattr(ctx, "_audio_pool_vectors", None)
-    if cache is None:
-        cache = ctx._audio_pool_vectors = np.ascontiguousarray(ctx.audio[_audio_pool(ctx)[0]], dtype=np.float32)
-    return cache
+        cache[new_days] = (pool, where, np.ascontiguousarray(ctx.audio[pool], dtype=np.float32))
+    return cache[new_days]
 
 
 def _sparse_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -173,25 +173,34 @@ def _sparse_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):
+    """The ``audio_candidates`` cold tracks nearest the user's vector, then the
+    ``new_candidates`` nearest among the new releases (fewer than ``new_days`` days old) not
+    already chosen: a new release competes with every cold track of the catalogue otherwise."""
     B = len(users)
-    k = params.audio_candidates
-    if ctx.audio is None or k == 0:
-        return np.full((B, 0), -1, np.int64)
-    pool, where = _audio_pool(ctx)
-    if not len(pool):
-        return np.full((B, 0), -1, np.int64)
-    sc = ctx.U[users] @ _audio_pool_vectors(ctx).T
+    out = [np.full((B, 0), -1, np.int64)]
+    if ctx.audio is None:
+        return out[0]
     heard = exclude_rows.tocoo()
-    at = where[heard.col]                       # position of each heard track in the pool, or -1
-    sc[heard.row[at >= 0], at[at >= 0]] = -np.inf
-    sc[~cf_ok] = -np.inf
-    k = min(k, len(pool))
-    part = np.argpartition(sc, len(pool) - k, axis=1)[:, -k:]      # the k best, unordered
-    top = np.take_along_axis(sc, part, axis=1)
-    order = np.argsort(-top, axis=1, kind="stable")
-    cols = np.take_along_axis(part, order, axis=1)
-    cols = np.where(np.isfinite(np.take_along_axis(top, order, axis=1)), cols, -1)
-    return np.where(cols >= 0, pool[np.maximum(cols, 0)], -1).astype(np.int64)
+    for k, new_days in ((params.audio_candidates, None), (params.new_candidates, params.new_days)):
+        pool, where, vectors = _audio_pool(ctx, new_days)
+        k = min(k, len(pool))
+        if k == 0:
+            continue
+        sc = ctx.U[users] @ vectors.T
+        at = where[heard.col]                       # position of each heard track in the pool, or -1
+        sc[heard.row[at >= 0], at[at >= 0]] = -np.inf
+        if new_days is not None and out[-1].shape[1]:
+            taken = where[np.maximum(out[-1], 0)]
+            r, c = np.nonzero((out[-1] >= 0) & (taken >= 0))
+            sc[r, taken[r, c]] = -np.inf
+        sc[~cf_ok] = -np.inf
+        part = np.argpartition(sc, len(pool) - k, axis=1)[:, -k:]      # the k best, unordered
+        top = np.take_along_axis(sc, part, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        cols = np.take_along_axis(part, order, axis=1)
+        cols = np.where(np.isfinite(np.take_along_axis(top, order, axis=1)), cols, -1)
+        out.append(np.where(cols >= 0, pool[np.maximum(cols, 0)], -1).astype(np.int64))
+    return np.concatenate(out, axis=1)
 
 
 def _popular_source(ctx, exclude_rows, params: BlendParams):

@@ -107,7 +107,8 @@ def _catalogue(wh: Warehouse, n_items: int, monday: dt.date):
     if known.any():
         days = (np.datetime64(monday, "D") - np.asarray(released[known]).astype("datetime64[D]")).astype(np.float32)
         age[idx[known]] = days
-    unavailable = idx[np.asarray(cols["gone"], dtype=bool)]
+    # withdrawn tracks, and tracks not released yet on the week's Monday (a list cannot hold them)
+    unavailable = np.union1d(idx[np.asarray(cols["gone"], dtype=bool)], np.flatnonzero(age < 0))
     return artist_of, age, unavailable
 
 
@@ -159,6 +160,42 @@ def _fill_audio(ctx: Context, track_idx: np.ndarray, vectors: np.ndarray) -> Non
     ctx.audio_scale = float(np.median(norms[norms > 0])) if (norms > 0).any() else 1.0
 
 
+def _artist_prior(ctx: Context, weight: float) -> None:
+    """A cold track's predicted vector, moved ``weight`` of the way towards its artist's place in
+    the collaborative space (the listener-weighted mean direction of the artist's warm tracks);
+    a cold track with no audio prediction takes its artist's place alone. A new release by an
+    artist people already play starts where that artist's listeners are; the audio network
+    says where within it (and places tracks of unknown artists on its own)."""
+    if weight <= 0:
+        return
+    warm = ctx.has_vector & ~ctx.cold() & (ctx.artist_of >= 0)
+    if not warm.any():
+        return
+    norms = np.linalg.norm(ctx.V[warm], axis=1, keepdims=True)
+    unit = ctx.V[warm] / np.maximum(norms, 1e-12)
+    w = np.log1p(ctx.listeners[warm])[:, None]
+    art = ctx.artist_of[warm]
+    n_art = int(ctx.artist_of.max()) + 1
+    centre = np.zeros((n_art, ctx.V.shape[1]), dtype=np.float64)
+    np.add.at(centre, art, unit * w)
+    total = np.bincount(art, weights=w[:, 0], minlength=n_art)
+    centre = (centre / np.maximum(total, 1e-12)[:, None]).astype(np.float32)
+    cold = np.flatnonzero(ctx.cold() & (ctx.artist_of >= 0))
+    cold = cold[total[ctx.artist_of[cold]] > 0]
+    if not len(cold):
+        return
+    if ctx.audio is None:
+        ctx.audio = np.zeros((ctx.n_items, ctx.V.shape[1]), dtype=np.float32)
+        ctx.has_audio = np.zeros(ctx.n_items, dtype=bool)
+        norms_all = np.linalg.norm(ctx.V, axis=1)
+        ctx.audio_scale = float(np.median(norms_all[norms_all > 0]))
+    prior = centre[ctx.artist_of[cold]]
+    heard = ctx.has_audio[cold]
+    mix = np.where(heard[:, None], weight * prior + (1 - weight) * ctx.audio[cold], prior)
+    ctx.audio[cold] = mix
+    ctx.has_audio[cold] = True
+
+
 def _base(wh, settings, cf, user_items, monday: dt.date, until) -> Context:
     n_items = user_items.shape[1]
     w = settings.signals
@@ -190,6 +227,7 @@ def production_context(wh: Warehouse, settings: Settings, monday: dt.date, *, us
     audio = _production_audio(wh, settings, ctx)
     if audio is not None:
         ctx.versions["audio"] = audio
+    _artist_prior(ctx, settings.blend.artist_prior)
     return ctx
 
 
@@ -244,12 +282,12 @@ def split_context(wh: Warehouse, settings: Settings, split, *, audio: bool = Tru
     the text model as saved (documents are not split by time), facts as of the split's week.
 
     The same warehouse, split week, training data and settings give the same context: it is
-    kept for the rest of the process (two at most), so training the ranker and evaluating the
+    kept for the rest of the process (``[blend] ranker_weeks`` + 2 at most), so training the ranker and evaluating the
     blend in one run fit each week's models once."""
     key = (str(wh.path), split.info.get("week_start"), len(split.train), float(split.train.signal.sum()),
            repr(settings), audio, _text_state(settings))
     if key not in _SPLIT_CACHE:
-        while len(_SPLIT_CACHE) >= 2:
+        while len(_SPLIT_CACHE) >= settings.blend.ranker_weeks + 2:
             _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
         _SPLIT_CACHE[key] = _fit_split_context(wh, settings, split, audio=audio)
     return _SPLIT_CACHE[key]
@@ -292,4 +330,5 @@ def _fit_split_context(wh: Warehouse, settings: Settings, split, *, audio: bool)
         _fill_audio(ctx, idx, model.item_vectors_[idx])
         ctx.versions["audio"] = "fitted on the split"
     ctx.versions["collaborative"] = "fitted on the split"
+    _artist_prior(ctx, settings.blend.artist_prior)
     return ctx

@@ -5,8 +5,9 @@
 Time split: the models are fitted on the events before the last full week (`split_context`) and
 each variant writes its lists exactly as the weekly job would (candidates of its sources, its
 ranking, artist cap, audio share, fresh share; no flow order, which does not change the set).
-The fixed blend's weights are chosen and the learned ranker trained on the week before (models
-fitted on the events before *that* week), so the test week is never seen. Recall and NDCG at K of the tracks each user newly played
+The fixed blend's weights are chosen and the learned ranker trained on the ``[blend]
+ranker_weeks`` weeks before it (each with models fitted on the events before *that* week), so
+the test week is never seen. Recall and NDCG at K of the tracks each user newly played
 in the test week, on every evaluated user, on users with little history (fewer than
 ``LIGHT`` liked tracks), on warm users, on cold tracks (the test pairs whose track had fewer
 than ``[audio_model] min_plays`` plays before the week: recall over those pairs) and the new
@@ -17,6 +18,7 @@ them); plus coverage, novelty and artist diversity.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 
 import numpy as np
@@ -24,7 +26,7 @@ import scipy.sparse as sp
 
 from ..config import Settings
 from ..evaluate.metrics import hits_at_k, ranking_metrics
-from ..evaluate.splits import time_split, validation_split
+from ..evaluate.splits import time_split
 from ..progress import progress
 from ..warehouse import Warehouse
 from . import rank_batch
@@ -32,7 +34,7 @@ from .candidates import ALL_SOURCES
 from .context import split_context
 from .features import INDEX
 from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, _invalid
-from .train import training_data, tune_fixed
+from .train import stacked_training_data, training_weeks, tune_fixed
 
 LIGHT = 10     # users with fewer liked tracks than this have "little history"
 
@@ -92,17 +94,18 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
     k = settings.weekly.size
     split = time_split(wh, settings.signals, item_artists=None)
     ranker, ranker_info = None, None
-    val = validation_split(split, wh=wh, weights=settings.signals)
-    vctx = split_context(wh, settings, val)
-    settings, tried = tune_fixed(vctx, settings, val.users, val.test)
+    test_start = dt.datetime.fromisoformat(split.info["week_start"])
+    weeks = training_weeks(wh, settings, test_start - dt.timedelta(weeks=1))
+    settings, tried = tune_fixed(weeks, settings)
     chosen = {k: getattr(settings.blend, k) for k in ("w_pop", "w_text", "w_audio")}
     if learned:
-        X, y, _ = training_data(vctx, settings, val.users, val.test, label="Ranker training data")
+        X, y, _ = stacked_training_data(weeks, settings)
         ranker = LearnedRanker(settings.blend).fit(X, y)
-        ranker_info = {"week": val.info["week"], "queries": ranker.n_queries_, "rows": ranker.n_rows_,
+        ranker_info = {"weeks": [w.name for w in weeks], "queries": ranker.n_queries_, "rows": ranker.n_rows_,
                        "importance": ranker.importance()}
         del X, y
-    del vctx
+    training = [w.name for w in weeks]
+    del weeks
     ctx = split_context(wh, settings, split)
     users = split.users
     test = sp.csr_matrix(split.test[users])
@@ -118,15 +121,17 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
     with progress("Ablation: lists of every variant", total=len(names) * len(users)) as step:
         for name, sources, scorer in names:
             recs = np.full((len(users), k), -1, dtype=np.int64)
-            by_source = {}
+            by_source, hits_by_source = {}, {}
             t0 = time.perf_counter()
             for start in range(0, len(users), settings.weekly.batch_size):
                 batch = users[start:start + settings.weekly.batch_size]
                 out = rank_batch(ctx, batch, ctx.user_items[batch], scorer, settings, sources=sources)
                 recs[start:start + len(batch)] = out.ids
-                src, n = np.unique(out.source[out.ids >= 0], return_counts=True)
-                for s_, n_ in zip(src, n):
-                    by_source[int(s_)] = by_source.get(int(s_), 0) + int(n_)
+                hit = hits_at_k(out.ids, test[start:start + len(batch)])
+                for counts, mask in ((by_source, out.ids >= 0), (hits_by_source, hit & (out.ids >= 0))):
+                    src, n = np.unique(out.source[mask], return_counts=True)
+                    for s_, n_ in zip(src, n):
+                        counts[int(s_)] = counts.get(int(s_), 0) + int(n_)
                 step.advance(len(batch))
             from .assemble import SOURCES
             rows[name] = {
@@ -137,14 +142,16 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
                 "cold tracks": _found(recs, cold_test),
                 "new tracks": _found(recs, new_test),
                 "tracks_by_source": {SOURCES[s_]: n_ for s_, n_ in sorted(by_source.items())},
+                "hits_by_source": {SOURCES[s_]: hits_by_source.get(s_, 0) for s_ in sorted(by_source)},
             }
     return {"protocol": f"time split: models fitted before {split.info['week']}, lists of {k}, test = tracks "
-                        f"newly played in {split.info['week']}; learned ranker trained on the week before; "
+                        f"newly played in {split.info['week']}; fixed weights chosen and learned ranker trained on "
+                        f"{', '.join(training)} (each with models fitted before it); "
                         f"little history = fewer than {LIGHT} liked tracks; cold = fewer than "
                         f"{settings.audio_model.min_plays} plays before the week",
             "k": k, "week": split.info["week"], "users": int(len(users)), "light_users": int(light.sum()),
             "cold_test_pairs": int(cold_test.nnz), "new_test_pairs": int(new_test.nnz), "ranker": ranker_info, "variants": rows,
-            "fixed_weights": {"chosen": chosen, "week": val.info["week"], "tried": tried},
+            "fixed_weights": {"chosen": chosen, "weeks": training, "tried": tried},
             "blend_params": dataclasses.asdict(settings.blend),
             "seconds": round(time.perf_counter() - started, 1)}
 

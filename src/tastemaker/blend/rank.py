@@ -77,17 +77,55 @@ def prior(X: np.ndarray, params: BlendParams) -> np.ndarray:
     return params.ranker_prior * np.where(np.isfinite(s), s, -10.0)
 
 
+def _shortlist_columns(cand, X0: np.ndarray, params: BlendParams, size: int) -> np.ndarray:
+    """(B, ≤ size) columns of the best candidates by `prior`, the reserved ones included (-1 pad)."""
+    from .candidates import AUDIO, TEXT
+    s = np.where(_invalid(X0), -np.inf, prior(X0, params))
+    if s.shape[1] <= size:
+        return np.where(np.isfinite(s), np.arange(s.shape[1])[None, :], -1)
+    keep = np.zeros(s.shape, dtype=bool)
+    reserved = int(round(params.source_share * size))
+    for bit in (TEXT, AUDIO):
+        mine = np.where((cand.flags & bit) != 0, s, -np.inf)
+        cols = np.argsort(-mine, axis=1, kind="stable")[:, :reserved]
+        np.put_along_axis(keep, cols, np.isfinite(np.take_along_axis(mine, cols, 1)), 1)
+    order_key = np.where(keep, s + 1e6, s)                  # reserved first, then by prior
+    cols = np.argpartition(-order_key, size - 1, axis=1)[:, :size]
+    return np.where(np.isfinite(np.take_along_axis(s, cols, 1)), cols, -1)
+
+
 def shortlist(ctx, users, cand, X0: np.ndarray, params: BlendParams, size: int):
     """The ``size`` best candidates of each user by `prior` (the learned ranker reorders only
-    these), with their full features: (candidates, X)."""
+    these), with their full features: (candidates, X). The ``source_share`` best of text and
+    of audio (by the same prior) are always kept: the fixed blend must not decide alone what the
+    ranker may ever learn to bring up."""
     from .features import features
-    s = prior(X0, params)
-    s = np.where(_invalid(X0), -np.inf, s)
-    if s.shape[1] > size:
-        cols = np.argpartition(-s, size - 1, axis=1)[:, :size]
-        cols = np.where(np.isfinite(np.take_along_axis(s, cols, 1)), cols, -1)
-        cand = cand.take(cols)
+    cand = cand.take(_shortlist_columns(cand, X0, params, size))
     return cand, features(ctx, users, cand)
+
+
+def learned_scores(ctx, users, cand, X0: np.ndarray, ranker: "LearnedRanker", size: int):
+    """(candidates, scores): the shortlist reordered by the ranker, then every other candidate
+    in `prior` order below it (the caps and shares of assembly may need them)."""
+    from .features import features
+    short = _shortlist_columns(cand, X0, ranker.params, size)
+    rest_mask = np.ones(cand.ids.shape, dtype=bool)
+    r, c = np.nonzero(short >= 0)
+    rest_mask[r, short[r, c]] = False
+    p = np.where(_invalid(X0) | ~rest_mask, -np.inf, prior(X0, ranker.params))
+    n_rest = int(np.isfinite(p).sum(axis=1).max(initial=0))
+    rest = np.argsort(-p, axis=1, kind="stable")[:, :n_rest]
+    rest_sc = np.take_along_axis(p, rest, 1)
+    rest = np.where(np.isfinite(rest_sc), rest, -1)
+    top = cand.take(short)
+    top_sc = ranker.score(features(ctx, users, top))
+    floor = np.where(np.isfinite(top_sc), top_sc, np.inf).min(axis=1, keepdims=True)
+    floor = np.where(np.isfinite(floor), floor, 0.0)
+    # below the shortlist, in prior order (ranks, not the prior's scale)
+    below = floor - 1.0 - np.arange(rest.shape[1], dtype=np.float32)[None, :]
+    below = np.where(rest >= 0, below, -np.inf)
+    merged = cand.take(np.concatenate([short, rest], axis=1))
+    return merged, np.concatenate([top_sc, below.astype(np.float32)], axis=1)
 
 
 class LearnedRanker:

@@ -21,7 +21,8 @@ import scipy.sparse as sp
 
 from ..config import Settings
 from ..evaluate.metrics import ndcg_at_k, recall_at_k
-from ..evaluate.splits import time_split
+from ..errors import InputError
+from ..evaluate.splits import last_full_week, time_split
 from ..progress import progress
 from ..warehouse import Warehouse
 from .candidates import ALL_SOURCES, _lookup, candidates
@@ -69,31 +70,79 @@ def list_quality(scores: np.ndarray, y: np.ndarray, n_relevant: np.ndarray, k: i
 FIXED_GRID = [(wp, wt, wa) for wp in (0.0, 0.1, 0.3, 0.5) for wt in (0.0, 0.25, 0.5) for wa in (0.5, 1.0)]
 
 
-def tune_fixed(ctx: Context, settings: Settings, users: np.ndarray, test: sp.csr_matrix) -> tuple[Settings, list]:
-    """The fixed blend's weights (`FIXED_GRID`) with the best recall of the lists the weekly job
-    would write (caps and shares included) for these users' week. Candidates and their scores
-    are computed once; only the ranking and assembly are repeated per point of the grid."""
+@dataclasses.dataclass
+class Week:
+    """One training week: the models fitted before it, the users it trains on, what they newly played."""
+    ctx: Context
+    users: np.ndarray
+    test: sp.csr_matrix
+    name: str
+
+
+def training_weeks(wh: Warehouse, settings: Settings, newest: dt.datetime, *, weeks: int | None = None,
+                   users: int | None = None) -> list[Week]:
+    """The week of `newest` (a Monday) and the ``[blend] ranker_weeks`` − 1 before it (fewer where
+    the events do not reach back that far), each with the models fitted on the events before it
+    and a seeded sample of at most ``users / weeks`` of its users (default ``[blend] ranker_users``)."""
+    weeks = weeks or settings.blend.ranker_weeks
+    per_week = max(1, (users or settings.blend.ranker_users) // weeks)
+    rng = np.random.default_rng(settings.blend.seed)
+    out = []
+    for i in range(weeks):
+        start = newest - dt.timedelta(weeks=i)
+        try:
+            split = time_split(wh, settings.signals, week_start=start)
+        except InputError:
+            break                   # no events before that week: the history is shorter
+        chosen = split.users
+        if not len(chosen):
+            continue
+        if len(chosen) > per_week:
+            chosen = np.sort(rng.choice(chosen, per_week, replace=False))
+        out.append(Week(split_context(wh, settings, split), chosen, sp.csr_matrix(split.test),
+                        split.info["week"]))
+    if not out:
+        raise InputError(f"No week before {before:%Y-%m-%d} has both events before it and new plays in "
+                         f"it: the blend's ranker and weights need at least two weeks of timestamped events")
+    return out
+
+
+def stacked_training_data(weeks: list[Week], settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`training_data` of every week, stacked (one query per user and week)."""
+    parts = [training_data(w.ctx, settings, w.users, w.test, label=f"Ranker training data ({w.name})")
+             for w in weeks]
+    width = max(p[0].shape[1] for p in parts)
+    pad = lambda a, fill: np.pad(a, [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2),  # noqa: E731
+                                 constant_values=fill)
+    return tuple(np.concatenate([pad(p[i], fill) for p in parts]) for i, fill in ((0, np.nan), (1, -1), (2, -1)))
+
+
+def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
+    """The fixed blend's weights (`FIXED_GRID`) with the best mean recall, over the users of all
+    `weeks`, of the lists the weekly job would write (caps and shares included). Candidates and
+    their scores are computed once; only the ranking and assembly are repeated per point."""
     from .assemble import fill_short, select
-    test = sp.csr_matrix(test)
     batches = []
-    with progress("Candidates for the fixed blend's weights", total=len(users)) as step:
-        for start in range(0, len(users), BATCH):
-            batch = users[start:start + BATCH]
-            cand = candidates(ctx, batch, ctx.user_items[batch], settings.blend, ALL_SOURCES)
-            batches.append((batch, cand, features(ctx, batch, cand, full=False)))
-            step.advance(len(batch))
-    n_rel = np.maximum(np.diff(test[users].indptr), 1)
+    total = sum(len(w.users) for w in weeks)
+    with progress("Candidates for the fixed blend's weights", total=total) as step:
+        for w in weeks:
+            for start in range(0, len(w.users), BATCH):
+                batch = w.users[start:start + BATCH]
+                cand = candidates(w.ctx, batch, w.ctx.user_items[batch], settings.blend, ALL_SOURCES)
+                n_rel = np.maximum(np.diff(w.test[batch].indptr), 1)
+                batches.append((w, batch, cand, features(w.ctx, batch, cand, full=False), n_rel))
+                step.advance(len(batch))
     tried = []
     with progress("Choosing the fixed blend's weights", total=len(FIXED_GRID)) as step:
         for wp, wt, wa in FIXED_GRID:
             s = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt,
                                                                         w_audio=wa))
-            found = []
-            for batch, cand, X0 in batches:
-                picked = select(ctx, cand, FixedBlend(s.blend).score(X0), weekly=s.weekly, blend=s.blend)
-                picked = fill_short(ctx, picked, ctx.user_items[batch], s.weekly)
-                found.append(_lookup(test[batch], picked.ids).sum(axis=1))
-            tried.append((round(float((np.concatenate(found) / n_rel).mean()), 5), wp, wt, wa))
+            recall = []
+            for w, batch, cand, X0, n_rel in batches:
+                picked = select(w.ctx, cand, FixedBlend(s.blend).score(X0), weekly=s.weekly, blend=s.blend)
+                picked = fill_short(w.ctx, picked, w.ctx.user_items[batch], s.weekly)
+                recall.append(_lookup(w.test[batch], picked.ids).sum(axis=1) / n_rel)
+            tried.append((round(float(np.concatenate(recall).mean()), 5), wp, wt, wa))
             step.advance()
     _, wp, wt, wa = max(tried, key=lambda t: (t[0], -t[1], -t[2], t[3]))
     best = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt, w_audio=wa))
@@ -113,34 +162,37 @@ class RankerResult:
 
 def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime | None = None,
                  holdout: float = 0.2) -> RankerResult:
+    """Train on the week of `week_start` (default: the last full week) and the ``[blend]
+    ranker_weeks`` − 1 before it; choose the fixed blend's weights on the same weeks."""
     from ..models import registry
     from ..train import record_run
     from . import RANKER
 
     started = time.perf_counter()
-    split = time_split(wh, settings.signals, week_start=week_start)
-    ctx = split_context(wh, settings, split)
-    rng = np.random.default_rng(settings.blend.seed)
-    users = split.users
-    if len(users) > settings.blend.ranker_users:
-        users = np.sort(rng.choice(users, settings.blend.ranker_users, replace=False))
-    settings, tried = tune_fixed(ctx, settings, users, split.test)
-    X, y, _ = training_data(ctx, settings, users, split.test)
-    n_rel = np.diff(sp.csr_matrix(split.test[users]).indptr)
-    held = rng.random(len(users)) < holdout
+    newest = week_start or last_full_week(wh)
+    if newest is None:
+        raise InputError("Training the ranker needs timestamped events covering at least two weeks")
+    weeks = training_weeks(wh, settings, newest)
+    settings, tried = tune_fixed(weeks, settings)
+    X, y, _ = stacked_training_data(weeks, settings)
+    n_rel = np.concatenate([np.diff(w.test[w.users].indptr) for w in weeks])
+    # hold out whole users (a user may be a query in several weeks)
+    who = np.concatenate([w.users for w in weeks])
+    held = np.random.default_rng(settings.blend.seed).random(int(who.max()) + 1)[who] < holdout
     k = settings.weekly.size
     check = LearnedRanker(settings.blend).fit(X[~held], y[~held])
     compare = {name: list_quality(s.score(X[held]), y[held], n_rel[held], k) for name, s in
                (("learned", check), ("fixed", FixedBlend(settings.blend)), ("collaborative", CollaborativeOrder()))}
     compare["users"] = int(held.sum())
     model = LearnedRanker(settings.blend).fit(X, y)
+    names = [w.name for w in weeks]
     manifest = {"created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                "data_fingerprint": f"{split.info['week']}-{len(split.train):010d}",
-                "week": split.info["week"], "queries": model.n_queries_, "rows": model.n_rows_,
+                "data_fingerprint": f"{names[0]}-{sum(len(w.ctx.user_items.data) for w in weeks):012d}",
+                "week": names[0], "weeks": names, "queries": model.n_queries_, "rows": model.n_rows_,
                 "positive_rate": round(model.positive_rate_, 5), "held_out": compare,
                 "importance": model.importance(), "blend_params": dataclasses.asdict(settings.blend),
                 "fixed_weights_tried": tried}
     version = registry.save_version(settings.models_dir, RANKER, model, manifest)
-    record_run(wh, "train", version, {"kind": RANKER, "week": split.info["week"]})
-    return RankerResult(version, split.info["week"], model.n_queries_, model.n_rows_, compare,
+    record_run(wh, "train", version, {"kind": RANKER, "week": names[0], "weeks": names})
+    return RankerResult(version, names[0], model.n_queries_, model.n_rows_, compare,
                         model.importance(), round(time.perf_counter() - started, 2))
