@@ -126,6 +126,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--week", default="2026-W48")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-setup", action="store_true", help="The text, audio and ranker models are there")
+    ap.add_argument("--skip-attach", action="store_true",
+                    help="The synthetic text and audio models are there; train the ranker again")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
 
@@ -136,13 +138,14 @@ def main(argv=None) -> dict:
     settings = load_settings(a.home)
     setup = {}
     stages = []
-    if not a.skip_setup:
+    if not a.skip_setup and not a.skip_attach:
         with Warehouse.open(settings.warehouse_path) as wh:
             t0 = time.perf_counter()
             setup.update(attach_text(wh, settings, a.world, a.seed))
             setup.update(attach_audio(wh, settings, a.world, a.seed))
             setup["attach_seconds"] = round(time.perf_counter() - t0, 1)
         print(f"models attached: {setup}", flush=True)
+    if not a.skip_setup:
         stages.append(run_stage("train ranker", ["train", "ranker"], env))
     stages.append(run_stage("weekly, collaborative only", ["weekly", "generate", "--week", a.week,
                                                            "--ranking", "collaborative"], env))

@@ -170,3 +170,30 @@ def test_sparse_topk_matches_a_dense_reference():
     ref_ids, ref_vals = topk(np.where(dense > 0, dense, -np.inf), 5)
     np.testing.assert_array_equal(np.where(np.isfinite(ref_vals), ref_ids, -1), ids)
     np.testing.assert_allclose(vals, ref_vals)
+
+
+def test_pool_topk_matches_a_dense_reference_and_skips_heard_and_taken(monkeypatch):
+    import importlib
+
+    from tastemaker.models.base import topk
+    C = importlib.import_module("tastemaker.blend.candidates")
+    rng = np.random.default_rng(1)
+    n_items, pool = 300, np.sort(rng.choice(300, 120, replace=False))
+    where = np.full(n_items, -1)
+    where[pool] = np.arange(len(pool))
+    vectors = rng.standard_normal((len(pool), 8)).astype(np.float32)
+    query = rng.standard_normal((25, 8)).astype(np.float32)
+    dense_heard = (rng.random((25, n_items)) < 0.15).astype(np.float32)
+    dense_heard[4] = 1.0                                # a user who heard everything
+    heard = sp.csr_matrix(dense_heard)
+    taken = np.full((25, 3), -1)
+    taken[0] = [0, 5, 7]
+    dense = query @ vectors.T
+    skip = heard[:, pool].toarray() != 0
+    skip[0, [0, 5, 7]] = True
+    ref, _ = topk(np.where(skip, -np.inf, dense), 6)
+    for skip_max in (256, 10):                          # the C++ path, then the NumPy path for heavy rows
+        monkeypatch.setattr(C, "SKIP_MAX", skip_max)
+        got = C._pool_topk(query, vectors, where, heard, taken, 6)
+        np.testing.assert_array_equal(got, ref)
+    assert (got[4] == -1).all()

@@ -154,22 +154,65 @@ def _audio_pool(ctx: Context, new_days: int | None = None) -> tuple[np.ndarray, 
 
 def _sparse_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row of a sparse matrix the k columns with the largest positive values, best first:
-    (B, k) ids (-1 pad) and values (-inf pad)."""
+    (B, k) ids (-1 pad) and values (-inf pad). Each row's entries are laid out in a padded
+    (B, widest row) array and partitioned there (no sort of all the entries)."""
     m = sp.csr_matrix(m)
+    m.sort_indices()
     B = m.shape[0]
-    row = np.repeat(np.arange(B), np.diff(m.indptr))
-    keep = m.data > 0
-    row, col, val = row[keep], m.indices[keep], m.data[keep].astype(np.float32)
-    order = np.lexsort((col, -val, row))
-    row, col, val = row[order], col[order], val[order]
-    start = np.searchsorted(row, np.arange(B))
-    rank = np.arange(len(row)) - start[row]
-    top = rank < k
-    ids = np.full((B, k), -1, dtype=np.int64)
-    vals = np.full((B, k), -np.inf, dtype=np.float32)
-    ids[row[top], rank[top]] = col[top]
-    vals[row[top], rank[top]] = val[top]
-    return ids, vals
+    n = np.diff(m.indptr)
+    width = max(int(n.max(initial=0)), 1)
+    row = np.repeat(np.arange(B), n)
+    pos = np.arange(m.nnz) - m.indptr[row]
+    vals = np.full((B, width), -np.inf, dtype=np.float32)
+    cols = np.full((B, width), -1, dtype=np.int64)
+    vals[row, pos] = np.where(m.data > 0, m.data, -np.inf)
+    cols[row, pos] = m.indices
+    at, top = topk(vals, k)
+    ids = np.where(at >= 0, np.take_along_axis(cols, np.maximum(at, 0), 1), -1)
+    return ids, np.where(at >= 0, top, -np.inf).astype(np.float32)
+
+
+def _pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard: sp.csr_matrix,
+               taken: np.ndarray | None, k: int) -> np.ndarray:
+    """(B, k) positions in the pool of the k best pool tracks by query · vector, skipping the
+    user's heard tracks and those in `taken` (B, T positions, -1 none); -1 pads.
+
+    implicit's C++ top-k (threads, no (B × pool) score matrix kept) finds the k + m best, m
+    being the most pool tracks any row must skip; rows that must skip more than ``SKIP_MAX``
+    fall back to a dense NumPy top-k."""
+    from implicit.cpu.topk import topk as fast_topk
+    B = len(query)
+    coo = heard.tocoo()
+    at = where[coo.col]
+    mine = at >= 0
+    skip_r, skip_c = coo.row[mine], at[mine]
+    if taken is not None:
+        r, c = np.nonzero(taken >= 0)
+        skip_r, skip_c = np.concatenate([skip_r, r]), np.concatenate([skip_c, taken[r, c]])
+    n_skip = np.bincount(skip_r, minlength=B)
+    out = np.full((B, k), -1, dtype=np.int64)
+    easy = n_skip <= SKIP_MAX
+    if easy.any():
+        extra = int(n_skip[easy].max(initial=0))
+        kk = min(k + extra, len(vectors))
+        got, sc = fast_topk(vectors, np.ascontiguousarray(query[easy]), kk)
+        got = np.asarray(got, dtype=np.int64)
+        skip = sp.csr_matrix((np.ones(len(skip_r), bool), (skip_r, skip_c)), shape=(B, len(vectors)))[easy]
+        bad = _lookup(skip, got) | ~np.isfinite(np.asarray(sc)) | (got < 0)
+        order = np.argsort(bad, axis=1, kind="stable")[:, :k]           # the first k kept, in score order
+        kept = np.where(np.take_along_axis(bad, order, 1), -1, np.take_along_axis(got, order, 1))
+        out[easy, :kept.shape[1]] = kept
+    hard = np.flatnonzero(~easy)
+    if len(hard):
+        sc = query[hard] @ vectors.T
+        for i, row in enumerate(hard):
+            sc[i, skip_c[skip_r == row]] = -np.inf
+        cols, _ = topk(sc, k)
+        out[hard] = cols
+    return out
+
+
+SKIP_MAX = 256
 
 
 def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):
@@ -178,28 +221,24 @@ def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):
     already chosen: a new release competes with every cold track of the catalogue otherwise."""
     B = len(users)
     out = [np.full((B, 0), -1, np.int64)]
-    if ctx.audio is None:
+    if ctx.audio is None or not cf_ok.any():
         return out[0]
-    heard = exclude_rows.tocoo()
+    ok = np.flatnonzero(cf_ok)
+    query = ctx.U[users[ok]]
+    heard = sp.csr_matrix(exclude_rows)[ok]
     for k, new_days in ((params.audio_candidates, None), (params.new_candidates, params.new_days)):
         pool, where, vectors = _audio_pool(ctx, new_days)
         k = min(k, len(pool))
         if k == 0:
             continue
-        sc = ctx.U[users] @ vectors.T
-        at = where[heard.col]                       # position of each heard track in the pool, or -1
-        sc[heard.row[at >= 0], at[at >= 0]] = -np.inf
+        taken = None
         if new_days is not None and out[-1].shape[1]:
-            taken = where[np.maximum(out[-1], 0)]
-            r, c = np.nonzero((out[-1] >= 0) & (taken >= 0))
-            sc[r, taken[r, c]] = -np.inf
-        sc[~cf_ok] = -np.inf
-        part = np.argpartition(sc, len(pool) - k, axis=1)[:, -k:]      # the k best, unordered
-        top = np.take_along_axis(sc, part, axis=1)
-        order = np.argsort(-top, axis=1, kind="stable")
-        cols = np.take_along_axis(part, order, axis=1)
-        cols = np.where(np.isfinite(np.take_along_axis(top, order, axis=1)), cols, -1)
-        out.append(np.where(cols >= 0, pool[np.maximum(cols, 0)], -1).astype(np.int64))
+            prev = out[-1][ok]
+            taken = np.where(prev >= 0, where[np.maximum(prev, 0)], -1)
+        cols = _pool_topk(query, vectors, where, heard, taken, k)
+        ids = np.full((B, k), -1, dtype=np.int64)
+        ids[ok] = np.where(cols >= 0, pool[np.maximum(cols, 0)], -1)
+        out.append(ids)
     return np.concatenate(out, axis=1)
 
 

@@ -87,6 +87,15 @@ def _segment(recs, test, users_mask, catalogue) -> dict:
     return {"users": int(users_mask.sum()), **{k: round(v, 4) for k, v in m.items()}}
 
 
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, draws: int = 2000, seed: int = 0) -> dict:
+    """Mean of a − b over users and its 95 % interval from resampling users (paired)."""
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    rng = np.random.default_rng(seed)
+    means = np.array([d[rng.integers(0, len(d), len(d))].mean() for _ in range(draws)]) if len(d) else np.zeros(1)
+    return {"diff": round(float(d.mean()) if len(d) else 0.0, 4),
+            "ci95": [round(float(np.percentile(means, 2.5)), 4), round(float(np.percentile(means, 97.5)), 4)]}
+
+
 def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned: bool = True) -> dict:
     started = time.perf_counter()
     if k is not None:
@@ -116,7 +125,8 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
     pos = split.train.signal > 0
     catalogue = {"n_items": ctx.n_items, "popularity": np.bincount(split.train.items[pos], minlength=ctx.n_items),
                  "n_users": max(1, int(np.unique(split.train.users[pos]).size)), "item_artists": ctx.artist_of}
-    rows = {}
+    rows, per_user = {}, {}
+    n_rel = np.maximum(np.diff(test.indptr), 1)
     names = variants(settings, ranker)
     with progress("Ablation: lists of every variant", total=len(names) * len(users)) as step:
         for name, sources, scorer in names:
@@ -134,6 +144,7 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
                         counts[int(s_)] = counts.get(int(s_), 0) + int(n_)
                 step.advance(len(batch))
             from .assemble import SOURCES
+            per_user[name] = hits_at_k(recs, test).sum(axis=1) / n_rel
             rows[name] = {
                 "sources": list(sources), "ranking": scorer.name, "seconds": round(time.perf_counter() - t0, 2),
                 "all": _segment(recs, test, np.ones(len(users), bool), catalogue),
@@ -144,6 +155,10 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
                 "tracks_by_source": {SOURCES[s_]: n_ for s_, n_ in sorted(by_source.items())},
                 "hits_by_source": {SOURCES[s_]: hits_by_source.get(s_, 0) for s_ in sorted(by_source)},
             }
+    base = "collaborative only"
+    for name in rows:
+        if name != base:
+            rows[name]["recall_vs_collaborative"] = paired_bootstrap(per_user[name], per_user[base])
     return {"protocol": f"time split: models fitted before {split.info['week']}, lists of {k}, test = tracks "
                         f"newly played in {split.info['week']}; fixed weights chosen and learned ranker trained on "
                         f"{', '.join(training)} (each with models fitted before it); "
@@ -156,15 +171,23 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
             "seconds": round(time.perf_counter() - started, 1)}
 
 
+def _vs(row: dict) -> str:
+    d = row.get("recall_vs_collaborative")
+    if d is None:
+        return "—"
+    return f"{d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
+
+
 def markdown(report: dict) -> str:
     k = report["k"]
     head = (f"| variant | recall@{k} | NDCG@{k} | little history recall@{k} | warm recall@{k} | "
-            f"cold-track recall@{k} | new tracks found | coverage | novelty | diversity |")
-    lines = [head, "|" + "---|" * 10]
+            f"cold-track recall@{k} | new tracks found | coverage | novelty | diversity | "
+            f"recall − collaborative [95% CI] |")
+    lines = [head, "|" + "---|" * 11]
     for name, r in report["variants"].items():
         a, li, w, c = r["all"], r["little history"], r["warm"], r["cold tracks"]
         lines.append(f"| {name} | {a['recall']:.3f} | {a['ndcg']:.3f} | {li.get('recall', float('nan')):.3f} | "
                      f"{w.get('recall', float('nan')):.3f} | {c['recall']:.3f} | "
                      f"{r['new tracks']['pairs_found']} of {r['new tracks']['pairs']} | {a['coverage']:.3f} | "
-                     f"{a['novelty']:.2f} | {a['diversity']:.3f} |")
+                     f"{a['novelty']:.2f} | {a['diversity']:.3f} | {_vs(r)} |")
     return "\n".join(lines)

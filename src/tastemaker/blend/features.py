@@ -61,35 +61,25 @@ def artist_listeners(ctx: Context) -> np.ndarray:
     return cache
 
 
-def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = True) -> np.ndarray:
+CHEAP = ("cf_score", "audio_score", "space_score", "text_score", "track_listeners", "history", "cold")
+
+
+def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = True,
+             base: np.ndarray | None = None) -> np.ndarray:
     """(B, C, len(FEATURES)). Without ``full``, only what the fixed blend and collaborative order
-    read (the scores, listeners, history); the rest stays NaN."""
+    read (`CHEAP`: the scores, listeners, history); the rest stays NaN. ``base``: an array whose
+    `CHEAP` columns are already computed for these candidates (they are not computed again)."""
     users = np.asarray(users, dtype=np.int64)
     ids = cand.ids
     B, C = ids.shape
-    X = np.full((B, C, len(FEATURES)), np.nan, dtype=np.float32)
+    X = np.full((B, C, len(FEATURES)), np.nan, dtype=np.float32) if base is None else base
     if C == 0:
         return X
     valid = ids >= 0
     t = np.maximum(ids, 0)
     rows = sp.csr_matrix(ctx.user_items[users])
-    liked = np.asarray((rows > 0).sum(axis=1)).ravel()
-    U = ctx.U[users]
-    cf_user = (liked >= ctx.min_history) & (np.abs(U).sum(axis=1) > 0)
-    cf = np.einsum("bd,bcd->bc", U, ctx.V[t])
-    cf_ok = cf_user[:, None] & ctx.has_vector[t]
-    X[..., INDEX["cf_score"]] = np.where(cf_ok, cf, np.nan)
-    space = np.where(cf_ok, cf, np.nan)
-    if ctx.audio is not None:
-        au = np.einsum("bd,bcd->bc", U, ctx.audio[t]) * ctx.audio_scale
-        au_ok = cf_user[:, None] & ctx.has_audio[t]
-        X[..., INDEX["audio_score"]] = np.where(au_ok, au, np.nan)
-        space = np.where(au_ok & ~cf_ok, au, space)
-    X[..., INDEX["space_score"]] = space
-    X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
-    X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
-    X[..., INDEX["history"]] = np.log1p(liked)[:, None]
-    X[..., INDEX["cold"]] = ctx.cold()[t]
+    if base is None:
+        _cheap(ctx, users, cand, rows, X)
     if not full:
         X[~valid] = np.nan
         return X
@@ -117,6 +107,31 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = 
         X[..., INDEX[name]] = (cand.flags & bit) != 0
     X[~valid] = np.nan
     return X
+
+
+def _cheap(ctx: Context, users: np.ndarray, cand: Candidates, rows: sp.csr_matrix, X: np.ndarray) -> None:
+    """The `CHEAP` columns of X, in place."""
+    t = np.maximum(cand.ids, 0)
+    liked = np.asarray((rows > 0).sum(axis=1)).ravel()
+    U = ctx.U[users]
+    cf_user = (liked >= ctx.min_history) & (np.abs(U).sum(axis=1) > 0)
+    cf = np.einsum("bd,bcd->bc", U, ctx.V[t])
+    cf_ok = cf_user[:, None] & ctx.has_vector[t]
+    X[..., INDEX["cf_score"]] = np.where(cf_ok, cf, np.nan)
+    space = np.where(cf_ok, cf, np.nan)
+    if ctx.audio is not None:
+        # only the (few) candidates with a predicted vector: no gather of the others' zero rows
+        au_ok = cf_user[:, None] & ctx.has_audio[t]
+        r, c = np.nonzero(au_ok)
+        au = np.full(au_ok.shape, np.nan, dtype=np.float32)
+        au[r, c] = np.einsum("nd,nd->n", U[r], ctx.audio[t[r, c]]) * ctx.audio_scale
+        X[..., INDEX["audio_score"]] = au
+        space = np.where(au_ok & ~cf_ok, au, space)
+    X[..., INDEX["space_score"]] = space
+    X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
+    X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
+    X[..., INDEX["history"]] = np.log1p(liked)[:, None]
+    X[..., INDEX["cold"]] = ctx.cold()[t]
 
 
 def _unit_audio(ctx: Context) -> np.ndarray:

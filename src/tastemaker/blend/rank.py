@@ -77,10 +77,12 @@ def prior(X: np.ndarray, params: BlendParams) -> np.ndarray:
     return params.ranker_prior * np.where(np.isfinite(s), s, -10.0)
 
 
-def _shortlist_columns(cand, X0: np.ndarray, params: BlendParams, size: int) -> np.ndarray:
-    """(B, ≤ size) columns of the best candidates by `prior`, the reserved ones included (-1 pad)."""
+def _shortlist_columns(cand, X0: np.ndarray, params: BlendParams, size: int,
+                       s: np.ndarray | None = None) -> np.ndarray:
+    """(B, ≤ size) columns of the best candidates by `prior` (``s`` if already computed), the
+    reserved ones included (-1 pad)."""
     from .candidates import AUDIO, TEXT
-    s = np.where(_invalid(X0), -np.inf, prior(X0, params))
+    s = np.where(_invalid(X0), -np.inf, prior(X0, params) if s is None else s)
     if s.shape[1] <= size:
         return np.where(np.isfinite(s), np.arange(s.shape[1])[None, :], -1)
     keep = np.zeros(s.shape, dtype=bool)
@@ -100,25 +102,34 @@ def shortlist(ctx, users, cand, X0: np.ndarray, params: BlendParams, size: int):
     of audio (by the same prior) are always kept: the fixed blend must not decide alone what the
     ranker may ever learn to bring up."""
     from .features import features
-    cand = cand.take(_shortlist_columns(cand, X0, params, size))
-    return cand, features(ctx, users, cand)
+    cols = _shortlist_columns(cand, X0, params, size)
+    return cand.take(cols), features(ctx, users, cand.take(cols), base=_take(X0, cols))
+
+
+def _take(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """X (B, C, F) at columns `cols` (B, M) of each row; -1 gives a NaN (padding) row."""
+    out = np.take_along_axis(X, np.maximum(cols, 0)[..., None], 1)
+    out[cols < 0] = np.nan
+    return out
 
 
 def learned_scores(ctx, users, cand, X0: np.ndarray, ranker: "LearnedRanker", size: int):
     """(candidates, scores): the shortlist reordered by the ranker, then every other candidate
     in `prior` order below it (the caps and shares of assembly may need them)."""
     from .features import features
-    short = _shortlist_columns(cand, X0, ranker.params, size)
+    p0 = prior(X0, ranker.params)
+    short = _shortlist_columns(cand, X0, ranker.params, size, s=p0)
     rest_mask = np.ones(cand.ids.shape, dtype=bool)
     r, c = np.nonzero(short >= 0)
     rest_mask[r, short[r, c]] = False
-    p = np.where(_invalid(X0) | ~rest_mask, -np.inf, prior(X0, ranker.params))
+    p = np.where(_invalid(X0) | ~rest_mask, -np.inf, p0)
     n_rest = int(np.isfinite(p).sum(axis=1).max(initial=0))
     rest = np.argsort(-p, axis=1, kind="stable")[:, :n_rest]
     rest_sc = np.take_along_axis(p, rest, 1)
     rest = np.where(np.isfinite(rest_sc), rest, -1)
     top = cand.take(short)
-    top_sc = ranker.score(features(ctx, users, top))
+    # the prior again, on the shortlist: its z-scores are over the shortlisted candidates, as in training
+    top_sc = ranker.score(features(ctx, users, top, base=_take(X0, short)))
     floor = np.where(np.isfinite(top_sc), top_sc, np.inf).min(axis=1, keepdims=True)
     floor = np.where(np.isfinite(floor), floor, 0.0)
     # below the shortlist, in prior order (ranks, not the prior's scale)
@@ -137,7 +148,8 @@ class LearnedRanker:
     def __init__(self, params: BlendParams | None = None):
         self.params = params or BlendParams()
 
-    threads = 1     # LightGBM's threads spin: on a busy machine one is several times faster than two
+    threads = 1     # training: LightGBM's threads spin, on a busy machine one is several times faster than two
+    predict_threads = 0   # prediction (large batches, few synchronisations): every core, like the top-k
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "LearnedRanker":
         """(B, C, F) features and (B, C) labels (1 = newly played, 0 = not, -1 = padding).
@@ -178,7 +190,7 @@ class LearnedRanker:
         invalid = _invalid(X)
         out = np.full((B, C), -np.inf, dtype=np.float32)
         if (~invalid).any():
-            out[~invalid] = self.booster_.predict(X[~invalid][:, COLUMNS], num_threads=self.threads) \
+            out[~invalid] = self.booster_.predict(X[~invalid][:, COLUMNS], num_threads=self.predict_threads) \
                 + prior(X, self.params)[~invalid]
         return out
 
