@@ -197,3 +197,20 @@ def test_pool_topk_matches_a_dense_reference_and_skips_heard_and_taken(monkeypat
         got = C._pool_topk(query, vectors, where, heard, taken, 6)
         np.testing.assert_array_equal(got, ref)
     assert (got[4] == -1).all()
+
+
+def test_artist_prior_moves_a_cold_track_towards_its_artists_place_only_where_the_audio_placed_it():
+    from tastemaker.blend.context import _artist_prior
+    ctx = _context()
+    ctx.artist_of = ctx.artist_of.copy()
+    ctx.artist_of[6] = 0                       # a new release by the artist of the warm tracks 0 and 1
+    ctx.cf.item_factors_[:2] = [[0.0, 2.0], [0.0, 1.0]]
+    ctx.__post_init__()
+    ctx.has_audio[9] = False                   # no prediction: left alone
+    before = ctx.audio.copy()
+    _artist_prior(ctx, 0.5)
+    np.testing.assert_allclose(ctx.audio[6], 0.5 * np.array([0.0, 1.0]) + 0.5 * before[6], atol=1e-6)
+    np.testing.assert_array_equal(ctx.audio[7:], before[7:])   # artists with no warm track: unchanged
+    np.testing.assert_array_equal(ctx.audio[:6], before[:6])
+    _artist_prior(ctx, 0.0)                    # switched off: nothing moves
+    np.testing.assert_allclose(ctx.audio[6], 0.5 * np.array([0.0, 1.0]) + 0.5 * before[6], atol=1e-6)

@@ -50,6 +50,53 @@ def test_the_ablation_has_every_variant_and_segment(demo):
     assert variants["full blend, fixed weights"]["tracks_by_source"].get("audio", 0) > 0
 
 
+def test_the_ablation_pools_several_test_weeks_each_trained_only_on_earlier_weeks(demo):
+    from tastemaker.blend.evaluate import ablation, pooled_markdown
+    settings, _ = demo
+    with Warehouse.open(settings.warehouse_path, read_only=True) as wh:
+        report = ablation(wh, settings, weeks=2)
+    earlier = report["earlier_weeks"][0]
+    pooled = report["pooled"]
+    assert pooled["weeks"] == [report["week"], earlier["week"]] and earlier["week"] < report["week"]
+    assert pooled["user_weeks"] == report["users"] + earlier["users"]
+    for r in (report, earlier):      # models, weights and ranker never see the week they are tested on
+        assert all(w < r["week"] for w in r["fixed_weights"]["weeks"])
+        assert all(w < r["week"] for w in r["ranker"]["weeks"])
+    cf = pooled["variants"]["collaborative only"]
+    assert "recall_vs_collaborative" not in cf
+    for name, row in pooled["variants"].items():
+        assert set(row["by_week"]) == set(pooled["weeks"])
+        if name != "collaborative only":
+            lo, hi = row["recall_vs_collaborative"]["ci95"]
+            assert lo <= row["recall_vs_collaborative"]["diff"] <= hi
+            # the pooled difference is the user-weighted mean of the weeks' differences
+            diffs = [(r["variants"][name]["all"]["recall"] - r["variants"]["collaborative only"]["all"]["recall"],
+                      r["users"]) for r in (report, earlier)]
+            expected = sum(d * n for d, n in diffs) / sum(n for _, n in diffs)
+            assert abs(row["recall_vs_collaborative"]["diff"] - expected) < 2e-3
+    assert pooled_markdown(report).count("\n") == len(pooled["variants"]) + 1
+
+
+def test_tracks_released_after_the_weeks_monday_are_never_candidates(demo):
+    import datetime as dt
+
+    import numpy as np
+
+    from tastemaker.blend.candidates import candidates
+    from tastemaker.blend.context import split_context
+    from tastemaker.evaluate.splits import time_split
+    settings, _ = demo
+    with Warehouse.open(settings.warehouse_path, read_only=True) as wh:
+        split = time_split(wh, settings.signals)
+        ctx = split_context(wh, settings, split)
+        monday = dt.date.fromisoformat(split.info["week_start"][:10])
+        later = wh.execute("SELECT track_idx FROM tracks WHERE released > ?", [monday]).fetchnumpy()["track_idx"]
+    assert len(later) > 0                  # the demo's cold singles come out during the test week
+    assert set(later.tolist()) <= set(ctx.unavailable.tolist())
+    cand = candidates(ctx, split.users, ctx.user_items[split.users], settings.blend)
+    assert not np.isin(cand.ids, later).any()
+
+
 def test_the_week_mixes_sources_with_reasons_and_respects_the_rules(demo):
     settings, result = demo
     with Warehouse.open(settings.warehouse_path, read_only=True) as wh:

@@ -170,8 +170,11 @@ class BlendParams:
     standardised scores: collaborative space (user · item vector; the audio model's predicted
     vector stands in for tracks without one, times ``w_audio``), ``w_text`` × the text score
     (nearness of the track's artist to the user's artists by what people write) and ``w_pop`` ×
-    log popularity. `tastemaker train ranker` chooses them on its week (and the ranker starts
-    from that blend); these defaults did well on the demo world and Last.fm (docs/blend.md).
+    log popularity. `tastemaker train ranker` chooses them on its ``ranker_weeks`` weeks (and the
+    ranker starts from that blend); these defaults did well on the demo world and Last.fm
+    (docs/blend.md). A cold track's predicted vector is moved ``artist_prior`` of the way towards
+    its artist's place in the collaborative space; ``new_candidates`` more audio candidates come
+    from the new releases (fewer than ``new_days`` days old).
     """
 
     mode: str = "auto"

@@ -161,39 +161,28 @@ def _fill_audio(ctx: Context, track_idx: np.ndarray, vectors: np.ndarray) -> Non
 
 
 def _artist_prior(ctx: Context, weight: float) -> None:
-    """A cold track's predicted vector, moved ``weight`` of the way towards its artist's place in
-    the collaborative space (the listener-weighted mean direction of the artist's warm tracks);
-    a cold track with no audio prediction takes its artist's place alone. A new release by an
-    artist people already play starts where that artist's listeners are; the audio network
-    says where within it (and places tracks of unknown artists on its own)."""
-    if weight <= 0:
+    """Each cold track's predicted vector, moved ``weight`` of the way towards its artist's place
+    in the collaborative space (the listener-weighted mean direction of the artist's warm
+    tracks). A new release by an artist people already play starts where that artist's
+    listeners are; the audio network says where within it, and places the tracks of artists
+    nobody plays yet on its own. Tracks without an audio prediction are left alone."""
+    if weight <= 0 or ctx.audio is None:
         return
     warm = ctx.has_vector & ~ctx.cold() & (ctx.artist_of >= 0)
-    if not warm.any():
+    cold = np.flatnonzero(ctx.has_audio & ctx.cold() & (ctx.artist_of >= 0))
+    if not warm.any() or not len(cold):
         return
     norms = np.linalg.norm(ctx.V[warm], axis=1, keepdims=True)
     unit = ctx.V[warm] / np.maximum(norms, 1e-12)
-    w = np.log1p(ctx.listeners[warm])[:, None]
+    w = np.log1p(ctx.listeners[warm])
     art = ctx.artist_of[warm]
     n_art = int(ctx.artist_of.max()) + 1
-    centre = np.zeros((n_art, ctx.V.shape[1]), dtype=np.float64)
-    np.add.at(centre, art, unit * w)
-    total = np.bincount(art, weights=w[:, 0], minlength=n_art)
+    total = np.bincount(art, weights=w, minlength=n_art)
+    centre = np.stack([np.bincount(art, weights=unit[:, j] * w, minlength=n_art)
+                       for j in range(unit.shape[1])], axis=1)
     centre = (centre / np.maximum(total, 1e-12)[:, None]).astype(np.float32)
-    cold = np.flatnonzero(ctx.cold() & (ctx.artist_of >= 0))
     cold = cold[total[ctx.artist_of[cold]] > 0]
-    if not len(cold):
-        return
-    if ctx.audio is None:
-        ctx.audio = np.zeros((ctx.n_items, ctx.V.shape[1]), dtype=np.float32)
-        ctx.has_audio = np.zeros(ctx.n_items, dtype=bool)
-        norms_all = np.linalg.norm(ctx.V, axis=1)
-        ctx.audio_scale = float(np.median(norms_all[norms_all > 0]))
-    prior = centre[ctx.artist_of[cold]]
-    heard = ctx.has_audio[cold]
-    mix = np.where(heard[:, None], weight * prior + (1 - weight) * ctx.audio[cold], prior)
-    ctx.audio[cold] = mix
-    ctx.has_audio[cold] = True
+    ctx.audio[cold] = weight * centre[ctx.artist_of[cold]] + (1 - weight) * ctx.audio[cold]
 
 
 def _base(wh, settings, cf, user_items, monday: dt.date, until) -> Context:

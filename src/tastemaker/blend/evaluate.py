@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..config import Settings
+from ..errors import InputError
 from ..evaluate.metrics import hits_at_k, ranking_metrics
 from ..evaluate.splits import time_split
 from ..progress import progress
@@ -96,12 +97,62 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, draws: int = 2000, seed: i
             "ci95": [round(float(np.percentile(means, 2.5)), 4), round(float(np.percentile(means, 97.5)), 4)]}
 
 
-def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned: bool = True) -> dict:
-    started = time.perf_counter()
+def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned: bool = True,
+             weeks: int = 1) -> dict:
+    """The ablation on the last full week; with ``weeks`` > 1 also on the weeks before it (each
+    with its own models, weights and ranker, trained only on what came before), pooled: every
+    user-week counts once, and each variant's difference from collaborative filtering gets a
+    paired bootstrap interval over the pooled user-weeks."""
+    from ..evaluate.splits import last_full_week
     if k is not None:
         settings = dataclasses.replace(settings, weekly=dataclasses.replace(settings.weekly, size=k))
+    last = last_full_week(wh)
+    if last is None:
+        raise InputError("The blend's ablation needs timestamped events covering at least two weeks")
+    reports = []
+    for i in range(weeks):
+        try:
+            reports.append(_one_week(wh, settings, last - dt.timedelta(weeks=i), learned=learned))
+        except InputError as e:
+            if not reports:
+                raise
+            reports[0].setdefault("notes", []).append(f"stopped after {i} weeks: {e}")
+            break
+    report = reports[0]
+    if len(reports) > 1:
+        report["pooled"] = _pool(reports)
+    for r in reports:
+        r.pop("_per_user", None)
+    if len(reports) > 1:
+        report["earlier_weeks"] = reports[1:]
+    return report
+
+
+def _pool(reports: list[dict]) -> dict:
+    """Per variant: recall over all user-weeks, per-week recalls and the paired difference from
+    collaborative filtering over the pooled user-weeks."""
+    base = "collaborative only"
+    out = {"weeks": [r["week"] for r in reports], "user_weeks": int(sum(r["users"] for r in reports)),
+           "variants": {}}
+    for name in reports[0]["variants"]:
+        if not all(name in r["_per_user"] for r in reports):
+            continue
+        mine = np.concatenate([r["_per_user"][name] for r in reports])
+        row = {"recall": round(float(mine.mean()), 4),
+               "by_week": {r["week"]: r["variants"][name]["all"]["recall"] for r in reports},
+               "new_tracks_found": int(sum(r["variants"][name]["new tracks"]["pairs_found"] for r in reports)),
+               "new_tracks": int(sum(r["variants"][name]["new tracks"]["pairs"] for r in reports))}
+        if name != base:
+            row["recall_vs_collaborative"] = paired_bootstrap(
+                mine, np.concatenate([r["_per_user"][base] for r in reports]))
+        out["variants"][name] = row
+    return out
+
+
+def _one_week(wh: Warehouse, settings: Settings, week_start: dt.datetime, *, learned: bool) -> dict:
+    started = time.perf_counter()
     k = settings.weekly.size
-    split = time_split(wh, settings.signals, item_artists=None)
+    split = time_split(wh, settings.signals, week_start=week_start, item_artists=None)
     ranker, ranker_info = None, None
     test_start = dt.datetime.fromisoformat(split.info["week_start"])
     weeks = training_weeks(wh, settings, test_start - dt.timedelta(weeks=1))
@@ -168,7 +219,7 @@ def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned
             "cold_test_pairs": int(cold_test.nnz), "new_test_pairs": int(new_test.nnz), "ranker": ranker_info, "variants": rows,
             "fixed_weights": {"chosen": chosen, "weeks": training, "tried": tried},
             "blend_params": dataclasses.asdict(settings.blend),
-            "seconds": round(time.perf_counter() - started, 1)}
+            "seconds": round(time.perf_counter() - started, 1), "_per_user": per_user}
 
 
 def _vs(row: dict) -> str:
@@ -176,6 +227,22 @@ def _vs(row: dict) -> str:
     if d is None:
         return "—"
     return f"{d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
+
+
+def pooled_markdown(report: dict) -> str:
+    """The pooled table of a several-week ablation ('' if there is none)."""
+    pooled = report.get("pooled")
+    if not pooled:
+        return ""
+    k = report["k"]
+    weeks = pooled["weeks"]
+    lines = [f"| variant | recall@{k} (all {pooled['user_weeks']:,} user-weeks) | "
+             + " | ".join(weeks) + " | new tracks found | recall − collaborative [95% CI] |",
+             "|" + "---|" * (len(weeks) + 4)]
+    for name, r in pooled["variants"].items():
+        lines.append(f"| {name} | {r['recall']:.4f} | " + " | ".join(f"{r['by_week'][w]:.3f}" for w in weeks)
+                     + f" | {r['new_tracks_found']} of {r['new_tracks']} | {_vs(r)} |")
+    return "\n".join(lines)
 
 
 def markdown(report: dict) -> str:

@@ -37,12 +37,15 @@ def evaluate(
     blend: bool = typer.Option(False, "--blend", help="The weekly blend's ablation instead: "
                                "collaborative, text, audio, their fixed blends and the learned ranker "
                                "on the last full week."),
+    weeks: int = typer.Option(1, "--weeks", help="With --blend: also evaluate on the weeks before the "
+                              "last (each with its own models, weights and ranker) and pool them.",
+                              min=1, max=26),
 ) -> None:
     """Compare popularity, item-kNN, BPR and ALS at K on a time split or a hold-out."""
     if cold is not None:
         return _cold(cold, k=k, seed=seed, json_path=json_path)
     if blend:
-        return _blend(k=k, json_path=json_path)
+        return _blend(k=k, json_path=json_path, weeks=weeks)
     from ..errors import InputError, NotFoundError, TastemakerError, check_param
     from ..evaluate import compare, validation_split, warehouse_split
     from ..evaluate.report import markdown, write_json
@@ -122,17 +125,23 @@ def _cold(model: str, *, k: int, seed: int, json_path: Path | None) -> None:
         common.console.print(f"JSON written to {json_path}")
 
 
-def _blend(*, k: int, json_path: Path | None) -> None:
+def _blend(*, k: int, json_path: Path | None, weeks: int = 1) -> None:
     """`--blend`: every combination of the three models, on the time split, in one table."""
-    from ..blend.evaluate import ablation, markdown
+    from ..blend.evaluate import ablation, markdown, pooled_markdown
 
     settings = common.settings()
     with common.warehouse(read_only=True) as wh:
-        report = ablation(wh, settings, k=k)
+        report = ablation(wh, settings, k=k, weeks=weeks)
     common.console.print(f"{report['protocol']}; {report['users']:,} users ({report['light_users']:,} with "
                          f"little history), {report['cold_test_pairs']:,} cold-track test pairs ({report['new_test_pairs']:,} "
                          f"of never-played tracks)", highlight=False)
     common.console.print(markdown(report), markup=False, highlight=False, soft_wrap=True)
+    if report.get("pooled"):
+        common.console.print(f"\nPooled over {len(report['pooled']['weeks'])} test weeks (each with models, weights "
+                             f"and ranker trained only on the weeks before it):", highlight=False)
+        common.console.print(pooled_markdown(report), markup=False, highlight=False, soft_wrap=True)
+    for note in report.get("notes", []):
+        common.console.print(f"note: {note}", highlight=False)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report, indent=2, default=str))
         common.console.print(f"JSON written to {json_path}")
