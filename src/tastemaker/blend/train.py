@@ -152,8 +152,9 @@ def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
 @dataclasses.dataclass
 class RankerResult:
     version: str
-    week: str
-    users: int
+    week: str                  # the newest training week
+    weeks: list                # every training week, newest first
+    users: int                 # queries (user-weeks) with a new play among their candidates
     rows: int
     held_out: dict
     importance: dict
@@ -183,7 +184,7 @@ def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime |
     check = LearnedRanker(settings.blend).fit(X[~held], y[~held])
     compare = {name: list_quality(s.score(X[held]), y[held], n_rel[held], k) for name, s in
                (("learned", check), ("fixed", FixedBlend(settings.blend)), ("collaborative", CollaborativeOrder()))}
-    compare["users"] = int(held.sum())
+    compare["users"] = int(held.sum())          # user-weeks held out (with or without a new play)
     model = LearnedRanker(settings.blend).fit(X, y)
     names = [w.name for w in weeks]
     manifest = {"created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -194,5 +195,5 @@ def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime |
                 "fixed_weights_tried": tried}
     version = registry.save_version(settings.models_dir, RANKER, model, manifest)
     record_run(wh, "train", version, {"kind": RANKER, "week": names[0], "weeks": names})
-    return RankerResult(version, names[0], model.n_queries_, model.n_rows_, compare,
+    return RankerResult(version, names[0], names, model.n_queries_, model.n_rows_, compare,
                         model.importance(), round(time.perf_counter() - started, 2))

@@ -151,8 +151,9 @@ def run_ranker(week: str | None = None) -> None:
         r = train_ranker(wh, settings, week_start=start)
     h = r.held_out
     common.console.print(
-        f"ranker [bold]{r.version}[/]: labels from {r.week}, {r.users:,} users, {r.rows:,} candidates "
-        f"({r.seconds:.0f} s)\n  held-out users ({h['users']:,}), recall / NDCG at the list size: " +
+        f"ranker [bold]{r.version}[/]: labels from {', '.join(r.weeks)}, {r.users:,} user-weeks with a new "
+        f"play among their candidates, {r.rows:,} candidates ({r.seconds:.0f} s)\n  held-out user-weeks "
+        f"({h['users']:,}), recall / NDCG at the list size: " +
         ", ".join(f"{name} {h[name]['recall']:.3f} / {h[name]['ndcg']:.3f}"
                   for name in ("learned", "fixed", "collaborative")) +
         "\n  most useful features: " + ", ".join(f"{k} {v:.2f}" for k, v in list(r.importance.items())[:5]) +
