@@ -106,7 +106,20 @@ def test_the_week_mixes_sources_with_reasons_and_respects_the_rules(demo):
         reasons = dict(wh.execute("SELECT source, any_value(reason) FROM playlists WHERE week = ? "
                                   "GROUP BY 1", [result.week]).fetchall())
         assert reasons["collaborative"].startswith("because you play")
-        assert reasons["audio"].startswith("new; sounds like")
+        audio = dict(wh.execute("""
+            SELECT reason LIKE 'new from %', count(*) FROM playlists WHERE week = ? AND source = 'audio'
+            GROUP BY 1""", [result.week]).fetchall())
+        assert audio.get(False, 0) > 0 and audio.get(True, 0) > 0
+        assert wh.scalar("""SELECT count(*) FROM playlists WHERE week = ? AND source = 'audio'
+                            AND NOT (reason LIKE 'new; sounds like %' OR reason LIKE 'new from %, whom you play')""",
+                         [result.week]) == 0
+        # "new from A" only where the user has played A
+        assert wh.scalar("""
+            SELECT count(*) FROM playlists p JOIN tracks t USING (track_idx) JOIN artists a USING (artist_idx)
+            WHERE p.week = ? AND p.source = 'audio' AND p.reason = 'new from ' || a.name || ', whom you play'
+              AND NOT EXISTS (SELECT 1 FROM interactions i JOIN tracks t2 ON t2.track_idx = i.track_idx
+                              WHERE i.user_idx = p.user_idx AND t2.artist_idx = t.artist_idx)""",
+                         [result.week]) == 0
         if "text" in reasons:
             assert "write about" in reasons["text"] or "written about" in reasons["text"]
         assert wh.scalar("""SELECT count(*) FROM playlists p JOIN interactions i USING (user_idx, track_idx)

@@ -127,7 +127,22 @@ def label(ctx: Context, users: np.ndarray, cand: Candidates, picked: Picked):
     is_text = source == TEXT_SOURCE
     if is_text.any() and ctx.text is not None:
         text[is_text] = _text_reasons(ctx, cand.profile, picked.ids, is_text)
+    _known_artist_reasons(ctx, rows, picked.ids, source == AUDIO_SOURCE, text)
     return source, because, text
+
+
+def _known_artist_reasons(ctx: Context, rows: sp.csr_matrix, ids: np.ndarray, mask: np.ndarray, text) -> None:
+    """A cold track by an artist the user already plays: "new from A, whom you play" (its place
+    comes as much from the artist as from its sound)."""
+    from .candidates import _lookup_values, artist_confidence
+    if not mask.any() or ctx.artist_names is None:
+        return
+    art = np.where(mask, ctx.artist_of[np.maximum(ids, 0)], -1)
+    known = (art >= 0) & (_lookup_values(artist_confidence(ctx, rows), art) > 0)
+    for b, k in zip(*np.nonzero(known)):
+        name = ctx.artist_names[art[b, k]] if art[b, k] < len(ctx.artist_names) else ""
+        if name:
+            text[b, k] = f"new from {name}, whom you play"
 
 
 def _unit(ctx: Context, name: str) -> np.ndarray:
