@@ -132,10 +132,11 @@ def run_audio(**overrides) -> None:
 
 @train_app.command("ranker")
 def ranker_cmd(
-    week: Optional[str] = typer.Option(None, help="Week whose new plays are the labels, e.g. 2026-W47 "
-                                       "(default: the last full week of events)"),
+    week: Optional[str] = typer.Option(None, help="Newest week whose new plays are the labels, e.g. 2026-W47 "
+                                       "(default: the last full week of events); the [blend] ranker_weeks "
+                                       "- 1 weeks before it are used too"),
 ):
-    """Learned ranker of the weekly blend (LightGBM lambdarank) on a time split."""
+    """Learned ranker of the weekly blend (LightGBM lambdarank) on time splits of the last weeks."""
     run_ranker(week)
 
 
