@@ -50,6 +50,7 @@ import scipy.sparse as sp
 
 from tastemaker.blend import Context, FixedBlend, LearnedRanker, candidates, features
 from tastemaker.blend.candidates import ALL_SOURCES, CF, TEXT, profile_artists, text_artist_scores
+from tastemaker.blend.evaluate import paired_bootstrap
 from tastemaker.blend.features import INDEX
 from tastemaker.blend.train import FIXED_GRID, training_data
 from tastemaker.config import ALSParams, BlendParams, Settings, SignalWeights, TextParams
@@ -224,12 +225,9 @@ def quality(recs: np.ndarray, st: Stage, segments: dict, n_items: int) -> dict:
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, seed: int, n: int = 2000) -> dict:
-    """Mean of a − b over users with a 95% paired bootstrap interval."""
-    d = a - b
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, len(d), size=(n, len(d)))].mean(axis=1)
-    return {"mean": round(float(d.mean()), 4), "low": round(float(np.quantile(means, 0.025)), 4),
-            "high": round(float(np.quantile(means, 0.975)), 4), "share_better": round(float((means > 0).mean()), 3)}
+    """Mean of a − b over users with a 95% paired bootstrap interval (`paired_bootstrap`)."""
+    r = paired_bootstrap(a, b, draws=n, seed=seed)
+    return {"mean": r["diff"], "low": r["ci95"][0], "high": r["ci95"][1], "share_better": r["share_better"]}
 
 
 def without_text(X: np.ndarray) -> np.ndarray:

@@ -172,6 +172,9 @@ def _sparse_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     return ids, np.where(at >= 0, top, -np.inf).astype(np.float32)
 
 
+SKIP_MAX = 256      # rows that must skip more pool tracks than this take the dense top-k
+
+
 def _pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard: sp.csr_matrix,
                taken: np.ndarray | None, k: int) -> np.ndarray:
     """(B, k) positions in the pool of the k best pool tracks by query · vector, skipping the
@@ -189,7 +192,8 @@ def _pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard:
     if taken is not None:
         r, c = np.nonzero(taken >= 0)
         skip_r, skip_c = np.concatenate([skip_r, r]), np.concatenate([skip_c, taken[r, c]])
-    n_skip = np.bincount(skip_r, minlength=B)
+    skip = sp.csr_matrix((np.ones(len(skip_r), np.float32), (skip_r, skip_c)), shape=(B, len(vectors)))
+    n_skip = np.diff(skip.indptr)
     out = np.full((B, k), -1, dtype=np.int64)
     easy = n_skip <= SKIP_MAX
     if easy.any():
@@ -197,22 +201,17 @@ def _pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard:
         kk = min(k + extra, len(vectors))
         got, sc = fast_topk(vectors, np.ascontiguousarray(query[easy]), kk)
         got = np.asarray(got, dtype=np.int64)
-        skip = sp.csr_matrix((np.ones(len(skip_r), bool), (skip_r, skip_c)), shape=(B, len(vectors)))[easy]
-        bad = _lookup(skip, got) | ~np.isfinite(np.asarray(sc)) | (got < 0)
+        bad = _lookup(skip[easy], got) | ~np.isfinite(np.asarray(sc)) | (got < 0)
         order = np.argsort(bad, axis=1, kind="stable")[:, :k]           # the first k kept, in score order
         kept = np.where(np.take_along_axis(bad, order, 1), -1, np.take_along_axis(got, order, 1))
         out[easy, :kept.shape[1]] = kept
     hard = np.flatnonzero(~easy)
     if len(hard):
-        sc = query[hard] @ vectors.T
-        for i, row in enumerate(hard):
-            sc[i, skip_c[skip_r == row]] = -np.inf
+        sc = np.where(skip[hard].toarray() != 0, -np.inf, query[hard] @ vectors.T).astype(np.float32)
         cols, _ = topk(sc, k)
         out[hard] = cols
     return out
 
-
-SKIP_MAX = 256
 
 
 def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):

@@ -103,7 +103,8 @@ def shortlist(ctx, users, cand, X0: np.ndarray, params: BlendParams, size: int):
     ranker may ever learn to bring up."""
     from .features import features
     cols = _shortlist_columns(cand, X0, params, size)
-    return cand.take(cols), features(ctx, users, cand.take(cols), base=_take(X0, cols))
+    short = cand.take(cols)
+    return short, features(ctx, users, short, base=_take(X0, cols))
 
 
 def _take(X: np.ndarray, cols: np.ndarray) -> np.ndarray:

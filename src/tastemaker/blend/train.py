@@ -50,11 +50,14 @@ def training_data(ctx: Context, settings: Settings, users: np.ndarray, test: sp.
             ys.append(y)
             ids.append(cand.ids)
             step.advance(len(batch))
-    width = max(x.shape[1] for x in Xs)
-    pad = lambda a, fill: np.pad(a, [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2),  # noqa: E731
-                                 constant_values=fill)
-    return (np.concatenate([pad(x, np.nan) for x in Xs]), np.concatenate([pad(y, -1) for y in ys]),
-            np.concatenate([pad(i, -1) for i in ids]))
+    return _stack(Xs, np.nan), _stack(ys, -1), _stack(ids, -1)
+
+
+def _stack(parts: list, fill) -> np.ndarray:
+    """Concatenate (n, C_i, ...) arrays along the first axis, padding the candidate axis with `fill`."""
+    width = max(a.shape[1] for a in parts)
+    return np.concatenate([np.pad(a, [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2),
+                                  constant_values=fill) for a in parts])
 
 
 def list_quality(scores: np.ndarray, y: np.ndarray, n_relevant: np.ndarray, k: int) -> dict:
@@ -102,7 +105,7 @@ def training_weeks(wh: Warehouse, settings: Settings, newest: dt.datetime, *, we
         out.append(Week(split_context(wh, settings, split), chosen, sp.csr_matrix(split.test),
                         split.info["week"]))
     if not out:
-        raise InputError(f"No week before {before:%Y-%m-%d} has both events before it and new plays in "
+        raise InputError(f"No week up to {newest:%Y-%m-%d} has both events before it and new plays in "
                          f"it: the blend's ranker and weights need at least two weeks of timestamped events")
     return out
 
@@ -111,10 +114,7 @@ def stacked_training_data(weeks: list[Week], settings: Settings) -> tuple[np.nda
     """`training_data` of every week, stacked (one query per user and week)."""
     parts = [training_data(w.ctx, settings, w.users, w.test, label=f"Ranker training data ({w.name})")
              for w in weeks]
-    width = max(p[0].shape[1] for p in parts)
-    pad = lambda a, fill: np.pad(a, [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2),  # noqa: E731
-                                 constant_values=fill)
-    return tuple(np.concatenate([pad(p[i], fill) for p in parts]) for i, fill in ((0, np.nan), (1, -1), (2, -1)))
+    return tuple(_stack([p[i] for p in parts], fill) for i, fill in ((0, np.nan), (1, -1), (2, -1)))
 
 
 def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
