@@ -132,14 +132,14 @@ def main(argv=None) -> dict:
     a = ap.parse_args(argv)
 
     from tastemaker.config import load_settings
-    from tastemaker.warehouse import Warehouse
+    from tastemaker.engine import DuckDBEngine
 
     env = {**os.environ, "TASTEMAKER_HOME": str(a.home), "TASTEMAKER_QUIET": "1"}
     settings = load_settings(a.home)
     setup = {}
     stages = []
     if not a.skip_setup and not a.skip_attach:
-        with Warehouse.open(settings.warehouse_path) as wh:
+        with DuckDBEngine.open(settings.warehouse_path) as wh:
             t0 = time.perf_counter()
             setup.update(attach_text(wh, settings, a.world, a.seed))
             setup.update(attach_audio(wh, settings, a.world, a.seed))
@@ -151,7 +151,7 @@ def main(argv=None) -> dict:
                                                            "--ranking", "collaborative"], env))
     stages.append(run_stage("weekly, full blend (learned)", ["weekly", "generate", "--week", a.week,
                                                              "--ranking", "learned"], env))
-    with Warehouse.open(settings.warehouse_path, read_only=True) as wh:
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as wh:
         by_source = dict(wh.execute("SELECT source, count(*) FROM playlists WHERE week = ? GROUP BY 1",
                                     [a.week]).fetchall())
     base, full = stages[-2]["seconds"], stages[-1]["seconds"]

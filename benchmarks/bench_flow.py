@@ -1,4 +1,4 @@
-"""Speed and effect of flow ordering (`tastemaker.weekly.flow`) on demo-like weekly lists.
+"""Speed and effect of flow ordering (`tastemaker.blend.flow`) on demo-like weekly lists.
 
     python benchmarks/bench_flow.py                          # 8,192 lists of 30, 3 repeats
     python benchmarks/bench_flow.py --lists 65536 --unknown 0.2 --passes 3
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from tastemaker.weekly.flow import PASSES, flow_order_batch, transition_cost
+    from tastemaker.blend.flow import PASSES, flow_order_batch, transition_cost
 
     passes = PASSES if args.passes is None else args.passes
     lists = demo_lists(args.lists, args.size, args.unknown, args.seed)

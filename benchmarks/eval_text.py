@@ -47,12 +47,12 @@ from tastemaker.models.als import ALS
 from tastemaker.text.documents import ingest_document_file
 from tastemaker.text.model import TextVectors, analyse, build_terms
 from tastemaker.text.sources import review_documents, tag_documents
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 KINDS = ("unigram", "n2", "np", "adj", "tag")
 
 
-def prepare(wh: Warehouse, data: Path, sources: tuple[str, ...]) -> None:
+def prepare(wh: DuckDBEngine, data: Path, sources: tuple[str, ...]) -> None:
     if not wh.scalar("SELECT count(*) FROM artists"):
         load_dataset(wh, "lastfm-hetrec", data / "hetrec2011-lastfm-2k")
     tag_documents(wh)
@@ -65,7 +65,7 @@ def prepare(wh: Warehouse, data: Path, sources: tuple[str, ...]) -> None:
     analyse(wh)
 
 
-def doc_matrices(wh: Warehouse, doc_kind: str, params: TextParams):
+def doc_matrices(wh: DuckDBEngine, doc_kind: str, params: TextParams):
     """(docs × terms presence, docs × artists about·decay, doc user ids or None, vocabulary)."""
     hl = params.half_life_days
     docs = wh.execute(f"""
@@ -240,7 +240,7 @@ def main(argv=None) -> dict:
     settings = load_settings(args.home)
     params = settings.text
     t0 = time.perf_counter()
-    wh = Warehouse.open(settings.warehouse_path)
+    wh = DuckDBEngine.open(settings.warehouse_path)
     sources = tuple(args.sources.split(","))
     prepare(wh, args.data, sources)
     print(f"documents ready in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -248,7 +248,7 @@ def main(argv=None) -> dict:
     ta = wh.execute("SELECT track_idx, artist_idx FROM tracks").fetchnumpy()
     track_artist[ta["track_idx"]] = ta["artist_idx"]
     n_art = int(wh.scalar("SELECT max(artist_idx) + 1 FROM artists"))
-    inter = Interactions.from_warehouse(wh, settings.signals)
+    inter = Interactions.from_engine(wh, settings.signals)
     full = inter.confidence(settings.signals)
     als_params = settings.als
     als = ALS(factors=als_params.factors, regularization=als_params.regularization,
@@ -341,7 +341,7 @@ def main(argv=None) -> dict:
     return results
 
 
-def dense_embeddings(wh: Warehouse, home: Path, sources: tuple[str, ...], chunks: int) -> dict:
+def dense_embeddings(wh: DuckDBEngine, home: Path, sources: tuple[str, ...], chunks: int) -> dict:
     """MiniLM artist embeddings per source and for all sources together ("mixed"); document
     embeddings are cached in HOME/doc-embeddings-SOURCES-CHUNKS.npz."""
     from tastemaker.text.embeddings import artist_embeddings, document_embeddings

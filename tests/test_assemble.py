@@ -1,7 +1,8 @@
 import numpy as np
 import scipy.sparse as sp
 
-from tastemaker.weekly.assemble import cap_per_artist, explain, top_played, unit_rows
+from tastemaker.blend.assemble import explain, top_played
+from tastemaker.kernels import cap_per_artist, unit_rows
 
 
 def test_cap_per_artist_keeps_score_order_and_limit():

@@ -139,7 +139,7 @@ def test_cold_tracks_join_weekly_lists_from_the_audio_model(tiny_world):
     from tastemaker.audio_model.train import train_audio
     from tastemaker.ingest import ingest_catalog, ingest_events
     from tastemaker.train import train_collaborative
-    from tastemaker.warehouse import Warehouse
+    from tastemaker.engine import DuckDBEngine
     from tastemaker.weekly import generate_week
 
     world = tiny_world
@@ -157,7 +157,7 @@ def test_cold_tracks_join_weekly_lists_from_the_audio_model(tiny_world):
     threshold = int(np.quantile(plays.to_numpy(), 0.2))
     settings = dataclasses.replace(settings, audio_model=dataclasses.replace(TINY, min_plays=threshold,
                                                                              max_epochs=4))
-    with Warehouse.open(settings.warehouse_path) as wh:
+    with DuckDBEngine.open(settings.warehouse_path) as wh:
         ingest_catalog(wh, [world["catalog"]])
         ingest_events(wh, [world["events"]])
         train_collaborative(wh, settings)

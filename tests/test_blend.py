@@ -5,19 +5,21 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
-from tastemaker.blend.assemble import AUDIO_SOURCE, COLLABORATIVE, FALLBACK, TEXT_SOURCE, label, select
-from tastemaker.blend.candidates import AUDIO, CF, POPULAR, TEXT, Candidates, _union, candidates
-from tastemaker.blend.context import Context
+from tastemaker.blend.assemble import (AUDIO_SOURCE, COLLABORATIVE, FALLBACK, TEXT_SOURCE, Picked, fill_short,
+                                       label, select)
+from tastemaker.blend.candidates import AUDIO, CF, POPULAR, TEXT, Candidates, candidates, pool_topk, union
+from tastemaker.blend.context import Context, TrackFacts, build_context
 from tastemaker.blend.features import FEATURES, INDEX, features
-from tastemaker.blend.rank import MISSING_Z, CollaborativeOrder, FixedBlend, zscore
+from tastemaker.blend.rank import CollaborativeOrder, FixedBlend
 from tastemaker.config import BlendParams, WeeklyParams
+from tastemaker.kernels import MISSING_Z, sparse_topk, topk, zscore
 
 
 def test_union_keeps_first_appearance_and_ors_the_source_bits():
     cf = np.array([[5, 3, 9], [1, -1, -1]])
     text = np.array([[3, 7], [2, 1]])
     pop = np.array([[9, 5], [-1, -1]])
-    ids, flags = _union([cf, text, pop], [CF, TEXT, POPULAR], n_items=10)
+    ids, flags = union([cf, text, pop], [CF, TEXT, POPULAR], n_items=10)
     assert ids.tolist() == [[5, 3, 9, 7], [1, 2, -1, -1]]
     assert flags.tolist() == [[CF | POPULAR, CF | TEXT, CF | POPULAR, TEXT], [CF | TEXT, TEXT, 0, 0]]
 
@@ -29,7 +31,7 @@ def testzscore_treats_missing_as_clearly_below_average():
 
 
 class _Model:
-    """A fixed 'collaborative model': user 0 likes direction 0, items 0-5 have vectors."""
+    """A fixed 'collaborative model': every user likes direction 0, items 0-5 have vectors."""
 
     def __init__(self, n_users, n_items):
         self.user_factors_ = np.zeros((n_users, 2), np.float32)
@@ -38,37 +40,36 @@ class _Model:
         self.item_factors_[:6, 0] = np.linspace(1, 0.5, 6)
         self.item_factors_[:6, 1] = 0.1
 
-    def recommend(self, users, rows, N, filter_items=None):
-        scores = np.tile(self.user_factors_[users] @ self.item_factors_.T, 1)
-        scores[sp.csr_matrix(rows).toarray() != 0] = -np.inf
-        if filter_items is not None:
-            scores[:, filter_items] = -np.inf
-        order = np.argsort(-scores, axis=1)[:, :N]
-        return order, np.take_along_axis(scores, order, 1)
+    def vectors(self):
+        return self.user_factors_, self.item_factors_
 
 
-def _context(**kw) -> Context:
-    """10 tracks by 5 artists (two each); tracks 6-9 cold with audio; user 0 heard 0, 1, 2."""
-    n_users, n_items = 2, 10
-    heard = sp.csr_matrix((np.array([3.0, 2.0, 1.0]), ([0, 0, 0], [6 - 6, 1, 2])), shape=(n_users, n_items))
+N_USERS, N_ITEMS = 2, 10
+#: user 0 heard tracks 0, 1, 2
+HEARD = sp.csr_matrix((np.array([3.0, 2.0, 1.0]), ([0, 0, 0], [0, 1, 2])), shape=(N_USERS, N_ITEMS))
+#: tracks 6-9 are cold, with audio
+AUDIO_VECTORS = np.array([[0.9, 0], [0.8, 0], [0.2, 0], [0.1, 0]], np.float32)
+
+
+def _facts(artist_of=None) -> TrackFacts:
+    """10 tracks by 5 artists (two each)."""
     plays = np.array([50, 40, 30, 25, 22, 21, 0, 0, 3, 0], np.float32)
-    ctx = Context(
-        cf=_Model(n_users, n_items), user_items=heard, artist_of=np.arange(n_items) // 2,
-        listeners=plays / 2, recent=plays / 2, plays=plays, age_days=np.full(n_items, np.nan, np.float32),
-        tempo=np.full(n_items, 120, np.float32), key=np.zeros(n_items, np.int16),
-        mode=np.ones(n_items, np.int16), loudness=np.full(n_items, -10, np.float32),
-        unavailable=np.array([], np.int64), min_history=1, cold_plays=20, **kw)
-    audio = np.zeros((n_items, 2), np.float32)
-    audio[6:, 0] = [0.9, 0.8, 0.2, 0.1]
-    ctx.audio, ctx.has_audio = audio, np.r_[np.zeros(6, bool), np.ones(4, bool)]
-    ctx.audio_scale = 1.0
-    return ctx
+    return TrackFacts(np.arange(N_ITEMS) // 2 if artist_of is None else artist_of, plays / 2, plays / 2, plays,
+                      np.full(N_ITEMS, np.nan, np.float32), np.full(N_ITEMS, 120, np.float32),
+                      np.zeros(N_ITEMS, np.int16), np.ones(N_ITEMS, np.int16), np.full(N_ITEMS, -10, np.float32),
+                      np.array([], np.int64))
+
+
+def _context(model=None, facts=None, prior: float = 0.0, audio_tracks=np.arange(6, 10)) -> Context:
+    return build_context(model or _Model(N_USERS, N_ITEMS), facts or _facts(), shape=(N_USERS, N_ITEMS),
+                         params=BlendParams(artist_prior=prior), min_history=1, cold_plays=20,
+                         audio=(audio_tracks, AUDIO_VECTORS[audio_tracks - 6]))
 
 
 def test_candidates_exclude_heard_and_label_sources():
     ctx = _context()
     params = BlendParams(cf_candidates=3, audio_candidates=2, popular_candidates=3, text_candidates=0)
-    cand = candidates(ctx, np.array([0]), ctx.user_items[[0]], params)
+    cand = candidates(ctx, np.array([0]), HEARD[[0]], HEARD[[0]], params)
     ids = cand.ids[0][cand.ids[0] >= 0]
     assert not set(ids.tolist()) & {0, 1, 2}
     flags = dict(zip(ids.tolist(), cand.flags[0][:len(ids)].tolist()))
@@ -79,8 +80,8 @@ def test_candidates_exclude_heard_and_label_sources():
 def test_features_fill_missing_scores_with_nan_and_the_audio_stands_in():
     ctx = _context()
     params = BlendParams(cf_candidates=3, audio_candidates=2, popular_candidates=3, text_candidates=0)
-    cand = candidates(ctx, np.array([0]), ctx.user_items[[0]], params)
-    X = features(ctx, np.array([0]), cand)
+    cand = candidates(ctx, np.array([0]), HEARD[[0]], HEARD[[0]], params)
+    X = features(ctx, np.array([0]), HEARD[[0]], cand)
     assert X.shape == (1, cand.ids.shape[1], len(FEATURES))
     col = {t: i for i, t in enumerate(cand.ids[0])}
     cold = X[0, col[6]]
@@ -112,7 +113,7 @@ def test_select_caps_artists_and_the_audio_share_and_makes_room_for_fresh_tracks
     picked = select(ctx, cand, scores, weekly=weekly, blend=BlendParams(fresh_share=0.5, fresh_plays=20))
     assert picked.ids[0].tolist() == [3, 4, 6, 7]
     # the audio-placed cap holds even when fresh tracks are wanted
-    assert (ctx.cold()[picked.ids[0]] & ~ctx.has_vector[picked.ids[0]]).sum() <= 2
+    assert (ctx.cold[picked.ids[0]] & ~ctx.has_vector[picked.ids[0]]).sum() <= 2
 
 
 def test_labels_name_the_source_and_the_reason():
@@ -120,7 +121,7 @@ def test_labels_name_the_source_and_the_reason():
     cand = _cand([3, 6, 5], [CF | POPULAR, AUDIO, POPULAR])
     picked = select(ctx, cand, np.array([[3, 2, 1]], np.float32),
                     weekly=WeeklyParams(size=3, candidates=3), blend=BlendParams(fresh_share=0))
-    source, because, text = label(ctx, np.array([0]), cand, picked)
+    source, because, text = label(ctx, np.array([0]), HEARD[[0]], cand, picked)
     assert source[0].tolist() == [COLLABORATIVE, AUDIO_SOURCE, FALLBACK]
     assert because[0, 0] in (0, 1, 2) and because[0, 1] in (0, 1, 2) and because[0, 2] == -1
     assert TEXT_SOURCE not in source
@@ -147,11 +148,10 @@ def test_blend_params_are_validated():
 
 
 def test_short_lists_are_filled_with_popular_unheard_tracks():
-    from tastemaker.blend.assemble import Picked, fill_short
     ctx = _context()
     picked = Picked(np.array([[3, -1, -1, -1]]), np.array([[1, -np.inf, -np.inf, -np.inf]], np.float32),
                     np.array([[0, -1, -1, -1]]))
-    out = fill_short(ctx, picked, ctx.user_items[[0]], WeeklyParams(size=4, max_per_artist=1, candidates=4))
+    out = fill_short(ctx, picked, HEARD[[0]], WeeklyParams(size=4, max_per_artist=1, candidates=4))
     # 3 stays first; 0-2 are heard; by recent listeners 4 (artist 2), not 5 (artist 2 again), 8;
     # tracks nobody played are never fallback material, so the list stays one short
     assert out.ids[0].tolist() == [3, 4, 8, -1]
@@ -161,22 +161,16 @@ def test_short_lists_are_filled_with_popular_unheard_tracks():
 
 
 def test_sparse_topk_matches_a_dense_reference():
-    from tastemaker.blend.candidates import _sparse_topk
-    from tastemaker.models.base import topk
     rng = np.random.default_rng(0)
     dense = np.where(rng.random((20, 40)) < 0.2, rng.random((20, 40)), 0).astype(np.float32)
     dense[3] = 0                                   # a row with nothing
-    ids, vals = _sparse_topk(sp.csr_matrix(dense), 5)
+    ids, vals = sparse_topk(sp.csr_matrix(dense), 5)
     ref_ids, ref_vals = topk(np.where(dense > 0, dense, -np.inf), 5)
     np.testing.assert_array_equal(np.where(np.isfinite(ref_vals), ref_ids, -1), ids)
     np.testing.assert_allclose(vals, ref_vals)
 
 
-def test_pool_topk_matches_a_dense_reference_and_skips_heard_and_taken(monkeypatch):
-    import importlib
-
-    from tastemaker.models.base import topk
-    C = importlib.import_module("tastemaker.blend.candidates")
+def test_pool_topk_matches_a_dense_reference_and_skips_heard_and_taken():
     rng = np.random.default_rng(1)
     n_items, pool = 300, np.sort(rng.choice(300, 120, replace=False))
     where = np.full(n_items, -1)
@@ -193,24 +187,27 @@ def test_pool_topk_matches_a_dense_reference_and_skips_heard_and_taken(monkeypat
     skip[0, [0, 5, 7]] = True
     ref, _ = topk(np.where(skip, -np.inf, dense), 6)
     for skip_max in (256, 10):                          # the C++ path, then the NumPy path for heavy rows
-        monkeypatch.setattr(C, "SKIP_MAX", skip_max)
-        got = C._pool_topk(query, vectors, where, heard, taken, 6)
+        got = pool_topk(query, vectors, where, heard, taken, 6, skip_max=skip_max)
         np.testing.assert_array_equal(got, ref)
     assert (got[4] == -1).all()
 
 
 def test_artist_prior_moves_a_cold_track_towards_its_artists_place_only_where_the_audio_placed_it():
-    from tastemaker.blend.context import _artist_prior
+    artist_of = np.arange(N_ITEMS) // 2
+    artist_of[6] = 0                           # a new release by the artist of the warm tracks 0 and 1
+    model = _Model(N_USERS, N_ITEMS)
+    model.item_factors_[:2] = [[0.0, 2.0], [0.0, 1.0]]
+    tracks = np.arange(6, 9)                   # track 9 has no prediction: left alone
+    before = _context(model, _facts(artist_of), prior=0.0, audio_tracks=tracks)
+    after = _context(model, _facts(artist_of), prior=0.5, audio_tracks=tracks)
+    np.testing.assert_allclose(after.audio[6], 0.5 * np.array([0.0, 1.0]) + 0.5 * before.audio[6], atol=1e-6)
+    np.testing.assert_array_equal(after.audio[7:], before.audio[7:])   # artists with no warm track: unchanged
+    np.testing.assert_array_equal(after.audio[:6], before.audio[:6])
+    assert not after.has_audio[9] and after.unit_audio[6] @ after.audio[6] > 0
+
+
+def test_the_context_is_frozen():
+    import pytest
     ctx = _context()
-    ctx.artist_of = ctx.artist_of.copy()
-    ctx.artist_of[6] = 0                       # a new release by the artist of the warm tracks 0 and 1
-    ctx.cf.item_factors_[:2] = [[0.0, 2.0], [0.0, 1.0]]
-    ctx.__post_init__()
-    ctx.has_audio[9] = False                   # no prediction: left alone
-    before = ctx.audio.copy()
-    _artist_prior(ctx, 0.5)
-    np.testing.assert_allclose(ctx.audio[6], 0.5 * np.array([0.0, 1.0]) + 0.5 * before[6], atol=1e-6)
-    np.testing.assert_array_equal(ctx.audio[7:], before[7:])   # artists with no warm track: unchanged
-    np.testing.assert_array_equal(ctx.audio[:6], before[:6])
-    _artist_prior(ctx, 0.0)                    # switched off: nothing moves
-    np.testing.assert_allclose(ctx.audio[6], 0.5 * np.array([0.0, 1.0]) + 0.5 * before[6], atol=1e-6)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.audio = None

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from tastemaker.text.crawl import CrawlParams, crawl, read_seeds
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 PAGES = {
     "/robots.txt": ("text/plain", "User-agent: *\nDisallow: /private\n"),
@@ -62,7 +62,7 @@ def server():
 def test_crawl_is_polite_and_resumable(server, tmp_path):
     seeds = tmp_path / "seeds.txt"
     seeds.write_text(f"# seeds\n{server}/\n")
-    wh = Warehouse.open(None)
+    wh = DuckDBEngine.open(None)
     params = CrawlParams(max_pages=3, delay=0.01, backoff=0.01, concurrency=2, max_page_bytes=50_000)
     first = crawl(wh, read_seeds(seeds), params)
     assert first.fetched == 3 and first.queued_left > 0                        # page budget

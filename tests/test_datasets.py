@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tastemaker.cli import app
 from tastemaker.datasets import available, load_dataset
 from tastemaker.errors import InputError, ParameterError
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 
 def _counts(wh) -> dict[str, int]:
@@ -33,7 +33,7 @@ def _reload_adds_nothing(wh, name, path):
 
 def test_lastfm_hetrec_counts_match_its_source(tmp_path):
     folder = shared_data("hetrec2011-lastfm-2k")
-    with Warehouse.open(tmp_path / "wh.duckdb") as wh:
+    with DuckDBEngine.open(tmp_path / "wh.duckdb") as wh:
         report = load_dataset(wh, "lastfm-hetrec", folder)
         assert not report.rejected_files
         # SOURCE.md: 1,892 users, 17,632 artists, 92,834 user-artist pairs, 186,479 tag assignments
@@ -74,7 +74,7 @@ def test_lastfm_hetrec_counts_match_its_source(tmp_path):
 
 def test_msd_taste_profile_counts_match_its_source(tmp_path):
     folder = shared_data("msd-taste-profile-sample")
-    with Warehouse.open(tmp_path / "wh.duckdb") as wh:
+    with DuckDBEngine.open(tmp_path / "wh.duckdb") as wh:
         report = load_dataset(wh, "msd-taste-profile", folder)
         assert not report.rejected_files
         # SOURCE.md: 42,739 rows, 1,630 users, 9,071 songs, listen_count 1 to 796
@@ -105,7 +105,7 @@ def test_msd_accepts_the_triplets_file_and_unique_tracks(tmp_path):
     (folder / "unique_tracks.txt").write_text(
         "TRA<SEP>SOA<SEP>Artist A<SEP>Song A\nTRB<SEP>SOB<SEP>Artist B<SEP>Song B\n"
         "broken line\nTRZ<SEP>SOZ<SEP>Nobody<SEP>Unplayed\n")
-    with Warehouse.open(None) as wh:
+    with DuckDBEngine.open(None) as wh:
         report = load_dataset(wh, "msd-taste-profile", folder / "train_triplets.txt")
         plays, meta = report.file("plays"), report.file("songs")
         assert (plays.accepted, plays.quarantined) == (3, 1)
@@ -160,7 +160,7 @@ def _plays_by_user_and_track(wh) -> dict[tuple[str, str], int]:
 
 def test_audioscrobbler_resolves_aliases_and_quarantines_malformed_lines(tmp_path):
     folder = _audioscrobbler(tmp_path / "profiledata")
-    with Warehouse.open(tmp_path / "wh.duckdb") as wh:
+    with DuckDBEngine.open(tmp_path / "wh.duckdb") as wh:
         report = load_dataset(wh, "audioscrobbler", folder)
         aliases, plays, artists = (report.file(r) for r in ("aliases", "plays", "artists"))
         assert (aliases.rows_read, aliases.accepted, aliases.quarantined) == (6, 2, 4)
@@ -192,7 +192,7 @@ def test_audioscrobbler_resolves_aliases_and_quarantines_malformed_lines(tmp_pat
 
 def test_audioscrobbler_artist_names_in_latin1_are_read(tmp_path):
     folder = _audioscrobbler(tmp_path / "p", artist_data=b"10\tBj\xf6rk\n11\tRadiohead\n")
-    with Warehouse.open(None) as wh:
+    with DuckDBEngine.open(None) as wh:
         report = load_dataset(wh, "audioscrobbler", folder)
         assert wh.scalar("SELECT title FROM tracks WHERE track_id = '10'") == "Björk"
         assert any("latin-1" in n for n in report.notes)
@@ -202,7 +202,7 @@ def test_audioscrobbler_artist_names_in_latin1_are_read(tmp_path):
 
 def test_missing_files_are_named(tmp_path):
     (tmp_path / "user_artist_data.txt").write_text("1 2 3\n")
-    with Warehouse.open(None) as wh:
+    with DuckDBEngine.open(None) as wh:
         with pytest.raises(InputError, match="missing: artist_data.txt, artist_alias.txt"):
             load_dataset(wh, "audioscrobbler", tmp_path)
         with pytest.raises(InputError, match="missing: user_artists.dat, artists.dat"):
@@ -218,7 +218,7 @@ def test_a_second_dataset_is_refused_in_the_same_warehouse(tmp_path):
     folder = _audioscrobbler(tmp_path / "a")
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "10000.txt").write_text("u1\tSOA\t1\n")
-    with Warehouse.open(None) as wh:
+    with DuckDBEngine.open(None) as wh:
         load_dataset(wh, "audioscrobbler", folder)
         with pytest.raises(InputError, match="already holds the audioscrobbler dataset"):
             load_dataset(wh, "msd-taste-profile", tmp_path / "m")

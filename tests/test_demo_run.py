@@ -7,7 +7,7 @@ import pytest
 
 from tastemaker.config import load_settings
 from tastemaker.demo.run import run_demo
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_demo_runs_end_to_end_on_a_small_world(demo):
     assert names[0].startswith("Generating") and names[-1].startswith("Evaluating the blend")
     assert any(n.startswith("Training the ranker") for n in names)
     assert result.week == "2026-W48"
-    with Warehouse.open(settings.warehouse_path, read_only=True) as wh:
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as wh:
         users = wh.scalar("SELECT count(*) FROM users")
         assert wh.scalar("SELECT count(*) FROM playlists WHERE week = '2026-W48'") == 30 * users
         assert wh.scalar("SELECT count(*) FROM quarantine") == 0
@@ -53,7 +53,7 @@ def test_the_ablation_has_every_variant_and_segment(demo):
 def test_the_ablation_pools_several_test_weeks_each_trained_only_on_earlier_weeks(demo):
     from tastemaker.blend.evaluate import ablation, pooled_markdown
     settings, _ = demo
-    with Warehouse.open(settings.warehouse_path, read_only=True) as wh:
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as wh:
         report = ablation(wh, settings, weeks=2)
     earlier = report["earlier_weeks"][0]
     pooled = report["pooled"]
@@ -83,23 +83,24 @@ def test_tracks_released_after_the_weeks_monday_are_never_candidates(demo):
     import numpy as np
 
     from tastemaker.blend.candidates import candidates
-    from tastemaker.blend.context import split_context
+    from tastemaker.blend.prepare import split_context
     from tastemaker.evaluate.splits import time_split
     settings, _ = demo
-    with Warehouse.open(settings.warehouse_path, read_only=True) as wh:
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as wh:
         split = time_split(wh, settings.signals)
         ctx = split_context(wh, settings, split)
         monday = dt.date.fromisoformat(split.info["week_start"][:10])
         later = wh.execute("SELECT track_idx FROM tracks WHERE released > ?", [monday]).fetchnumpy()["track_idx"]
     assert len(later) > 0                  # the demo's cold singles come out during the test week
     assert set(later.tolist()) <= set(ctx.unavailable.tolist())
-    cand = candidates(ctx, split.users, ctx.user_items[split.users], settings.blend)
+    heard = split.train_matrix(settings.signals)[split.users]
+    cand = candidates(ctx, split.users, heard, heard, settings.blend)
     assert not np.isin(cand.ids, later).any()
 
 
 def test_the_week_mixes_sources_with_reasons_and_respects_the_rules(demo):
     settings, result = demo
-    with Warehouse.open(settings.warehouse_path, read_only=True) as wh:
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as wh:
         by_source = dict(wh.execute("SELECT source, count(*) FROM playlists WHERE week = ? GROUP BY 1",
                                     [result.week]).fetchall())
         assert by_source.get("collaborative", 0) > 0 and by_source.get("audio", 0) > 0
@@ -143,7 +144,7 @@ def test_feedback_flows_into_the_next_week(demo, tmp_path):
     from tastemaker.weekly.feedback import feedback
 
     settings, result = demo
-    with Warehouse.open(settings.warehouse_path) as wh:
+    with DuckDBEngine.open(settings.warehouse_path) as wh:
         lists = wh.execute("""SELECT u.user_id, t.track_id, p.position FROM playlists p
                               JOIN users u USING (user_idx) JOIN tracks t USING (track_idx)
                               WHERE week = '2026-W48' AND p.user_idx < 20 ORDER BY p.user_idx, p.position

@@ -26,7 +26,7 @@ from tastemaker.evaluate.report import document, markdown, write_json
 from tastemaker.evaluate.splits import last_full_week
 from tastemaker.models.als import ALS
 from tastemaker.models.baselines import ItemKNN, Popularity
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 HETREC = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hetrec2011-lastfm-2k"
 WEIGHTS = SignalWeights()
@@ -41,7 +41,7 @@ def random_signals(n_users=60, n_items=40, density=0.25, seed=0) -> Interactions
     return Interactions.build(m.row, m.col, s, m.shape)
 
 
-def fill_warehouse(wh: Warehouse, events, n_users: int, n_tracks: int, per_artist: int = 5) -> None:
+def fill_warehouse(wh: DuckDBEngine, events, n_users: int, n_tracks: int, per_artist: int = 5) -> None:
     """users, artists, tracks and events rows; events are (user, track, kind, ts, ms_played)."""
     wh.execute("INSERT INTO users SELECT i, 'u' || i FROM range(?) t(i)", [n_users])
     wh.execute("INSERT INTO artists SELECT i, 'a' || i, 'Artist ' || i FROM range(?) t(i)",
@@ -75,13 +75,13 @@ def week_world():
         (1, 6, "play", at(2, 5), PLAY),
         (2, 9, "play", at(2, 6, 23), PLAY),      # Sunday 23:00: the week is full
     ]
-    wh = Warehouse.open(None)
+    wh = DuckDBEngine.open(None)
     fill_warehouse(wh, events, n_users=3, n_tracks=10)
     yield wh
     wh.close()
 
 
-def world_of_tastes(wh: Warehouse, n_users=40, n_tracks=40, weeks=4, seed=0) -> None:
+def world_of_tastes(wh: DuckDBEngine, n_users=40, n_tracks=40, weeks=4, seed=0) -> None:
     """Two taste groups over four weeks: each user plays tracks of their half of the catalogue."""
     rng = np.random.default_rng(seed)
     events = []
@@ -166,7 +166,7 @@ def test_a_week_that_ends_before_sunday_is_partial(week_world):
 
 
 def test_time_validation_is_the_week_before(week_world):
-    val = validation_split(time_split(week_world, WEIGHTS), wh=week_world, weights=WEIGHTS)
+    val = validation_split(time_split(week_world, WEIGHTS), engine=week_world, weights=WEIGHTS)
     assert val.info["week"] == "2026-W03"
     with pytest.raises(InputError, match="needs events before"):
         time_split(week_world, WEIGHTS, week_start=at(0, hour=0))
@@ -221,7 +221,7 @@ def test_cli_evaluate_on_a_time_split(tmp_path):
     from tastemaker.cli import app
 
     home = tmp_path / "home"
-    with Warehouse.open(home / "warehouse.duckdb") as wh:
+    with DuckDBEngine.open(home / "warehouse.duckdb") as wh:
         world_of_tastes(wh)
     out = tmp_path / "eval.json"
     runner = CliRunner()
@@ -233,7 +233,7 @@ def test_cli_evaluate_on_a_time_split(tmp_path):
     assert doc["split"]["kind"] == "time" and doc["split"]["week"] == "2026-W05"
     assert [m["name"] for m in doc["models"]] == ["popularity", "itemknn", "bpr", "als"]
     assert all(m["metrics"]["recall"] is not None for m in doc["models"])
-    with Warehouse.open(home / "warehouse.duckdb") as wh:
+    with DuckDBEngine.open(home / "warehouse.duckdb") as wh:
         assert wh.scalar("SELECT count(*) FROM runs WHERE kind = 'evaluate'") == 1
 
     res = runner.invoke(app, ["--home", str(home), "--quiet", "evaluate", "--k", "5",

@@ -9,14 +9,14 @@ import pytest
 
 from tastemaker.errors import ParameterError
 from tastemaker.ingest import ReadOptions, ingest_catalog, ingest_events, parse_mapping, EVENT_COLUMNS
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 HEADER = "user_id,track_id,artist_id,kind,ts,count,ms_played\n"
 
 
 @pytest.fixture
 def wh():
-    w = Warehouse.open(None)
+    w = DuckDBEngine.open(None)
     yield w
     w.close()
 

@@ -4,8 +4,9 @@ import pytest
 from tastemaker.config import SignalWeights
 from tastemaker.errors import ParameterError
 from tastemaker.matrix import load_matrix
-from tastemaker.signals import confidence, confidence_matrix, interactions_sql, signal_sum
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine.sql import interactions as interactions_sql
+from tastemaker.signals import confidence, confidence_matrix, signal_sum
+from tastemaker.engine import DuckDBEngine
 
 
 def test_confidence_log_formula_by_hand():
@@ -44,7 +45,7 @@ def test_bad_weights_are_named():
 
 
 def test_interactions_from_events_by_hand():
-    wh = Warehouse.open(None)
+    wh = DuckDBEngine.open(None)
     wh.execute("INSERT INTO users VALUES (0, 'u0'), (1, 'u1')")
     wh.execute("INSERT INTO artists VALUES (0, 'a0', 'A'), (1, 'a1', 'B')")
     wh.execute("INSERT INTO tracks (track_idx, track_id, artist_idx) VALUES (0, 't0', 0), (1, 't1', 0), (2, 't2', 1)")

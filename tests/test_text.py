@@ -21,7 +21,7 @@ from tastemaker.text.tagger import load_tagger
 from tastemaker.text.terms import extract
 from tastemaker.text.tokenize import fold, sentences, tokens
 from tastemaker.text.top import format_table, top_terms
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 from tests.conftest import shared_data
 
 
@@ -161,7 +161,7 @@ CORPUS = [
 def corpus_wh(tmp_path):
     (tmp_path / "catalog.csv").write_text(CATALOG)
     (tmp_path / "docs.jsonl").write_text("\n".join(json.dumps(d) for d in CORPUS) + "\n")
-    wh = Warehouse.open(tmp_path / "home" / "warehouse.duckdb")
+    wh = DuckDBEngine.open(tmp_path / "home" / "warehouse.duckdb")
     ingest_catalog(wh, [tmp_path / "catalog.csv"])
     ingest_documents(wh, [tmp_path / "docs.jsonl"])
     analyse(wh)
@@ -218,7 +218,7 @@ def test_documents_bad_input_is_counted(tmp_path):
                                 '4,u4,T,"Lush pop songs.",2024-01-01\n5,u5,T,"Bad date here.",yesterday\n')
     with gzip.open(d / "more.jsonl.gz", "wt") as fh:
         fh.write('{"id": 1, "text": "Gzipped JSON lines work."}\n{not json}\n[1, 2]\n')
-    wh = Warehouse.open(None)
+    wh = DuckDBEngine.open(None)
     report = ingest_documents(wh, [d], max_bytes=100_000)
     status = {f.path.split("/")[-1]: (f.status, f.message) for f in report.files}
     assert status["empty.txt"][0] == "rejected" and "empty" in status["empty.txt"][1]
@@ -258,7 +258,7 @@ def test_cli_terms_train_and_similar(tmp_path):
 
 def test_tags_become_documents_and_terms(tmp_path):
     (tmp_path / "catalog.csv").write_text(CATALOG)
-    wh = Warehouse.open(None)
+    wh = DuckDBEngine.open(None)
     ingest_catalog(wh, [tmp_path / "catalog.csv"])
     rows = [(1, i, 0 if i < 6 else 1, f"u{i}", tag, f"2010-0{1 + i % 9}-01", "lastfm-hetrec")
             for i, tag in enumerate(["swedish pop", "disco", "swedish pop", "70s", "disco", "swedish pop",

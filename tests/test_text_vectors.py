@@ -19,7 +19,7 @@ from tastemaker.text import model as text_model
 from tastemaker.text.documents import ingest_documents
 from tastemaker.text.embeddings import artist_embeddings, chunks, encode_texts
 from tastemaker.text.model import TextVectors, analyse, build_terms
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 CATALOG = """track_id,title,artist_id,artist_name
 t1,Enjoy the Silence,a1,Depeche Mode
@@ -61,7 +61,7 @@ def home(tmp_path):
 
 @pytest.fixture
 def corpus(home):
-    wh = Warehouse.open(home / "home" / "warehouse.duckdb")
+    wh = DuckDBEngine.open(home / "home" / "warehouse.duckdb")
     ingest_catalog(wh, [home / "catalog.csv"])
     ingest_documents(wh, [home / "docs.jsonl"])
     analyse(wh)

@@ -7,7 +7,7 @@ import tastemaker.weekly as weekly_mod
 from tastemaker.config import load_settings
 from tastemaker.ingest import ingest_catalog, ingest_events
 from tastemaker.train import train_collaborative
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 from tastemaker.weekly import generate_week
 from tastemaker.weekly.weeks import parse_week, previous_weeks
 
@@ -15,7 +15,7 @@ from tastemaker.weekly.weeks import parse_week, previous_weeks
 @pytest.fixture
 def trained(tiny_world):
     settings = load_settings(tiny_world["home"])
-    wh = Warehouse.open(settings.warehouse_path)
+    wh = DuckDBEngine.open(settings.warehouse_path)
     ingest_catalog(wh, [tiny_world["catalog"]])
     ingest_events(wh, [tiny_world["events"]])
     train_collaborative(wh, settings)

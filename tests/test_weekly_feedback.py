@@ -9,7 +9,7 @@ from tastemaker.cli import app
 from tastemaker.config import load_settings
 from tastemaker.errors import ParameterError
 from tastemaker.ingest import ingest_catalog, ingest_events
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 from tastemaker.weekly.feedback import feedback, notes
 
 # 2026-W48 runs from Monday 2026-11-23 to Sunday 2026-11-29; 2026-W49 from 2026-11-30
@@ -42,8 +42,8 @@ u1,t8,a3,save,2026-12-02T10:00:00Z,1,
 """
 
 
-def _build(path, tmp_path) -> Warehouse:
-    wh = Warehouse.open(path)
+def _build(path, tmp_path) -> DuckDBEngine:
+    wh = DuckDBEngine.open(path)
     catalog = tmp_path / "catalog.csv"
     catalog.write_text("track_id,title,artist_id,artist_name\n"
                        + "".join(f"t{i},Song {i},a{i // 2},Artist {i // 2}\n" for i in range(10)))
@@ -98,7 +98,7 @@ def test_min_play_ms_decides_what_a_skip_is_and_weeks_picks_the_latest(wh):
 
 
 def test_an_empty_warehouse_has_no_weeks():
-    wh = Warehouse.open(None)
+    wh = DuckDBEngine.open(None)
     assert feedback(wh) == []
     wh.close()
 

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tastemaker.errors import ParameterError
-from tastemaker.warehouse import Warehouse
-from tastemaker.weekly.flow import (FlowWeights, flow_order, flow_order_batch, list_features,
+from tastemaker.engine import DuckDBEngine
+from tastemaker.blend.flow import (FlowWeights, flow_order, flow_order_batch, list_features,
                                     track_features, transition_cost)
 
 NAN = np.nan
@@ -118,7 +118,7 @@ def test_bad_arguments_say_what_to_change():
 
 
 def test_features_come_from_ok_analyses_then_the_catalogue():
-    wh = Warehouse.open(None)
+    wh = DuckDBEngine.open(None)
     wh.execute("""INSERT INTO tracks (track_idx, track_id, attrs) VALUES
                   (0, 't0', '{"tempo": 90.5, "key": 2, "mode": 0, "loudness": -11.0}'),
                   (1, 't1', '{"tempo": 100, "key": 99}'), (2, 't2', NULL), (3, 't3', NULL)""")

@@ -21,6 +21,14 @@ class SchemaError(TastemakerError):
     """The warehouse was written by another version of tastemaker and cannot be used as is."""
 
 
+class EngineError(TastemakerError):
+    """The engine failed to run a statement; ``sql`` holds the statement (for a bug report)."""
+
+    def __init__(self, message: str, sql: str | None = None):
+        super().__init__(message)
+        self.sql = sql
+
+
 class NotFittedError(TastemakerError):
     """A model was asked to predict before `fit` (or `load`)."""
 

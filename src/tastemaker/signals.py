@@ -1,12 +1,10 @@
 """From behaviour to preference and confidence: the engine-independent logic.
 
-Two pieces, shared by every engine:
+The aggregation of raw events into one row per (user, track) is SQL that every engine runs as it
+is (`tastemaker.engine.sql.interactions`); what happens to those sums is here, shared by every
+engine:
 
-* `interactions_sql` — the aggregation of raw events into one row per (user, track): plays, short
-  plays (under ``min_play_ms``, counted as skips), milliseconds, saves, skips, artist-page visits
-  (a visit with no track counts for every track of that artist the user played), first and last
-  time. It is plain SQL over the ``events`` and ``tracks`` tables, so DuckDB runs it as is and a
-  distributed engine can run the same text.
+* `signal_sum` — the weighted sum of a pair's signals;
 * `confidence` — the formula of `tastemaker.config.SignalWeights` on NumPy arrays, returning a
   signed confidence: positive values are preference 1, negative values preference 0 (more skips
   than listening), as the `implicit` library reads them.
@@ -21,49 +19,6 @@ from .config import SignalWeights
 
 #: event kinds the warehouse accepts
 EVENT_KINDS = ("play", "save", "skip", "artist_visit")
-
-#: columns of an interactions relation, in order
-INTERACTION_COLUMNS = ("user_idx", "track_idx", "plays", "short_plays", "ms_played", "saves",
-                       "skips", "artist_visits", "first_ts", "last_ts")
-
-
-def interactions_sql(min_play_ms: int, *, until: str | None = None, since: str | None = None) -> str:
-    """SQL selecting the interactions of all events with ``since <= ts < until`` (ISO strings).
-
-    Events without a timestamp are kept only when ``until`` and ``since`` are both None.
-    """
-    conds = []
-    if until is not None:
-        conds.append(f"ts < TIMESTAMP '{until}'")
-    if since is not None:
-        conds.append(f"ts >= TIMESTAMP '{since}'")
-    where = " AND ".join(conds) if conds else "TRUE"
-    short = f"(e.ms_played IS NOT NULL AND e.ms_played < {int(min_play_ms)} * e.plays)"
-    return f"""
-    WITH ev AS (SELECT * FROM events WHERE {where}),
-    per_track AS (
-        SELECT e.user_idx, e.track_idx,
-            sum(CASE WHEN e.kind = 'play' AND NOT {short} THEN e.plays ELSE 0 END) AS plays,
-            sum(CASE WHEN e.kind = 'play' AND {short} THEN e.plays ELSE 0 END) AS short_plays,
-            sum(CASE WHEN e.kind = 'play' THEN e.ms_played END) AS ms_played,
-            sum(CASE WHEN e.kind = 'save' THEN e.plays ELSE 0 END) AS saves,
-            sum(CASE WHEN e.kind = 'skip' THEN e.plays ELSE 0 END) AS skips,
-            sum(CASE WHEN e.kind = 'artist_visit' THEN e.plays ELSE 0 END) AS artist_visits,
-            min(e.ts) AS first_ts, max(e.ts) AS last_ts
-        FROM ev e WHERE e.track_idx IS NOT NULL
-        GROUP BY e.user_idx, e.track_idx
-    ),
-    artist_only AS (
-        SELECT user_idx, artist_idx, sum(plays) AS visits
-        FROM ev WHERE track_idx IS NULL AND kind = 'artist_visit' AND artist_idx IS NOT NULL
-        GROUP BY user_idx, artist_idx
-    )
-    SELECT p.user_idx, p.track_idx, p.plays, p.short_plays, p.ms_played, p.saves, p.skips,
-           p.artist_visits + coalesce(a.visits, 0) AS artist_visits, p.first_ts, p.last_ts
-    FROM per_track p
-    LEFT JOIN tracks t ON t.track_idx = p.track_idx
-    LEFT JOIN artist_only a ON a.user_idx = p.user_idx AND a.artist_idx = t.artist_idx
-    """
 
 
 def signal_sum(weights: SignalWeights, *, plays, short_plays, saves, skips, artist_visits) -> np.ndarray:

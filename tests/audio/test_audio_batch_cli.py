@@ -10,7 +10,7 @@ from .audio_helpers import spec, write_item
 from tastemaker.audio import batch, store
 from tastemaker.cli import app
 from tastemaker.errors import InputError
-from tastemaker.warehouse import Warehouse
+from tastemaker.engine import DuckDBEngine
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_worker_processes_give_the_same_answers(music):
 
 def test_cli_analyze_stores_links_and_writes_json(music, tmp_path):
     home, out = tmp_path / "home", tmp_path / "json"
-    with Warehouse.open(home / "warehouse.duckdb") as wh:
+    with DuckDBEngine.open(home / "warehouse.duckdb") as wh:
         wh.execute("INSERT INTO tracks (track_idx, track_id, uri) VALUES (0, 'TR001', NULL), "
                    "(1, 'other', ?)", [str((music / "sub" / "TR002.wav").resolve())])
     runner = CliRunner()
@@ -71,7 +71,7 @@ def test_cli_analyze_stores_links_and_writes_json(music, tmp_path):
     doc = json.loads((out / "TR002.json").read_text())
     assert doc["track"]["key"] == 4 and {"bars", "beats", "tatums", "sections", "segments"} <= set(doc)
     assert json.loads((out / "empty.json").read_text())["meta"]["status_code"] == 1
-    with Warehouse.open(home / "warehouse.duckdb") as wh:
+    with DuckDBEngine.open(home / "warehouse.duckdb") as wh:
         rows = dict(wh.execute("SELECT status, count(*) FROM audio_analyses GROUP BY 1").fetchall())
         assert rows == {"ok": 4, "failed": 2}
         linked = dict(wh.execute("SELECT stem, track_idx FROM audio_files WHERE track_idx "

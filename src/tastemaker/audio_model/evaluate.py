@@ -1,6 +1,6 @@
 """Cold-start evaluation of the audio model (``tastemaker evaluate --cold audio``).
 
-    >>> report = cold_start(wh, settings, fraction=0.2, seed=42, k=30)
+    >>> report = cold_start(engine, settings, fraction=0.2, seed=42, k=30)
 
 A seeded 20 % of the tracks leave the data with all their plays (`cold_item_split`); ALS and the
 network are trained on the rest; each user's list ranks the held-out tracks only, by
@@ -17,53 +17,15 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from ..config import ALSParams, AudioModelParams, Settings
+from ..config import AudioModelParams, Settings
+from ..engine import Engine
 from ..evaluate import Interactions, cold_item_split, evaluate_model
-from ..models.als import ALS
+from ..evaluate.splits import catalogue_artists
+from ..kernels import unit_rows
 from ..models.base import Recommender
-from ..warehouse import Warehouse
-from .model import AudioModel
+from .cold import AudioCold
 from .predict import spectrograms, track_files
-from .train import play_counts, unit
-
-
-class AudioCold(Recommender):
-    """ALS on the warm matrix + the network trained on its item vectors; scores every item by
-    user vector · predicted vector (items without audio score -inf)."""
-
-    name = "audio"
-
-    def __init__(self, specs: dict[int, np.ndarray], plays: np.ndarray, *,
-                 params: AudioModelParams | None = None, als: ALSParams | None = None):
-        self.specs, self.plays = specs, plays
-        self.params, self.als = params or AudioModelParams(), als or ALSParams()
-
-    def get_params(self) -> dict:
-        import dataclasses
-        return {"audio": dataclasses.asdict(self.params), "als": dataclasses.asdict(self.als)}
-
-    def fit(self, user_items: sp.csr_matrix) -> "AudioCold":
-        a = self.als
-        cf = ALS(factors=a.factors, regularization=a.regularization, iterations=a.iterations,
-                 seed=a.seed).fit(user_items)
-        items = cf.item_factors_
-        with_audio = np.array(sorted(self.specs), dtype=np.int64)
-        warm = with_audio[(with_audio < len(items)) & (self.plays[with_audio] >= self.params.min_plays)]
-        warm = warm[np.abs(items[warm]).sum(axis=1) > 0]
-        self.model_ = AudioModel(self.params).fit([self.specs[i] for i in warm], unit(items[warm]))
-        predicted, _ = self.model_.predict([self.specs[i] for i in with_audio])
-        self.item_vectors_ = np.zeros((user_items.shape[1], items.shape[1]), dtype=np.float32)
-        self.item_vectors_[with_audio] = predicted
-        self.has_audio_ = np.zeros(user_items.shape[1], dtype=bool)
-        self.has_audio_[with_audio] = True
-        self.user_factors_ = cf.user_factors_
-        self.cf_ = cf
-        return self
-
-    def _score(self, userids, user_items):
-        s = self.user_factors_[userids] @ self.item_vectors_.T
-        s[:, ~self.has_audio_] = -np.inf
-        return s
+from .train import play_counts
 
 
 class RandomOrder(Recommender):
@@ -118,19 +80,17 @@ def fold_in(user_factors: np.ndarray, conf: sp.csc_matrix, items: np.ndarray, re
     return out
 
 
-def cold_start(wh: Warehouse, settings: Settings, *, fraction: float = 0.2, seed: int = 42,
+def cold_start(engine: Engine, settings: Settings, *, fraction: float = 0.2, seed: int = 42,
                k: int = 30, params: AudioModelParams | None = None) -> dict:
     """The cold-start report: metrics at k of audio, random and popularity order, mean cosine."""
-    from ..evaluate.splits import catalogue_artists
-
     params = params or settings.audio_model
     started = time.perf_counter()
-    data = Interactions.from_warehouse(wh, settings.signals)
-    split = cold_item_split(data, fraction=fraction, seed=seed, item_artists=catalogue_artists(wh))
-    files = track_files(wh, settings)
+    data = Interactions.from_engine(engine, settings.signals)
+    split = cold_item_split(data, fraction=fraction, seed=seed, item_artists=catalogue_artists(engine))
+    files = track_files(engine, settings)
     batch = spectrograms(settings, files)
     specs = {int(t): m.mels for t, m in zip(files.track_idx, batch.ok) if m is not None}
-    plays = play_counts(wh, data.shape[1])
+    plays = play_counts(engine, data.shape[1])
     audio = AudioCold(specs, plays, params=params, als=settings.als)
     listeners = np.bincount(data.items[data.signal > 0], minlength=data.shape[1])
     results = [evaluate_model(m, split, weights=settings.signals, k=k)
@@ -140,7 +100,7 @@ def cold_start(wh: Warehouse, settings: Settings, *, fraction: float = 0.2, seed
     conf = data.confidence(settings.signals).tocsc()
     true = fold_in(audio.user_factors_, conf, cold, settings.als.regularization)
     has = np.abs(true).sum(axis=1) > 0
-    cos = (unit(audio.item_vectors_[cold[has]]) * unit(true[has])).sum(axis=1)
+    cos = (unit_rows(audio.item_vectors_[cold[has]]) * unit_rows(true[has])).sum(axis=1)
     return {
         "protocol": f"cold_item_split: {fraction:.0%} of the liked tracks held out with all their "
                     f"plays (seed {seed}); lists rank held-out tracks only; K = {k}",
@@ -159,4 +119,4 @@ def _random_cosine(true: np.ndarray, seed: int) -> float:
     if len(true) < 2:
         return float("nan")
     perm = np.random.default_rng(seed).permutation(len(true))
-    return float((unit(true) * unit(true[perm])).sum(axis=1).mean())
+    return float((unit_rows(true) * unit_rows(true[perm])).sum(axis=1).mean())

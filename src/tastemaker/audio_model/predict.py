@@ -1,8 +1,8 @@
 """Tracks' audio in the warehouse: where each file is, and predicted vectors in ``audio_vectors``.
 
-    >>> files = track_files(wh, settings)                       # track_idx → resolved path
-    >>> stats = predict_tracks(wh, settings, model, version, files.track_idx)
-    >>> idx, vectors, embeddings = load_vectors(wh, version)
+    >>> files = track_files(engine, settings)                   # track_idx → resolved path
+    >>> stats = predict_tracks(engine, settings, model, version, files)
+    >>> idx, vectors = load_vectors(engine, version)
 
 A track's ``uri`` is used as is when absolute; a relative one resolves against
 ``[audio_model] audio_root`` or, when that is empty, against the folder of the catalogue file
@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..config import AudioModelParams, Settings
-from ..warehouse import Warehouse
+from ..engine import Engine
 from .mels import MelBatch, MelParams, many_mels
 
 
@@ -39,23 +39,20 @@ class TrackFiles:
     paths: list[str]
 
 
-def audio_root(wh: Warehouse, settings: Settings) -> Path | None:
+def audio_root(engine: Engine, settings: Settings) -> Path | None:
     if settings.audio_model.audio_root:
         return Path(settings.audio_model.audio_root).expanduser()
-    row = wh.one("SELECT path FROM ingested_files WHERE target = 'catalog' ORDER BY ingested_at DESC, "
-                 "file_id DESC LIMIT 1")
-    return Path(row[0]).parent if row else None
+    latest = engine.latest_catalogue_file()
+    return Path(latest).parent if latest else None
 
 
-def track_files(wh: Warehouse, settings: Settings, track_idx: np.ndarray | None = None) -> TrackFiles:
+def track_files(engine: Engine, settings: Settings, track_idx: np.ndarray | None = None) -> TrackFiles:
     """The resolved audio path of each track with a ``uri`` (all tracks, or those given)."""
-    cols = wh.execute("SELECT track_idx, uri FROM tracks WHERE uri IS NOT NULL AND uri <> '' "
-                      "ORDER BY track_idx").fetchnumpy()
-    idx, uris = np.asarray(cols["track_idx"], dtype=np.int64), list(cols["uri"])
+    idx, uris = engine.track_uris()
     if track_idx is not None:
         keep = np.isin(idx, track_idx)
         idx, uris = idx[keep], [u for u, k in zip(uris, keep) if k]
-    root = audio_root(wh, settings)
+    root = audio_root(engine, settings)
     paths = []
     for u in uris:
         p = Path(u.removeprefix("file://")).expanduser()
@@ -67,7 +64,7 @@ def spectrograms(settings: Settings, files: TrackFiles) -> MelBatch:
     return many_mels(files.paths, params=mel_params(settings.audio_model), cache_dir=cache_dir(settings))
 
 
-def predict_tracks(wh: Warehouse, settings: Settings, model, version: str, files: TrackFiles,
+def predict_tracks(engine: Engine, settings: Settings, model, version: str, files: TrackFiles,
                    batch: MelBatch | None = None) -> dict:
     """Predict and store the vectors of these tracks for `version` (replacing earlier rows).
     Returns counts: ``ok``, ``failed``, ``short`` and the reasons of the first failures."""
@@ -91,33 +88,22 @@ def predict_tracks(wh: Warehouse, settings: Settings, model, version: str, files
         "vector": pa.array(vec_col, type=pa.list_(pa.float32())),
         "embedding": pa.array(emb_col, type=pa.list_(pa.float32())),
     })
-    with wh.transaction():
-        wh.con.register("audio_batch", table)
-        wh.execute("DELETE FROM audio_vectors WHERE model_version = ? AND track_idx IN "
-                   "(SELECT track_idx FROM audio_batch)", [version])
-        wh.execute("""INSERT INTO audio_vectors SELECT track_idx, ?, status, reason, path, sha, short,
-                      vector, embedding, ? FROM audio_batch""", [version, now])
-        wh.con.unregister("audio_batch")
+    engine.store_audio_vectors(version, table, now)
     failed = batch.failed
     return {"ok": len(good), "failed": len(failed), "cache_hits": batch.cache_hits,
             "short": int(sum(m.short for m in batch.ok if m is not None)),
             "reasons": list(failed.values())[:5]}
 
 
-def load_vectors(wh: Warehouse, version: str, *, embeddings: bool = False
+def load_vectors(engine: Engine, version: str, *, embeddings: bool = False
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(track_idx, vectors) of the tracks with a prediction by `version` (embeddings if asked)."""
-    col = "embedding" if embeddings else "vector"
-    cols = wh.execute(f"SELECT track_idx, {col} AS v FROM audio_vectors WHERE model_version = ? "
-                      f"AND status = 'ok' ORDER BY track_idx", [version]).fetchnumpy()
-    idx = np.asarray(cols["track_idx"], dtype=np.int64)
+    idx, values = engine.audio_vectors(version, embeddings=embeddings)
     if len(idx) == 0:
         return idx, np.zeros((0, 0), dtype=np.float32)
-    return idx, np.stack([np.asarray(v, dtype=np.float32) for v in cols["v"]])
+    return idx, np.stack([np.asarray(v, dtype=np.float32) for v in values])
 
 
-def missing(wh: Warehouse, version: str, track_idx: np.ndarray) -> np.ndarray:
+def missing(engine: Engine, version: str, track_idx: np.ndarray) -> np.ndarray:
     """The tracks among `track_idx` that have no row (ok or failed) for `version`."""
-    done = wh.execute("SELECT track_idx FROM audio_vectors WHERE model_version = ?",
-                      [version]).fetchnumpy()["track_idx"]
-    return np.setdiff1d(np.asarray(track_idx, dtype=np.int64), np.asarray(done, dtype=np.int64))
+    return np.setdiff1d(np.asarray(track_idx, dtype=np.int64), engine.audio_vector_tracks(version))

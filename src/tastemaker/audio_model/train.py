@@ -1,6 +1,6 @@
 """The audio train stage: spectrograms + the latest collaborative vectors → network → vectors.
 
-    >>> result = train_audio(wh, settings)        # after train_collaborative
+    >>> result = train_audio(engine, settings)    # after train_collaborative
     >>> result.manifest["collaborative_version"], result.manifest["tracks"]
 
 1. every track with a ``uri``: its spectrogram (cached by content; unreadable files are kept
@@ -22,45 +22,41 @@ import time
 import numpy as np
 
 from ..config import AudioModelParams, Settings
-from ..errors import InputError
-from ..matrix import materialize_interactions
+from ..engine import Engine
+from ..errors import InputError, NotFoundError
+from ..kernels import unit_rows
 from ..models import registry
-from ..train import TrainResult, load_collaborative, record_run
-from ..warehouse import Warehouse
+from ..models.registry import TrainResult
+from ..runs import record_run
+from ..train import load_collaborative
 from .model import AudioModel, device
-from .predict import predict_tracks, spectrograms, track_files
+from .predict import missing, predict_tracks, spectrograms, track_files
 
 AUDIO = "audio"
 
 
-def play_counts(wh: Warehouse, n_items: int) -> np.ndarray:
-    """Plays per track (full-length plays in ``interactions``)."""
-    cols = wh.execute("SELECT track_idx, sum(plays) AS n FROM interactions GROUP BY 1").fetchnumpy()
+def play_counts(engine: Engine, n_items: int) -> np.ndarray:
+    """Plays per track (full-length plays in the materialised interactions)."""
+    idx, n = engine.interaction_plays()
     out = np.zeros(n_items, dtype=np.int64)
-    idx = np.asarray(cols["track_idx"], dtype=np.int64)
     keep = idx < n_items
-    out[idx[keep]] = np.asarray(cols["n"], dtype=np.int64)[keep]
+    out[idx[keep]] = n[keep]
     return out
 
 
-def unit(v: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    return (v / np.where(norms == 0, 1, norms)).astype(np.float32)
-
-
-def train_audio(wh: Warehouse, settings: Settings, *, params: AudioModelParams | None = None,
+def train_audio(engine: Engine, settings: Settings, *, params: AudioModelParams | None = None,
                 collaborative_version: str | None = None) -> TrainResult:
     params = params or settings.audio_model
     started = time.perf_counter()
     als, cf_manifest = load_collaborative(settings, collaborative_version)
-    materialize_interactions(wh, settings.signals, force=False)
+    engine.materialize_interactions(settings.signals.min_play_ms, force=False)
     items = als.item_factors_
-    files = track_files(wh, settings)
+    files = track_files(engine, settings)
     if not len(files.paths):
         raise InputError("No track has a uri: the catalogue must say where each track's audio is "
                          "(column uri; relative paths resolve against [audio_model] audio_root)")
     batch = spectrograms(settings, files)
-    plays = play_counts(wh, max(len(items), int(files.track_idx.max()) + 1))
+    plays = play_counts(engine, max(len(items), int(files.track_idx.max()) + 1))
     ok = np.array([m is not None for m in batch.ok])
     in_model = files.track_idx < len(items)
     has_vec = np.zeros(len(ok), dtype=bool)
@@ -71,7 +67,7 @@ def train_audio(wh: Warehouse, settings: Settings, *, params: AudioModelParams |
                          f"plays ([audio_model] min_plays); got {int(warm.sum())} "
                          f"({int(ok.sum())} readable of {len(ok)} files)")
     rows = np.flatnonzero(warm)
-    model = AudioModel(params).fit([batch.ok[i].mels for i in rows], unit(items[files.track_idx[rows]]))
+    model = AudioModel(params).fit([batch.ok[i].mels for i in rows], unit_rows(items[files.track_idx[rows]]))
     version = registry.new_version(cf_manifest["data_fingerprint"])
     manifest = {
         "version": version,
@@ -87,10 +83,10 @@ def train_audio(wh: Warehouse, settings: Settings, *, params: AudioModelParams |
         "fit_seconds": model.fit_seconds_,
     }
     registry.save_version(settings.models_dir, AUDIO, model, manifest)
-    stats = predict_tracks(wh, settings, model, version, files, batch)
+    stats = predict_tracks(engine, settings, model, version, files, batch)
     registry.update_manifest(settings.models_dir, AUDIO, version, predicted=stats,
                              total_seconds=round(time.perf_counter() - started, 3))
-    record_run(wh, "train", version, {"kind": AUDIO, "collaborative_version": cf_manifest["version"],
+    record_run(engine, "train", version, {"kind": AUDIO, "collaborative_version": cf_manifest["version"],
                                       **model.get_params()})
     return TrainResult(AUDIO, version, registry.manifest(settings.models_dir, AUDIO, version), model)
 
@@ -98,3 +94,18 @@ def train_audio(wh: Warehouse, settings: Settings, *, params: AudioModelParams |
 def load_audio_model(settings: Settings, version: str | None = None) -> tuple[AudioModel, dict]:
     folder = registry.resolve(settings.models_dir, AUDIO, version)
     return AudioModel.load(folder), json.loads((folder / "manifest.json").read_text())
+
+
+def predict_missing(engine: Engine, settings: Settings, track_idx: np.ndarray) -> dict | None:
+    """Predict, with the latest audio model, the vectors of those of `track_idx` that have none
+    for it yet (tracks that arrived since it was trained): a step of ``weekly generate``, so that
+    reading the vectors afterwards never writes. None when no audio model is trained."""
+    try:
+        model, manifest = load_audio_model(settings)
+    except NotFoundError:
+        return None
+    todo = missing(engine, manifest["version"], track_idx)
+    files = track_files(engine, settings, todo) if len(todo) else None
+    if files is None or not len(files.paths):
+        return {"ok": 0, "failed": 0, "cache_hits": 0, "short": 0, "reasons": []}
+    return predict_tracks(engine, settings, model, manifest["version"], files)

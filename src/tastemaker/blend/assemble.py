@@ -1,13 +1,16 @@
 """From ranked candidates to the week's lists: caps, fresh share, sources, reasons, flow (NumPy).
 
     >>> picked = select(ctx, cand, scores, weekly=settings.weekly, blend=settings.blend)
-    >>> source, because, text_reason = label(ctx, users, cand, picked)
+    >>> source, because, text_reason = label(ctx, users, rows, cand, picked)
 
 `select` keeps, in score order, at most ``max_per_artist`` tracks per artist and ``audio_share``
 tracks placed by the audio model, then makes room for up to ``fresh_share`` × size fresh tracks
 (fewer than ``fresh_plays`` plays) when good ones exist — among the best 2 × size survivors —
-in place of the weakest others. `label` names each track's source (collaborative, text, audio,
-fallback) and its reason.
+in place of the weakest others. `fill_short` completes short lists with popular tracks. `label`
+names each track's source (collaborative, text, audio, fallback) and its reason: `explain` finds,
+for every recommended track, the played track that contributes most — among the user's
+most-loved tracks, the one whose vector is closest (cosine) to the recommended track's; ties go
+to the more-played track.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..config import BlendParams, WeeklyParams
-from ..weekly.assemble import cap_per_artist, explain, top_played, unit_rows
-from .candidates import AUDIO, CF, TEXT, Candidates
+from ..kernels import cap_per_artist, lookup_values, sparse_topk
+from .candidates import AUDIO, CF, TEXT, Candidates, artist_confidence
 from .context import Context
 
 SOURCES = ("collaborative", "fallback", "audio", "text")
@@ -70,14 +73,18 @@ def select(ctx: Context, cand: Candidates, scores: np.ndarray, *, weekly: Weekly
                   np.take_along_axis(out_cols, o, 1))
 
 
-def fill_short(ctx: Context, picked: Picked, exclude_rows: sp.csr_matrix, weekly: WeeklyParams) -> Picked:
+def fill_short(ctx: Context, picked: Picked, exclude_rows: sp.csr_matrix, weekly: WeeklyParams,
+               banned: np.ndarray | None = None) -> Picked:
     """Lists the candidates could not fill are completed with popular tracks the user has not
-    heard (source fallback), the artist cap still holding; what is listed keeps its place."""
+    heard (source fallback), the artist cap still holding; what is listed keeps its place.
+    ``banned`` (n_items,) bool: tracks never to add."""
     short = np.flatnonzero((picked.ids < 0).any(axis=1))
     if len(short) == 0:
         return picked
     pop = np.argsort(-(ctx.recent + 1e-6 * ctx.listeners), kind="stable")
     pop = pop[((ctx.recent[pop] > 0) | (ctx.listeners[pop] > 0)) & ~np.isin(pop, ctx.unavailable)]
+    if banned is not None:
+        pop = pop[~banned[pop]]
     pop = pop[: 8 * weekly.size + 200]
     existing = picked.ids[short]
     heard = sp.csr_matrix(exclude_rows)[short][:, pop].toarray() != 0
@@ -98,11 +105,37 @@ def by_audio_model(ctx: Context, ids: np.ndarray, flags: np.ndarray) -> np.ndarr
     """(B, C) True where the track is placed by the audio model: an audio candidate that is cold
     (too few plays for a trustworthy collaborative vector, or none)."""
     safe = np.maximum(ids, 0)
-    return (ids >= 0) & ((flags & AUDIO) != 0) & (ctx.cold()[safe] | ~ctx.has_vector[safe])
+    return (ids >= 0) & ((flags & AUDIO) != 0) & (ctx.cold[safe] | ~ctx.has_vector[safe])
 
 
-def label(ctx: Context, users: np.ndarray, cand: Candidates, picked: Picked):
-    """(source (B, size) int8, reason track (B, size) -1 none, text reasons (B, size) object)."""
+def top_played(rows: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B, k) each user's k most-loved tracks (-1 pad) and their confidence (0 pad)."""
+    ids, vals = sparse_topk(rows, k)
+    return ids, np.where(ids >= 0, vals, 0).astype(np.float32)
+
+
+def explain(recommended: np.ndarray, played: np.ndarray, weights: np.ndarray,
+            unit_vectors: np.ndarray, played_vectors: np.ndarray | None = None) -> np.ndarray:
+    """(B, K) recommended ids, (B, P) played ids with weights, item vectors of length 1 →
+    (B, K) played id behind each recommendation (-1 where there is none).
+
+    ``played_vectors`` (default: the same) are the played tracks' vectors when the recommended
+    ones come from elsewhere (the audio model's predictions, in the same space)."""
+    R = unit_vectors[np.maximum(recommended, 0)]
+    P = (unit_vectors if played_vectors is None else played_vectors)[np.maximum(played, 0)]
+    sims = np.matmul(P, R.transpose(0, 2, 1))                  # (B, P, K)
+    has = played >= 0
+    tiebreak = 1e-6 * np.log1p(np.maximum(weights, 0))
+    sims = np.where(has[..., None], sims + tiebreak[..., None], -np.inf)
+    best = np.argmax(sims, axis=1)                             # (B, K)
+    out = np.take_along_axis(played, best, axis=1)
+    out[(recommended < 0) | ~has.any(axis=1)[:, None]] = -1
+    return out
+
+
+def label(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candidates, picked: Picked):
+    """(source (B, size) int8, reason track (B, size) -1 none, text reasons (B, size) object);
+    ``rows`` (B, n_items) are the users' histories."""
     B, K = picked.ids.shape
     ok = picked.ids >= 0
     flags = np.zeros((B, K), dtype=np.uint8) if cand.ids.shape[1] == 0 else np.where(
@@ -112,16 +145,16 @@ def label(ctx: Context, users: np.ndarray, cand: Candidates, picked: Picked):
     source[((flags & TEXT) != 0)] = TEXT_SOURCE
     source[((flags & CF) != 0)] = COLLABORATIVE
     source[by_audio_model(ctx, picked.ids, flags)] = AUDIO_SOURCE
-    rows = sp.csr_matrix(ctx.user_items[users])
+    rows = sp.csr_matrix(rows)
     played, weights = top_played(rows, REASON_PLAYED)
-    unit_items = _unit(ctx, "V")
+    unit_items = ctx.unit_V
     because = explain(np.where(ok & ctx.has_vector[safe], picked.ids, -1), played, weights, unit_items)
     because[source != COLLABORATIVE] = -1
     if ctx.audio is not None:
         audio_rows = source == AUDIO_SOURCE
         if audio_rows.any():
             sounds = explain(np.where(audio_rows, picked.ids, -1), played, weights,
-                             _unit(ctx, "audio"), played_vectors=unit_items)
+                             ctx.unit_audio, played_vectors=unit_items)
             because = np.where(audio_rows, sounds, because)
     text = np.full((B, K), "", dtype=object)
     is_text = source == TEXT_SOURCE
@@ -134,22 +167,14 @@ def label(ctx: Context, users: np.ndarray, cand: Candidates, picked: Picked):
 def _known_artist_reasons(ctx: Context, rows: sp.csr_matrix, ids: np.ndarray, mask: np.ndarray, text) -> None:
     """A cold track by an artist the user already plays: "new from A, whom you play" (its place
     comes as much from the artist as from its sound)."""
-    from .candidates import _lookup_values, artist_confidence
     if not mask.any() or ctx.artist_names is None:
         return
     art = np.where(mask, ctx.artist_of[np.maximum(ids, 0)], -1)
-    known = (art >= 0) & (_lookup_values(artist_confidence(ctx, rows), art) > 0)
+    known = (art >= 0) & (lookup_values(artist_confidence(ctx, rows), art) > 0)
     for b, k in zip(*np.nonzero(known)):
         name = ctx.artist_names[art[b, k]] if art[b, k] < len(ctx.artist_names) else ""
         if name:
             text[b, k] = f"new from {name}, whom you play"
-
-
-def _unit(ctx: Context, name: str) -> np.ndarray:
-    cache = ctx.__dict__.setdefault("_unit", {})
-    if name not in cache:
-        cache[name] = unit_rows(getattr(ctx, name))
-    return cache[name]
 
 
 def _text_reasons(ctx: Context, profile, ids: np.ndarray, mask: np.ndarray) -> list[str]:

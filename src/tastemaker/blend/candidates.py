@@ -1,6 +1,6 @@
 """Candidates for a batch of users from each model, labelled with their source (pure NumPy/SciPy).
 
-    >>> cand = candidates(ctx, users, exclude_rows, params, sources=("cf", "text", "audio", "popular"))
+    >>> cand = candidates(ctx, users, rows, exclude_rows, params, sources=("cf", "text", "audio", "popular"))
     >>> cand.ids, cand.flags          # (B, C) track ids (-1 pad), source bits per candidate
 
 Sources:
@@ -16,8 +16,9 @@ Sources:
   new releases (fewer than ``new_days`` days old);
 * **popular** — the most-listened tracks of the last four weeks the user has not heard.
 
-Never-played (any event), recently recommended (``exclude_rows``) and unavailable tracks never
-appear. A track found by several sources appears once, with all their bits.
+``rows`` are the users' histories (what each has heard, with confidence). Heard (any event),
+recently recommended (``exclude_rows``), unavailable and ``banned`` tracks never appear. A track
+found by several sources appears once, with all their bits.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..config import BlendParams
-from ..models.base import topk
+from ..kernels import dot_topk, lookup, lookup_values, sparse_topk, topk
 from .context import Context
 
 CF, TEXT, AUDIO, POPULAR = 1, 2, 4, 8
@@ -64,8 +65,8 @@ def artist_confidence(ctx: Context, rows: sp.csr_matrix) -> sp.csr_matrix:
 
 def profile_artists(ctx: Context, rows: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(B, n) each user's most-loved artists (-1 pad) and weights summing to 1 over the row."""
-    from ..weekly.assemble import top_played
-    ids, w = top_played(artist_confidence(ctx, rows), n)
+    ids, w = sparse_topk(artist_confidence(ctx, rows), n)
+    w = np.where(ids >= 0, w, 0).astype(np.float32)
     total = w.sum(axis=1, keepdims=True)
     return ids, np.where(total > 0, w / np.where(total == 0, 1, total), 0).astype(np.float32)
 
@@ -79,111 +80,37 @@ def text_artist_scores(ctx: Context, prof_ids: np.ndarray, prof_w: np.ndarray) -
     return sp.csr_matrix(W @ T)
 
 
-def _artist_tracks(ctx: Context, per_artist: int) -> np.ndarray:
-    """(n_artists, per_artist) each artist's available tracks by listeners (-1 pad), cached."""
-    cache = getattr(ctx, "_artist_tracks", None)
-    if cache is not None and cache.shape[1] == per_artist:
-        return cache
-    n_art = ctx.n_artists
-    ok = ctx.artist_of >= 0
-    ok[ctx.unavailable] = False
-    tracks = np.flatnonzero(ok)
-    art = ctx.artist_of[tracks]
-    order = np.lexsort((-ctx.listeners[tracks], art))
-    tracks, art = tracks[order], art[order]
-    start = np.searchsorted(art, np.arange(n_art))
-    rank = np.arange(len(tracks)) - start[art]
-    keep = rank < per_artist
-    out = np.full((n_art, per_artist), -1, dtype=np.int64)
-    out[art[keep], rank[keep]] = tracks[keep]
-    ctx._artist_tracks = out
-    return out
-
-
-def _text_source(ctx, rows, exclude_rows, params: BlendParams, S: sp.csr_matrix | None):
-    B = rows.shape[0]
+def _text_source(ctx: Context, exclude_rows, params: BlendParams, S: sp.csr_matrix | None):
+    B = exclude_rows.shape[0]
     k = params.text_candidates
     empty = np.full((B, 0), -1, dtype=np.int64)
     if S is None or k == 0 or params.text_artists == 0 or not (S.data > 0).any():
         return empty, np.zeros((B, 0), np.float32)
-    a, a_sc = _sparse_topk(S, params.text_artists)
-    tracks = _artist_tracks(ctx, max(2 * params.text_candidates // max(params.text_artists, 1), 4))
-    ids = tracks[np.maximum(a, 0)]                                        # (B, M, T)
+    a, a_sc = sparse_topk(S, params.text_artists)
+    ids = ctx.artist_tracks[np.maximum(a, 0)]                             # (B, M, T)
     ids[a < 0] = -1
     sc = np.broadcast_to(a_sc[..., None], ids.shape).astype(np.float32)
     # within an artist, more listened tracks first; a hair of popularity breaks ties
     sc = sc + 1e-4 * np.log1p(ctx.listeners[np.maximum(ids, 0)])
     ids, sc = ids.reshape(B, -1), sc.reshape(B, -1)
-    heard = _lookup(exclude_rows, ids)
+    heard = lookup(exclude_rows, ids)
     sc = np.where((ids >= 0) & ~heard, sc, -np.inf).astype(np.float32)
     cols, top_sc = topk(sc, k)
     top = np.where(cols >= 0, np.take_along_axis(ids, np.maximum(cols, 0), axis=1), -1)
     return top, top_sc
 
 
-def _lookup(m: sp.csr_matrix, ids: np.ndarray) -> np.ndarray:
-    """(B, C) True where row b of sparse `m` has column ids[b, c] (ids < 0 give False)."""
-    m = sp.csr_matrix(m)
-    B, C = ids.shape
-    out = np.zeros((B, C), dtype=bool)
-    if m.nnz == 0:
-        return out
-    safe = np.maximum(ids, 0)
-    vals = np.asarray(m[np.repeat(np.arange(B), C), safe.ravel()]).reshape(B, C)
-    return (vals != 0) & (ids >= 0)
-
-
-def _audio_pool(ctx: Context, new_days: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The available cold tracks with a predicted vector (with `new_days`: only those released
-    fewer than that many days before the week), each track's position among them (-1 if not
-    there), and their vectors; cached on the context."""
-    cache = getattr(ctx, "_audio_pools", None)
-    if cache is None:
-        cache = ctx._audio_pools = {}
-    if new_days not in cache:
-        keep = ctx.has_audio & ctx.cold()
-        if new_days is not None:
-            keep &= ctx.age_days < new_days           # NaN (unknown release) is not new
-        keep[ctx.unavailable] = False
-        pool = np.flatnonzero(keep)
-        where = np.full(ctx.n_items, -1, dtype=np.int64)
-        where[pool] = np.arange(len(pool))
-        cache[new_days] = (pool, where, np.ascontiguousarray(ctx.audio[pool], dtype=np.float32))
-    return cache[new_days]
-
-
-def _sparse_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of a sparse matrix the k columns with the largest positive values, best first:
-    (B, k) ids (-1 pad) and values (-inf pad). Each row's entries are laid out in a padded
-    (B, widest row) array and partitioned there (no sort of all the entries)."""
-    m = sp.csr_matrix(m)
-    m.sort_indices()
-    B = m.shape[0]
-    n = np.diff(m.indptr)
-    width = max(int(n.max(initial=0)), 1)
-    row = np.repeat(np.arange(B), n)
-    pos = np.arange(m.nnz) - m.indptr[row]
-    vals = np.full((B, width), -np.inf, dtype=np.float32)
-    cols = np.full((B, width), -1, dtype=np.int64)
-    vals[row, pos] = np.where(m.data > 0, m.data, -np.inf)
-    cols[row, pos] = m.indices
-    at, top = topk(vals, k)
-    ids = np.where(at >= 0, np.take_along_axis(cols, np.maximum(at, 0), 1), -1)
-    return ids, np.where(at >= 0, top, -np.inf).astype(np.float32)
-
-
 SKIP_MAX = 256      # rows that must skip more pool tracks than this take the dense top-k
 
 
-def _pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard: sp.csr_matrix,
-               taken: np.ndarray | None, k: int) -> np.ndarray:
+def pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard: sp.csr_matrix,
+              taken: np.ndarray | None, k: int, *, skip_max: int = SKIP_MAX) -> np.ndarray:
     """(B, k) positions in the pool of the k best pool tracks by query · vector, skipping the
     user's heard tracks and those in `taken` (B, T positions, -1 none); -1 pads.
 
-    implicit's C++ top-k (threads, no (B × pool) score matrix kept) finds the k + m best, m
-    being the most pool tracks any row must skip; rows that must skip more than ``SKIP_MAX``
+    The threaded top-k (`dot_topk`, no (B × pool) score matrix kept) finds the k + m best, m
+    being the most pool tracks any row must skip; rows that must skip more than ``skip_max``
     fall back to a dense NumPy top-k."""
-    from implicit.cpu.topk import topk as fast_topk
     B = len(query)
     coo = heard.tocoo()
     at = where[coo.col]
@@ -195,13 +122,12 @@ def _pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard:
     skip = sp.csr_matrix((np.ones(len(skip_r), np.float32), (skip_r, skip_c)), shape=(B, len(vectors)))
     n_skip = np.diff(skip.indptr)
     out = np.full((B, k), -1, dtype=np.int64)
-    easy = n_skip <= SKIP_MAX
+    easy = n_skip <= skip_max
     if easy.any():
         extra = int(n_skip[easy].max(initial=0))
         kk = min(k + extra, len(vectors))
-        got, sc = fast_topk(vectors, np.ascontiguousarray(query[easy]), kk)
-        got = np.asarray(got, dtype=np.int64)
-        bad = _lookup(skip[easy], got) | ~np.isfinite(np.asarray(sc)) | (got < 0)
+        got, sc = dot_topk(vectors, query[easy], kk)
+        bad = lookup(skip[easy], got) | ~np.isfinite(sc) | (got < 0)
         order = np.argsort(bad, axis=1, kind="stable")[:, :k]           # the first k kept, in score order
         kept = np.where(np.take_along_axis(bad, order, 1), -1, np.take_along_axis(got, order, 1))
         out[easy, :kept.shape[1]] = kept
@@ -213,8 +139,7 @@ def _pool_topk(query: np.ndarray, vectors: np.ndarray, where: np.ndarray, heard:
     return out
 
 
-
-def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):
+def _audio_source(ctx: Context, users, exclude_rows, params: BlendParams, cf_ok):
     """The ``audio_candidates`` cold tracks nearest the user's vector, then the
     ``new_candidates`` nearest among the new releases (fewer than ``new_days`` days old) not
     already chosen: a new release competes with every cold track of the catalogue otherwise."""
@@ -226,22 +151,22 @@ def _audio_source(ctx, users, exclude_rows, params: BlendParams, cf_ok):
     query = ctx.U[users[ok]]
     heard = sp.csr_matrix(exclude_rows)[ok]
     for k, new_days in ((params.audio_candidates, None), (params.new_candidates, params.new_days)):
-        pool, where, vectors = _audio_pool(ctx, new_days)
-        k = min(k, len(pool))
+        pool = ctx.audio_pools[new_days]
+        k = min(k, len(pool.tracks))
         if k == 0:
             continue
         taken = None
         if new_days is not None and out[-1].shape[1]:
             prev = out[-1][ok]
-            taken = np.where(prev >= 0, where[np.maximum(prev, 0)], -1)
-        cols = _pool_topk(query, vectors, where, heard, taken, k)
+            taken = np.where(prev >= 0, pool.where[np.maximum(prev, 0)], -1)
+        cols = pool_topk(query, pool.vectors, pool.where, heard, taken, k)
         ids = np.full((B, k), -1, dtype=np.int64)
-        ids[ok] = np.where(cols >= 0, pool[np.maximum(cols, 0)], -1)
+        ids[ok] = np.where(cols >= 0, pool.tracks[np.maximum(cols, 0)], -1)
         out.append(ids)
     return np.concatenate(out, axis=1)
 
 
-def _popular_source(ctx, exclude_rows, params: BlendParams):
+def _popular_source(ctx: Context, exclude_rows, params: BlendParams):
     B = exclude_rows.shape[0]
     k = params.popular_candidates
     if k == 0:
@@ -254,24 +179,31 @@ def _popular_source(ctx, exclude_rows, params: BlendParams):
     return np.where(cols >= 0, order[np.maximum(cols, 0)], -1)
 
 
-def candidates(ctx: Context, users: np.ndarray, exclude_rows: sp.csr_matrix, params: BlendParams,
-               sources=ALL_SOURCES) -> Candidates:
-    """The candidates of a batch of users. ``exclude_rows`` (B, n_items): never recommend."""
+def collaborative_ok(ctx: Context, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
+    """(B,) the users with a collaborative vector and at least ``min_history`` liked tracks."""
+    liked = np.asarray((rows > 0).sum(axis=1)).ravel()
+    return (liked >= ctx.min_history) & (np.abs(ctx.U[users]).sum(axis=1) > 0)
+
+
+def candidates(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, exclude_rows: sp.csr_matrix,
+               params: BlendParams, sources=ALL_SOURCES, banned: np.ndarray | None = None) -> Candidates:
+    """The candidates of a batch of users. ``rows`` (B, n_items): their histories;
+    ``exclude_rows`` (B, n_items): never recommend; ``banned`` (n_items,) bool: never recommend
+    to anyone."""
     users = np.asarray(users, dtype=np.int64)
     B = len(users)
     exclude_rows = sp.csr_matrix(exclude_rows)
-    rows = ctx.user_items[users]
-    liked = np.asarray((rows > 0).sum(axis=1)).ravel()
-    cf_ok = (liked >= ctx.min_history) & (np.abs(ctx.U[users]).sum(axis=1) > 0)
+    rows = sp.csr_matrix(rows)
+    cf_ok = collaborative_ok(ctx, users, rows)
     parts, bits = [], []
     if "cf" in sources and params.cf_candidates:
         ids = np.full((B, params.cf_candidates), -1, dtype=np.int64)
         if cf_ok.any():
-            m = ctx.cf.item_factors_.shape[0]
+            m = ctx.n_model_items
             gone = ctx.unavailable[ctx.unavailable < m]
             sel = np.flatnonzero(cf_ok)
-            got, sc = ctx.cf.recommend(users[sel], exclude_rows[sel][:, :m], N=params.cf_candidates,
-                                       filter_items=gone)
+            got, sc = dot_topk(ctx.V[:m], ctx.U[users[sel]], params.cf_candidates,
+                               exclude=exclude_rows[sel][:, :m], banned=gone)
             # a track without a vector scores 0 for everyone: not a collaborative candidate
             ids[sel] = np.where(np.isfinite(sc) & ctx.has_vector[np.maximum(got, 0)], got, -1)
         parts.append(ids)
@@ -279,7 +211,7 @@ def candidates(ctx: Context, users: np.ndarray, exclude_rows: sp.csr_matrix, par
     prof = profile_artists(ctx, rows, params.profile_artists)
     S = text_artist_scores(ctx, *prof) if ctx.text is not None else None
     if "text" in sources:
-        ids, _ = _text_source(ctx, rows, exclude_rows, params, S)
+        ids, _ = _text_source(ctx, exclude_rows, params, S)
         parts.append(ids)
         bits.append(TEXT)
     if "audio" in sources:
@@ -288,22 +220,18 @@ def candidates(ctx: Context, users: np.ndarray, exclude_rows: sp.csr_matrix, par
     if "popular" in sources:
         parts.append(_popular_source(ctx, exclude_rows, params))
         bits.append(POPULAR)
-    ids, flags = _union(parts, bits, ctx.n_items)
+    if banned is not None:
+        parts = [np.where((p >= 0) & banned[np.maximum(p, 0)], -1, p) for p in parts]
+    ids, flags = union(parts, bits, ctx.n_items)
     text_score = np.zeros(ids.shape, dtype=np.float32)
     if S is not None and ids.shape[1]:
         art = ctx.artist_of[np.maximum(ids, 0)]
         ok = (ids >= 0) & (art >= 0)
-        text_score[ok] = _lookup_values(S, np.where(ok, art, -1))[ok]
+        text_score[ok] = lookup_values(S, np.where(ok, art, -1))[ok]
     return Candidates(ids, flags, text_score, prof)
 
 
-def _lookup_values(m: sp.csr_matrix, cols: np.ndarray) -> np.ndarray:
-    B, C = cols.shape
-    vals = np.asarray(m[np.repeat(np.arange(B), C), np.maximum(cols, 0).ravel()]).reshape(B, C)
-    return np.where(cols >= 0, vals, 0).astype(np.float32)
-
-
-def _union(parts, bits, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+def union(parts, bits, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate per-source (B, k) id arrays into unique ids per row with OR-ed source bits,
     in order of first appearance (cf first, then text, audio, popular)."""
     if not parts:

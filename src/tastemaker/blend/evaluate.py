@@ -1,10 +1,11 @@
 """The ablation of the weekly blend in one run (``tastemaker evaluate --blend``).
 
-    >>> report = ablation(wh, settings)
+    >>> report = ablation(engine, settings)
 
 Time split: the models are fitted on the events before the last full week (`split_context`) and
-each variant writes its lists exactly as the weekly job would (candidates of its sources, its
-ranking, artist cap, audio share, fresh share; no flow order, which does not change the set).
+each variant is a `Blend` whose lists are exactly those the weekly job would write (candidates of
+its sources, its ranking, artist cap, audio share, fresh share; no flow order, which does not
+change the set), scored by the evaluator every model goes through (`evaluate_model`).
 The fixed blend's weights are chosen and the learned ranker trained on the ``[blend]
 ranker_weeks`` weeks before it (each with models fitted on the events before *that* week), so
 the test week is never seen. Recall and NDCG at K of the tracks each user newly played
@@ -25,22 +26,25 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..config import Settings
+from ..engine import Engine
 from ..errors import InputError
-from ..evaluate.metrics import hits_at_k, ranking_metrics
-from ..evaluate.splits import time_split
+from ..evaluate.metrics import hits_at_k
+from ..evaluate.runner import evaluate_model
+from ..evaluate.splits import catalogue_artists, last_full_week, time_split
+from ..models.base import Recommender
 from ..progress import progress
-from ..warehouse import Warehouse
-from . import rank_batch
+from .assemble import SOURCES
 from .candidates import ALL_SOURCES
-from .context import split_context
 from .features import INDEX
-from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, _invalid
+from .prepare import SplitContexts, split_context
+from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, Scorer, invalid
+from .recommender import Blend, list_scores
 from .train import stacked_training_data, training_weeks, tune_fixed
 
 LIGHT = 10     # users with fewer liked tracks than this have "little history"
 
 
-class FeatureOrder:
+class FeatureOrder(Scorer):
     """One model alone: its score, then (where it has none) popular tracks."""
 
     def __init__(self, feature: str):
@@ -50,7 +54,7 @@ class FeatureOrder:
     def score(self, X):
         s = X[..., INDEX[self.feature]]
         fallback = -1e6 + np.nan_to_num(X[..., INDEX["track_listeners"]])
-        return np.where(_invalid(X), -np.inf, np.where(np.isfinite(s), s, fallback)).astype(np.float32)
+        return np.where(invalid(X), -np.inf, np.where(np.isfinite(s), s, fallback)).astype(np.float32)
 
 
 def variants(settings: Settings, ranker: LearnedRanker | None):
@@ -81,11 +85,37 @@ def _found(recs: np.ndarray, test: sp.csr_matrix) -> dict:
             "recall": round(float((hits / np.diff(test.indptr)[has]).mean()), 4) if has.any() else float("nan")}
 
 
-def _segment(recs, test, users_mask, catalogue) -> dict:
-    if not users_mask.any():
-        return {"users": 0}
-    m = ranking_metrics(recs[users_mask], test[users_mask], **catalogue)
-    return {"users": int(users_mask.sum()), **{k: round(v, 4) for k, v in m.items()}}
+class SourceCounts(Recommender):
+    """A variant of the blend for the evaluator, counting the tracks its lists take from each
+    source and how many of them the users newly played (the evaluator sees ids and scores only)."""
+
+    def __init__(self, blend: Blend, test: sp.csr_matrix, name: str):
+        self.blend, self.test, self.name = blend, test, name
+        self.tracks: dict[int, int] = {}
+        self.hits: dict[int, int] = {}
+
+    def get_params(self) -> dict:
+        return self.blend.get_params()
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.blend.is_fitted
+
+    def fit(self, user_items):
+        return self
+
+    def _score(self, userids, user_items):
+        raise NotImplementedError
+
+    def recommend(self, userids, user_items, N: int = 30, *, filter_already_liked_items=True, filter_items=None):
+        users = np.atleast_1d(np.asarray(userids, dtype=np.int64))
+        week = self.blend.lists(users, user_items, N)
+        hit = hits_at_k(week.ids, self.test[users])
+        for counts, mask in ((self.tracks, week.ids >= 0), (self.hits, hit & (week.ids >= 0))):
+            src, n = np.unique(week.source[mask], return_counts=True)
+            for s_, n_ in zip(src, n):
+                counts[int(s_)] = counts.get(int(s_), 0) + int(n_)
+        return week.ids, list_scores(week.ids, week.scores)
 
 
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, draws: int = 2000, seed: int = 0) -> dict:
@@ -100,22 +130,23 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, draws: int = 2000, seed: i
             "share_better": round(float((means > 0).mean()), 3)}
 
 
-def ablation(wh: Warehouse, settings: Settings, *, k: int | None = None, learned: bool = True,
-             weeks: int = 1) -> dict:
+def ablation(engine: Engine, settings: Settings, *, k: int | None = None, learned: bool = True,
+             weeks: int = 1, cache: SplitContexts | None = None) -> dict:
     """The ablation on the last full week; with ``weeks`` > 1 also on the weeks before it (each
     with its own models, weights and ranker, trained only on what came before), pooled: every
     user-week counts once, and each variant's difference from collaborative filtering gets a
-    paired bootstrap interval over the pooled user-weeks."""
-    from ..evaluate.splits import last_full_week
+    paired bootstrap interval over the pooled user-weeks. ``cache``: contexts kept by the
+    caller (those the ranker's training fitted in the same run)."""
+    cache = cache if cache is not None else SplitContexts(settings.blend.ranker_weeks + 2)
     if k is not None:
         settings = dataclasses.replace(settings, weekly=dataclasses.replace(settings.weekly, size=k))
-    last = last_full_week(wh)
+    last = last_full_week(engine)
     if last is None:
         raise InputError("The blend's ablation needs timestamped events covering at least two weeks")
     reports = []
     for i in range(weeks):
         try:
-            reports.append(_one_week(wh, settings, last - dt.timedelta(weeks=i), learned=learned))
+            reports.append(_one_week(engine, settings, last - dt.timedelta(weeks=i), learned=learned, cache=cache))
         except InputError as e:
             if not reports:
                 raise
@@ -152,13 +183,14 @@ def _pool(reports: list[dict]) -> dict:
     return out
 
 
-def _one_week(wh: Warehouse, settings: Settings, week_start: dt.datetime, *, learned: bool) -> dict:
+def _one_week(engine: Engine, settings: Settings, week_start: dt.datetime, *, learned: bool,
+              cache: SplitContexts) -> dict:
     started = time.perf_counter()
     k = settings.weekly.size
-    split = time_split(wh, settings.signals, week_start=week_start, item_artists=None)
+    split = time_split(engine, settings.signals, week_start=week_start, item_artists=catalogue_artists(engine))
     ranker, ranker_info = None, None
     test_start = dt.datetime.fromisoformat(split.info["week_start"])
-    weeks = training_weeks(wh, settings, test_start - dt.timedelta(weeks=1))
+    weeks = training_weeks(engine, settings, test_start - dt.timedelta(weeks=1), cache=cache)
     settings, tried = tune_fixed(weeks, settings)
     chosen = {k: getattr(settings.blend, k) for k in ("w_pop", "w_text", "w_audio")}
     if learned:
@@ -169,45 +201,35 @@ def _one_week(wh: Warehouse, settings: Settings, week_start: dt.datetime, *, lea
         del X, y
     training = [w.name for w in weeks]
     del weeks
-    ctx = split_context(wh, settings, split)
+    ctx = split_context(engine, settings, split, cache=cache)
     users = split.users
     test = sp.csr_matrix(split.test[users])
-    liked = ctx.liked_counts()[users]
+    train = split.train_matrix(settings.signals)
+    liked = np.asarray((train[users] > 0).sum(axis=1)).ravel()
     light = liked < LIGHT
-    cold_test = _only(test, ctx.cold())                 # fewer than min_plays plays before the week
+    cold_test = _only(test, ctx.cold)                  # fewer than min_plays plays before the week
     new_test = _only(test, ~ctx.has_vector)            # no play at all: no collaborative vector
-    pos = split.train.signal > 0
-    catalogue = {"n_items": ctx.n_items, "popularity": np.bincount(split.train.items[pos], minlength=ctx.n_items),
-                 "n_users": max(1, int(np.unique(split.train.users[pos]).size)), "item_artists": ctx.artist_of}
     rows, per_user = {}, {}
     n_rel = np.maximum(np.diff(test.indptr), 1)
     names = variants(settings, ranker)
     with progress("Ablation: lists of every variant", total=len(names) * len(users)) as step:
         for name, sources, scorer in names:
-            recs = np.full((len(users), k), -1, dtype=np.int64)
-            by_source, hits_by_source = {}, {}
+            variant = SourceCounts(Blend.from_context(ctx, settings=settings, scorer=scorer, sources=sources),
+                                   split.test, name)
             t0 = time.perf_counter()
-            for start in range(0, len(users), settings.weekly.batch_size):
-                batch = users[start:start + settings.weekly.batch_size]
-                out = rank_batch(ctx, batch, ctx.user_items[batch], scorer, settings, sources=sources)
-                recs[start:start + len(batch)] = out.ids
-                hit = hits_at_k(out.ids, test[start:start + len(batch)])
-                for counts, mask in ((by_source, out.ids >= 0), (hits_by_source, hit & (out.ids >= 0))):
-                    src, n = np.unique(out.source[mask], return_counts=True)
-                    for s_, n_ in zip(src, n):
-                        counts[int(s_)] = counts.get(int(s_), 0) + int(n_)
-                step.advance(len(batch))
-            from .assemble import SOURCES
+            result = evaluate_model(variant, split, weights=settings.signals, k=k, fit=False,
+                                    batch_size=settings.weekly.batch_size, step=step, keep_lists=True,
+                                    segments={"little history": light, "warm": ~light})
+            recs = result.lists
             per_user[name] = hits_at_k(recs, test).sum(axis=1) / n_rel
             rows[name] = {
                 "sources": list(sources), "ranking": scorer.name, "seconds": round(time.perf_counter() - t0, 2),
-                "all": _segment(recs, test, np.ones(len(users), bool), catalogue),
-                "little history": _segment(recs, test, light, catalogue),
-                "warm": _segment(recs, test, ~light, catalogue),
+                "all": {"users": int(len(users)), **{m: round(v, 4) for m, v in result.metrics.items()}},
+                **result.extra["segments"],
                 "cold tracks": _found(recs, cold_test),
                 "new tracks": _found(recs, new_test),
-                "tracks_by_source": {SOURCES[s_]: n_ for s_, n_ in sorted(by_source.items())},
-                "hits_by_source": {SOURCES[s_]: hits_by_source.get(s_, 0) for s_ in sorted(by_source)},
+                "tracks_by_source": {SOURCES[s_]: n_ for s_, n_ in sorted(variant.tracks.items())},
+                "hits_by_source": {SOURCES[s_]: variant.hits.get(s_, 0) for s_ in sorted(variant.tracks)},
             }
     base = "collaborative only"
     for name in rows:

@@ -1,6 +1,6 @@
 """Features of each (user, candidate) pair for the ranker (pure NumPy).
 
-    >>> X = features(ctx, users, cand)        # (B, C, len(FEATURES)) float32, NaN = unknown
+    >>> X = features(ctx, users, rows, cand)  # (B, C, len(FEATURES)) float32, NaN = unknown
 
 Every model's score, the track's and artist's popularity, the user's familiarity with the artist,
 the track's age, whether it is cold, how far its sound (analyser tempo and loudness, and the
@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .candidates import AUDIO, CF, POPULAR, TEXT, Candidates
+from ..kernels import lookup_values, zscore
+from .candidates import AUDIO, CF, POPULAR, TEXT, Candidates, artist_confidence, collaborative_ok
 from .context import Context
 
 FEATURES = (
@@ -52,23 +53,15 @@ def _user_means(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
     return np.where(den > 0, num / np.where(den == 0, 1, den), np.nan)
 
 
-def artist_listeners(ctx: Context) -> np.ndarray:
-    cache = getattr(ctx, "_artist_listeners", None)
-    if cache is None:
-        ok = ctx.artist_of >= 0
-        cache = np.bincount(ctx.artist_of[ok], weights=ctx.listeners[ok], minlength=ctx.n_artists)
-        ctx._artist_listeners = cache
-    return cache
-
-
 CHEAP = ("cf_score", "audio_score", "space_score", "text_score", "track_listeners", "history", "cold")
 
 
-def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = True,
+def features(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candidates, *, full: bool = True,
              base: np.ndarray | None = None) -> np.ndarray:
-    """(B, C, len(FEATURES)). Without ``full``, only what the fixed blend and collaborative order
-    read (`CHEAP`: the scores, listeners, history); the rest stays NaN. ``base``: an array whose
-    `CHEAP` columns are already computed for these candidates (they are not computed again)."""
+    """(B, C, len(FEATURES)) for the users' candidates; ``rows`` (B, n_items) are their histories.
+    Without ``full``, only what the fixed blend and collaborative order read (`CHEAP`: the
+    scores, listeners, history); the rest stays NaN. ``base``: an array whose `CHEAP` columns
+    are already computed for these candidates (they are not computed again)."""
     users = np.asarray(users, dtype=np.int64)
     ids = cand.ids
     B, C = ids.shape
@@ -77,7 +70,7 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = 
         return X
     valid = ids >= 0
     t = np.maximum(ids, 0)
-    rows = sp.csr_matrix(ctx.user_items[users])
+    rows = sp.csr_matrix(rows)
     if base is None:
         _cheap(ctx, users, cand, rows, X)
     if not full:
@@ -85,7 +78,7 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = 
         return X
     if ctx.audio is not None:
         # the user's usual sound: the mean of the unit predicted vectors of what they like
-        unit = _unit_audio(ctx)
+        unit = ctx.unit_audio
         pos = rows.multiply(rows > 0).tocsr()
         pos = sp.csr_matrix(pos.multiply(ctx.has_audio[None, :]))
         mean = np.asarray(pos @ unit)
@@ -95,7 +88,7 @@ def features(ctx: Context, users: np.ndarray, cand: Candidates, *, full: bool = 
         X[..., INDEX["sound_cosine"]] = np.where(ctx.has_audio[t] & (norm > 0), cos, np.nan)
     X[..., INDEX["recent_listeners"]] = np.log1p(ctx.recent[t])
     art = ctx.artist_of[t]
-    al = artist_listeners(ctx)
+    al = ctx.artist_listeners
     X[..., INDEX["artist_listeners"]] = np.where(art >= 0, np.log1p(al[np.maximum(art, 0)]), np.nan)
     X[..., INDEX["familiarity"]] = _familiarity(ctx, rows, art)
     X[..., INDEX["age_days"]] = ctx.age_days[t]
@@ -114,7 +107,7 @@ def _cheap(ctx: Context, users: np.ndarray, cand: Candidates, rows: sp.csr_matri
     t = np.maximum(cand.ids, 0)
     liked = np.asarray((rows > 0).sum(axis=1)).ravel()
     U = ctx.U[users]
-    cf_user = (liked >= ctx.min_history) & (np.abs(U).sum(axis=1) > 0)
+    cf_user = collaborative_ok(ctx, users, rows)
     cf = np.einsum("bd,bcd->bc", U, ctx.V[t])
     cf_ok = cf_user[:, None] & ctx.has_vector[t]
     X[..., INDEX["cf_score"]] = np.where(cf_ok, cf, np.nan)
@@ -131,21 +124,12 @@ def _cheap(ctx: Context, users: np.ndarray, cand: Candidates, rows: sp.csr_matri
     X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
     X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
     X[..., INDEX["history"]] = np.log1p(liked)[:, None]
-    X[..., INDEX["cold"]] = ctx.cold()[t]
-
-
-def _unit_audio(ctx: Context) -> np.ndarray:
-    cache = getattr(ctx, "_unit_audio", None)
-    if cache is None:
-        cache = ctx.audio / np.maximum(np.linalg.norm(ctx.audio, axis=1, keepdims=True), 1e-12)
-        ctx._unit_audio = cache
-    return cache
+    X[..., INDEX["cold"]] = ctx.cold[t]
 
 
 def _within_user(X: np.ndarray, valid: np.ndarray) -> None:
     """Scores relative to the user's other candidates: trees compare rows across users, and a
     dot product's scale differs from user to user."""
-    from .rank import zscore
     space = np.where(valid, X[..., INDEX["space_score"]], np.nan)
     X[..., INDEX["space_z"]] = np.where(np.isfinite(space), zscore(space), np.nan)
     order = np.argsort(-np.where(np.isfinite(space), space, -np.inf), axis=1, kind="stable")
@@ -159,8 +143,7 @@ def _within_user(X: np.ndarray, valid: np.ndarray) -> None:
 
 def _familiarity(ctx: Context, rows: sp.csr_matrix, art: np.ndarray) -> np.ndarray:
     """(B, C) the user's share of liked confidence that goes to each candidate's artist."""
-    from .candidates import _lookup_values, artist_confidence
     by_artist = artist_confidence(ctx, rows)
     total = np.asarray(by_artist.sum(axis=1)).ravel()
-    share = _lookup_values(by_artist, art) / np.where(total == 0, 1, total)[:, None]
+    share = lookup_values(by_artist, art) / np.where(total == 0, 1, total)[:, None]
     return np.where(art >= 0, share, 0).astype(np.float32)

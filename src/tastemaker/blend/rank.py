@@ -2,6 +2,11 @@
 
     >>> scorer = FixedBlend(settings.blend)                  # or CollaborativeOrder(), LearnedRanker.load(folder)
     >>> scores = scorer.score(X)                             # (B, C): higher first, -inf = never
+    >>> cand, scores = scorer.rank(ctx, users, rows, cand, X0, size)   # what the week's lists use
+
+Every scorer is a `Scorer`: ``score`` of a feature array, and ``rank`` of a batch's candidates
+from their cheap features (the fixed blend and collaborative order score them as they are; the
+learned ranker reorders a shortlist with full features).
 
 `LearnedRanker` is LightGBM's lambdarank: one query per user, relevance 1 for the candidates the
 user newly played in the week after the models' data ended (a time split; see `tastemaker.blend.train`).
@@ -15,31 +20,37 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import BlendParams
-from ..errors import InputError
-from .features import FEATURES, INDEX, RANKED
+from ..config import BlendParams, Settings
+from ..errors import InputError, NotFoundError, ParameterError
+from ..kernels import zscore
+from ..models import registry
+from .candidates import AUDIO, TEXT
+from .features import INDEX, RANKED, features
 
 COLUMNS = np.array([INDEX[f] for f in RANKED])
-
-MISSING_Z = -2.0       # a missing score counts as clearly below the user's average
-
-
-def zscore(values: np.ndarray) -> np.ndarray:
-    """Standardise each row over its finite values; non-finite entries become MISSING_Z."""
-    ok = np.isfinite(values)
-    n = ok.sum(axis=1, keepdims=True)
-    v = np.where(ok, values, 0.0)
-    mean = v.sum(axis=1, keepdims=True) / np.maximum(n, 1)
-    var = (np.where(ok, values - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / np.maximum(n, 1)
-    z = (values - mean) / np.sqrt(np.where(var > 0, var, 1.0))
-    return np.where(ok, z, MISSING_Z).astype(np.float32)
+RANKER = "ranker"      # models/ranker/VERSION
 
 
-def _invalid(X: np.ndarray) -> np.ndarray:
-    return np.isnan(X[..., INDEX["history"]])       # padding rows have every feature NaN
+def invalid(X: np.ndarray) -> np.ndarray:
+    """(B, C) True for padding rows of a feature array (they have every feature NaN)."""
+    return np.isnan(X[..., INDEX["history"]])
 
 
-class CollaborativeOrder:
+class Scorer:
+    """Scores (B, C) of a batch's candidates from their features; higher first, -inf never."""
+
+    name = "scorer"
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def rank(self, ctx, users, rows, cand, X0: np.ndarray, size: int):
+        """(candidates, scores) of a batch from the cheap features `X0` (`features(full=False)`);
+        ``size`` is the list size."""
+        return cand, self.score(X0)
+
+
+class CollaborativeOrder(Scorer):
     """User · item vector; tracks without one (the fallback) after, by listeners."""
 
     name = "collaborative"
@@ -48,10 +59,10 @@ class CollaborativeOrder:
         cf = X[..., INDEX["cf_score"]]
         fallback = -1e6 + np.nan_to_num(X[..., INDEX["track_listeners"]])
         s = np.where(np.isfinite(cf), cf, fallback)
-        return np.where(_invalid(X), -np.inf, s).astype(np.float32)
+        return np.where(invalid(X), -np.inf, s).astype(np.float32)
 
 
-class FixedBlend:
+class FixedBlend(Scorer):
     """z(space score) [× w_audio where the audio model stands in] + w_text·z(text) + w_pop·z(listeners)."""
 
     name = "fixed"
@@ -67,7 +78,7 @@ class FixedBlend:
         # a cold track has (almost) no listeners yet: its popularity is unknown, not low
         pop = np.where(X[..., INDEX["cold"]] == 1, 0.0, zscore(X[..., INDEX["track_listeners"]]))
         s = space + p.w_text * zscore(X[..., INDEX["text_score"]]) + p.w_pop * pop
-        return np.where(_invalid(X), -np.inf, s).astype(np.float32)
+        return np.where(invalid(X), -np.inf, s).astype(np.float32)
 
 
 def prior(X: np.ndarray, params: BlendParams) -> np.ndarray:
@@ -81,8 +92,7 @@ def _shortlist_columns(cand, X0: np.ndarray, params: BlendParams, size: int,
                        s: np.ndarray | None = None) -> np.ndarray:
     """(B, ≤ size) columns of the best candidates by `prior` (``s`` if already computed), the
     reserved ones included (-1 pad)."""
-    from .candidates import AUDIO, TEXT
-    s = np.where(_invalid(X0), -np.inf, prior(X0, params) if s is None else s)
+    s = np.where(invalid(X0), -np.inf, prior(X0, params) if s is None else s)
     if s.shape[1] <= size:
         return np.where(np.isfinite(s), np.arange(s.shape[1])[None, :], -1)
     keep = np.zeros(s.shape, dtype=bool)
@@ -96,15 +106,14 @@ def _shortlist_columns(cand, X0: np.ndarray, params: BlendParams, size: int,
     return np.where(np.isfinite(np.take_along_axis(s, cols, 1)), cols, -1)
 
 
-def shortlist(ctx, users, cand, X0: np.ndarray, params: BlendParams, size: int):
+def shortlist(ctx, users, rows, cand, X0: np.ndarray, params: BlendParams, size: int):
     """The ``size`` best candidates of each user by `prior` (the learned ranker reorders only
     these), with their full features: (candidates, X). The ``source_share`` best of text and
     of audio (by the same prior) are always kept: the fixed blend must not decide alone what the
     ranker may ever learn to bring up."""
-    from .features import features
     cols = _shortlist_columns(cand, X0, params, size)
     short = cand.take(cols)
-    return short, features(ctx, users, short, base=_take(X0, cols))
+    return short, features(ctx, users, rows, short, base=_take(X0, cols))
 
 
 def _take(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -114,23 +123,22 @@ def _take(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return out
 
 
-def learned_scores(ctx, users, cand, X0: np.ndarray, ranker: "LearnedRanker", size: int):
+def learned_scores(ctx, users, rows, cand, X0: np.ndarray, ranker: "LearnedRanker", size: int):
     """(candidates, scores): the shortlist reordered by the ranker, then every other candidate
     in `prior` order below it (the caps and shares of assembly may need them)."""
-    from .features import features
     p0 = prior(X0, ranker.params)
     short = _shortlist_columns(cand, X0, ranker.params, size, s=p0)
     rest_mask = np.ones(cand.ids.shape, dtype=bool)
     r, c = np.nonzero(short >= 0)
     rest_mask[r, short[r, c]] = False
-    p = np.where(_invalid(X0) | ~rest_mask, -np.inf, p0)
+    p = np.where(invalid(X0) | ~rest_mask, -np.inf, p0)
     n_rest = int(np.isfinite(p).sum(axis=1).max(initial=0))
     rest = np.argsort(-p, axis=1, kind="stable")[:, :n_rest]
     rest_sc = np.take_along_axis(p, rest, 1)
     rest = np.where(np.isfinite(rest_sc), rest, -1)
     top = cand.take(short)
     # the prior again, on the shortlist: its z-scores are over the shortlisted candidates, as in training
-    top_sc = ranker.score(features(ctx, users, top, base=_take(X0, short)))
+    top_sc = ranker.score(features(ctx, users, rows, top, base=_take(X0, short)))
     floor = np.where(np.isfinite(top_sc), top_sc, np.inf).min(axis=1, keepdims=True)
     floor = np.where(np.isfinite(floor), floor, 0.0)
     # below the shortlist, in prior order (ranks, not the prior's scale)
@@ -140,7 +148,7 @@ def learned_scores(ctx, users, cand, X0: np.ndarray, ranker: "LearnedRanker", si
     return merged, np.concatenate([top_sc, below.astype(np.float32)], axis=1)
 
 
-class LearnedRanker:
+class LearnedRanker(Scorer):
     """LightGBM lambdarank over `RANKED` features (NaN = missing, handled by the trees), boosting from
     `prior` (``[blend] ranker_prior`` × the fixed blend's score)."""
 
@@ -149,15 +157,20 @@ class LearnedRanker:
     def __init__(self, params: BlendParams | None = None):
         self.params = params or BlendParams()
 
+    def rank(self, ctx, users, rows, cand, X0: np.ndarray, size: int):
+        """The shortlist of the best ``max(rescore, size)`` by the prior, reordered by the trees
+        on their full features; the other candidates below it in prior order."""
+        return learned_scores(ctx, users, rows, cand, X0, self, max(self.params.rescore, size))
+
     threads = 1     # training: LightGBM's threads spin, on a busy machine one is several times faster than two
     predict_threads = 0   # prediction (large batches, few synchronisations): every core, like the top-k
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "LearnedRanker":
         """(B, C, F) features and (B, C) labels (1 = newly played, 0 = not, -1 = padding).
         Users with no positive candidate carry no ranking signal and are left out."""
-        import lightgbm as lgb
+        import lightgbm as lgb      # a heavy import, only when a ranker is trained or loaded
 
-        valid = (y >= 0) & ~_invalid(X)
+        valid = (y >= 0) & ~invalid(X)
         useful = ((y > 0) & valid).any(axis=1)
         if useful.sum() < 10:
             raise InputError(f"The ranker needs users whose next-week plays are among their candidates; "
@@ -188,11 +201,11 @@ class LearnedRanker:
 
     def score(self, X: np.ndarray) -> np.ndarray:
         B, C, F = X.shape
-        invalid = _invalid(X)
+        pad = invalid(X)
         out = np.full((B, C), -np.inf, dtype=np.float32)
-        if (~invalid).any():
-            out[~invalid] = self.booster_.predict(X[~invalid][:, COLUMNS], num_threads=self.predict_threads) \
-                + prior(X, self.params)[~invalid]
+        if (~pad).any():
+            out[~pad] = self.booster_.predict(X[~pad][:, COLUMNS], num_threads=self.predict_threads) \
+                + prior(X, self.params)[~pad]
         return out
 
     def get_params(self) -> dict:
@@ -226,3 +239,34 @@ class LearnedRanker:
         model = cls(params)
         model.booster_ = lgb.Booster(model_file=str(folder / "ranker.txt"))
         return model
+
+
+def make_scorer(settings: Settings, ctx=None, *, mode: str | None = None) -> Scorer:
+    """The scorer for ``mode`` (default ``[blend] mode``); ``auto`` takes the learned ranker when
+    one is trained and it beat the fixed blend on its held-out users (else that fixed blend, with
+    the weights chosen with it), else the fixed blend when the text or audio model is there (in
+    `ctx`, a `Context`), else collaborative order."""
+    mode = mode or settings.blend.mode
+    if mode in ("auto", "learned"):
+        try:
+            folder = registry.resolve(settings.models_dir, RANKER)
+            ranker = LearnedRanker.load(folder, settings.blend)
+            ranker.version = folder.name
+            held = json.loads((folder / "manifest.json").read_text()).get("held_out", {})
+            if mode == "auto" and held.get("fixed", {}).get("recall", 0) > held.get("learned", {}).get("recall", 1):
+                # the ranker lost to the fixed blend on its held-out users: use that blend, with
+                # the weights chosen alongside it
+                fixed = FixedBlend(ranker.params)
+                fixed.version = f"fixed weights of {folder.name}"
+                return fixed
+            return ranker
+        except NotFoundError:
+            if mode == "learned":
+                raise
+        has_more = ctx is None or ctx.text is not None or ctx.audio is not None
+        return FixedBlend(settings.blend) if has_more else CollaborativeOrder()
+    if mode == "fixed":
+        return FixedBlend(settings.blend)
+    if mode == "collaborative":
+        return CollaborativeOrder()
+    raise ParameterError(f"Unknown blend mode {mode!r}; expected auto, learned, fixed or collaborative")

@@ -1,8 +1,8 @@
 """Training the learned ranker on a time split (``tastemaker train ranker``).
 
-    >>> result = train_ranker(wh, settings)          # the last full week of events
+    >>> result = train_ranker(engine, settings)          # the last full week of events
 
-The models are fitted on the events before the week (`split_context`: ALS, and the audio network
+The models are fitted on the events before the week (`prepare.split_context`: ALS, and the audio network
 on its vectors; the text model as saved), every user with a new play in the week (at most
 ``[blend] ranker_users`` of them, a seeded sample) gets their
 candidates from all sources, each labelled 1 when the user newly played it that week. A seeded
@@ -20,32 +20,38 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..config import Settings
-from ..evaluate.metrics import ndcg_at_k, recall_at_k
+from ..engine import Engine
 from ..errors import InputError
+from ..evaluate.metrics import ndcg_at_k, recall_at_k
 from ..evaluate.splits import last_full_week, time_split
+from ..kernels import lookup
+from ..models import registry
 from ..progress import progress
-from ..warehouse import Warehouse
-from .candidates import ALL_SOURCES, _lookup, candidates
-from .context import Context, split_context
+from ..runs import record_run
+from .assemble import fill_short, select
+from .candidates import ALL_SOURCES, candidates
+from .context import Context
 from .features import features
-from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, shortlist
+from .prepare import SplitContexts, split_context
+from .rank import RANKER, CollaborativeOrder, FixedBlend, LearnedRanker, shortlist
 
 BATCH = 2048
 
 
-def training_data(ctx: Context, settings: Settings, users: np.ndarray, test: sp.csr_matrix,
-                  *, label: str = "Candidates") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X (U, C, F), y (U, C): 1 newly played / 0 / -1 pad, ids (U, C)) for `users`."""
-    heard = ctx.user_items
+def training_data(ctx: Context, settings: Settings, users: np.ndarray, history: sp.csr_matrix,
+                  test: sp.csr_matrix, *, label: str = "Candidates") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X (U, C, F), y (U, C): 1 newly played / 0 / -1 pad, ids (U, C)) for `users`, whose
+    histories are the rows of `history`."""
     Xs, ys, ids = [], [], []
     with progress(label, total=len(users)) as step:
         for start in range(0, len(users), BATCH):
             batch = users[start:start + BATCH]
-            cand = candidates(ctx, batch, heard[batch], settings.blend, ALL_SOURCES)
-            cand, X = shortlist(ctx, batch, cand, features(ctx, batch, cand, full=False), settings.blend,
-                                max(settings.blend.rescore, settings.weekly.size))
+            heard = history[batch]
+            cand = candidates(ctx, batch, heard, heard, settings.blend, ALL_SOURCES)
+            cand, X = shortlist(ctx, batch, heard, cand, features(ctx, batch, heard, cand, full=False),
+                                settings.blend, max(settings.blend.rescore, settings.weekly.size))
             rows = sp.csr_matrix(test[batch])
-            y = np.where(cand.ids >= 0, _lookup(rows, cand.ids).astype(np.int8), -1)
+            y = np.where(cand.ids >= 0, lookup(rows, cand.ids).astype(np.int8), -1)
             Xs.append(X)
             ys.append(y)
             ids.append(cand.ids)
@@ -75,18 +81,21 @@ FIXED_GRID = [(wp, wt, wa) for wp in (0.0, 0.1, 0.3, 0.5) for wt in (0.0, 0.25, 
 
 @dataclasses.dataclass
 class Week:
-    """One training week: the models fitted before it, the users it trains on, what they newly played."""
+    """One training week: the models fitted before it, the users it trains on, what everyone had
+    heard before it and what they newly played in it."""
     ctx: Context
     users: np.ndarray
+    history: sp.csr_matrix
     test: sp.csr_matrix
     name: str
 
 
-def training_weeks(wh: Warehouse, settings: Settings, newest: dt.datetime, *, weeks: int | None = None,
-                   users: int | None = None) -> list[Week]:
+def training_weeks(engine: Engine, settings: Settings, newest: dt.datetime, *, weeks: int | None = None,
+                   users: int | None = None, cache: SplitContexts | None = None) -> list[Week]:
     """The week of `newest` (a Monday) and the ``[blend] ranker_weeks`` − 1 before it (fewer where
     the events do not reach back that far), each with the models fitted on the events before it
-    and a seeded sample of at most ``users / weeks`` of its users (default ``[blend] ranker_users``)."""
+    and a seeded sample of at most ``users / weeks`` of its users (default ``[blend] ranker_users``).
+    ``cache``: contexts the caller keeps for later steps of the same run."""
     weeks = weeks or settings.blend.ranker_weeks
     per_week = max(1, (users or settings.blend.ranker_users) // weeks)
     rng = np.random.default_rng(settings.blend.seed)
@@ -94,7 +103,7 @@ def training_weeks(wh: Warehouse, settings: Settings, newest: dt.datetime, *, we
     for i in range(weeks):
         start = newest - dt.timedelta(weeks=i)
         try:
-            split = time_split(wh, settings.signals, week_start=start)
+            split = time_split(engine, settings.signals, week_start=start)
         except InputError:
             break                   # no events before that week: the history is shorter
         chosen = split.users
@@ -102,8 +111,8 @@ def training_weeks(wh: Warehouse, settings: Settings, newest: dt.datetime, *, we
             continue
         if len(chosen) > per_week:
             chosen = np.sort(rng.choice(chosen, per_week, replace=False))
-        out.append(Week(split_context(wh, settings, split), chosen, sp.csr_matrix(split.test),
-                        split.info["week"]))
+        out.append(Week(split_context(engine, settings, split, cache=cache), chosen,
+                        split.train_matrix(settings.signals), sp.csr_matrix(split.test), split.info["week"]))
     if not out:
         raise InputError(f"No week up to {newest:%Y-%m-%d} has both events before it and new plays in "
                          f"it: the blend's ranker and weights need at least two weeks of timestamped events")
@@ -112,7 +121,7 @@ def training_weeks(wh: Warehouse, settings: Settings, newest: dt.datetime, *, we
 
 def stacked_training_data(weeks: list[Week], settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`training_data` of every week, stacked (one query per user and week)."""
-    parts = [training_data(w.ctx, settings, w.users, w.test, label=f"Ranker training data ({w.name})")
+    parts = [training_data(w.ctx, settings, w.users, w.history, w.test, label=f"Ranker training data ({w.name})")
              for w in weeks]
     return tuple(_stack([p[i] for p in parts], fill) for i, fill in ((0, np.nan), (1, -1), (2, -1)))
 
@@ -121,16 +130,16 @@ def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
     """The fixed blend's weights (`FIXED_GRID`) with the best mean recall, over the users of all
     `weeks`, of the lists the weekly job would write (caps and shares included). Candidates and
     their scores are computed once; only the ranking and assembly are repeated per point."""
-    from .assemble import fill_short, select
     batches = []
     total = sum(len(w.users) for w in weeks)
     with progress("Candidates for the fixed blend's weights", total=total) as step:
         for w in weeks:
             for start in range(0, len(w.users), BATCH):
                 batch = w.users[start:start + BATCH]
-                cand = candidates(w.ctx, batch, w.ctx.user_items[batch], settings.blend, ALL_SOURCES)
+                heard = w.history[batch]
+                cand = candidates(w.ctx, batch, heard, heard, settings.blend, ALL_SOURCES)
                 n_rel = np.maximum(np.diff(w.test[batch].indptr), 1)
-                batches.append((w, batch, cand, features(w.ctx, batch, cand, full=False), n_rel))
+                batches.append((w, batch, cand, features(w.ctx, batch, heard, cand, full=False), n_rel))
                 step.advance(len(batch))
     tried = []
     with progress("Choosing the fixed blend's weights", total=len(FIXED_GRID)) as step:
@@ -140,8 +149,8 @@ def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
             recall = []
             for w, batch, cand, X0, n_rel in batches:
                 picked = select(w.ctx, cand, FixedBlend(s.blend).score(X0), weekly=s.weekly, blend=s.blend)
-                picked = fill_short(w.ctx, picked, w.ctx.user_items[batch], s.weekly)
-                recall.append(_lookup(w.test[batch], picked.ids).sum(axis=1) / n_rel)
+                picked = fill_short(w.ctx, picked, w.history[batch], s.weekly)
+                recall.append(lookup(w.test[batch], picked.ids).sum(axis=1) / n_rel)
             tried.append((round(float(np.concatenate(recall).mean()), 5), wp, wt, wa))
             step.advance()
     _, wp, wt, wa = max(tried, key=lambda t: (t[0], -t[1], -t[2], t[3]))
@@ -161,19 +170,16 @@ class RankerResult:
     seconds: float
 
 
-def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime | None = None,
-                 holdout: float = 0.2) -> RankerResult:
+def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime | None = None,
+                 holdout: float = 0.2, cache: SplitContexts | None = None) -> RankerResult:
     """Train on the week of `week_start` (default: the last full week) and the ``[blend]
-    ranker_weeks`` − 1 before it; choose the fixed blend's weights on the same weeks."""
-    from ..models import registry
-    from ..train import record_run
-    from . import RANKER
-
+    ranker_weeks`` − 1 before it; choose the fixed blend's weights on the same weeks. ``cache``:
+    contexts the caller keeps for later steps of the same run (the blend's ablation)."""
     started = time.perf_counter()
-    newest = week_start or last_full_week(wh)
+    newest = week_start or last_full_week(engine)
     if newest is None:
         raise InputError("Training the ranker needs timestamped events covering at least two weeks")
-    weeks = training_weeks(wh, settings, newest)
+    weeks = training_weeks(engine, settings, newest, cache=cache)
     settings, tried = tune_fixed(weeks, settings)
     X, y, _ = stacked_training_data(weeks, settings)
     n_rel = np.concatenate([np.diff(w.test[w.users].indptr) for w in weeks])
@@ -188,12 +194,12 @@ def train_ranker(wh: Warehouse, settings: Settings, *, week_start: dt.datetime |
     model = LearnedRanker(settings.blend).fit(X, y)
     names = [w.name for w in weeks]
     manifest = {"created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                "data_fingerprint": f"{names[0]}-{sum(len(w.ctx.user_items.data) for w in weeks):012d}",
+                "data_fingerprint": f"{names[0]}-{sum(len(w.history.data) for w in weeks):012d}",
                 "week": names[0], "weeks": names, "queries": model.n_queries_, "rows": model.n_rows_,
                 "positive_rate": round(model.positive_rate_, 5), "held_out": compare,
                 "importance": model.importance(), "blend_params": dataclasses.asdict(settings.blend),
                 "fixed_weights_tried": tried}
     version = registry.save_version(settings.models_dir, RANKER, model, manifest)
-    record_run(wh, "train", version, {"kind": RANKER, "week": names[0], "weeks": names})
+    record_run(engine, "train", version, {"kind": RANKER, "week": names[0], "weeks": names})
     return RankerResult(version, names[0], names, model.n_queries_, model.n_rows_, compare,
                         model.importance(), round(time.perf_counter() - started, 2))

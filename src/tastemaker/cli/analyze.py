@@ -79,25 +79,20 @@ def analyze_cmd(
     results = {}
     counts = {"ok": 0, "cached": 0, "failed": 0}
     from ..audio import store
-    with common.warehouse() as wh:
-        cached = None if force else (lambda sha: store.cached_document(wh, sha))
+    with common.engine() as engine:
+        cached = None if force else (lambda sha: store.cached_document(engine, sha))
         written_stems: dict[str, str] = {}
         with progress("Analysing audio", total=len(files)) as step:
             for result in batch.run([p.resolve() for p in files], jobs=jobs, cached=cached,
                                     max_duration=max_duration):
-                with wh.transaction():
-                    store.save(wh, result)
+                store.save(engine, result)
                 counts[result.status] += 1
                 results[Path(result.path)] = result.document
                 if json_dir is not None:
                     _write_json(json_dir, result, written_stems)
                 step.advance()
-        with wh.transaction():
-            linked = store.link_tracks(wh)
-        failures = wh.execute(
-            "SELECT f.path, a.reason FROM audio_files f JOIN audio_analyses a USING (content_sha256) "
-            "WHERE a.status = 'failed' AND f.path IN (SELECT unnest(?::VARCHAR[])) ORDER BY f.path",
-            [[str(p.resolve()) for p in files]]).fetchall()
+        linked = store.link_tracks(engine)
+        failures = engine.analysis_failures([str(p.resolve()) for p in files])
 
     common.console.print(common.table(
         "Audio analysis", ["files", "analysed", "cached", "failed", "matched to tracks"],

@@ -29,10 +29,9 @@ def load_cmd(
     path: Path = typer.Argument(..., help="The dataset's folder (or its main file)."),
 ):
     """Load a dataset: every row validated as in `tastemaker ingest`; loading twice adds nothing."""
-    with common.warehouse() as wh:
-        report = load_dataset(wh, name, path)
-        counts = {t: wh.scalar(f"SELECT count(*) FROM {t}")
-                  for t in ("users", "artists", "tracks", "events", "artist_tags")}
+    with common.engine() as engine:
+        report = load_dataset(engine, name, path)
+        counts = engine.table_counts(("users", "artists", "tracks", "events", "artist_tags"))
     print_report(report, counts)
 
 

@@ -20,7 +20,7 @@ def demo_cmd(
     """Generate the demo world, ingest it, train, write this week's playlists, evaluate."""
     from ..demo.run import run_demo
     from ..evaluate.report import markdown
-    from ..weekly.export import rows
+    from ..queries import user_list
 
     settings = common.settings()
     console = common.console
@@ -28,16 +28,14 @@ def demo_cmd(
     result = run_demo(settings, n_users=users, n_artists=artists, tracks_per_artist=tracks_per_artist,
                       weeks=weeks, seed=seed, evaluate=evaluate, audio_seconds=audio_seconds,
                       log=console.print)
-    with common.warehouse(read_only=True) as wh:
-        user = wh.scalar("""SELECT u.user_id FROM playlists p JOIN users u USING (user_idx)
-                            WHERE week = ? AND source = 'collaborative' ORDER BY p.user_idx LIMIT 1""",
-                         [result.week])
-        sample = list(rows(wh, result.week, [user]))[:10] if user else []
+    with common.engine(read_only=True) as engine:
+        user = engine.first_listed_user(result.week, "collaborative")
+        sample = user_list(engine, user, result.week).tracks[:10] if user else []
     if sample:
         console.print(common.table(
             f"{result.week} for {user} (first 10 of {settings.weekly.size})",
             ["#", "artist", "title", "reason"],
-            [(r["position"], r["artist"] or "", r["title"] or r["track_id"], r["reason"]) for r in sample]))
+            [(t.position, t.artist or "", t.title or t.track_id, t.reason) for t in sample]))
     if result.comparison is not None:
         console.rule("Evaluation at K = %d" % settings.weekly.size)
         console.print(markdown(result.comparison), markup=False, highlight=False, soft_wrap=True)

@@ -11,9 +11,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import typer
 
+from ..errors import TastemakerError
+from ..runs import record_run
 from . import common
 
 
@@ -46,7 +47,7 @@ def evaluate(
         return _cold(cold, k=k, seed=seed, json_path=json_path)
     if blend:
         return _blend(k=k, json_path=json_path, weeks=weeks)
-    from ..errors import InputError, NotFoundError, TastemakerError, check_param
+    from ..errors import InputError, NotFoundError, check_param
     from ..evaluate import compare, validation_split, warehouse_split
     from ..evaluate.report import markdown, write_json
     from ..evaluate.search import GRID_SIZES
@@ -59,16 +60,16 @@ def evaluate(
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     console = common.console
 
-    with common.warehouse(read_only=True) as wh:
+    with common.engine(read_only=True) as engine:
         with console.status("Cutting the split"):
-            the_split = warehouse_split(wh, settings.signals, kind=split, seed=seed)
+            the_split = warehouse_split(engine, settings.signals, kind=split, seed=seed)
         if not len(the_split.users):
             raise NotFoundError(f"No user has test items in the {the_split.kind} split: ingest more "
                                 f"events (or try --split holdout)")
         validation = None
         if search:
             try:
-                validation = validation_split(the_split, wh=wh, weights=settings.signals)
+                validation = validation_split(the_split, engine=engine, weights=settings.signals)
             except InputError as exc:
                 console.print(f"[yellow]No parameter search: {exc}[/]")
 
@@ -82,7 +83,7 @@ def evaluate(
     run_id = f"evaluate-{started:%Y%m%dT%H%M%S%f}"
     try:
         _record_run(run_id, started, comp)
-    except (TastemakerError, duckdb.Error) as exc:   # a busy warehouse must not lose the result
+    except TastemakerError as exc:   # a busy warehouse must not lose the result
         console.print(f"[yellow]The run was not recorded in the warehouse: {exc}[/]")
     if json_path is not None:
         path = write_json(comp, json_path, extra={"run_id": run_id, "home": str(settings.home),
@@ -96,12 +97,9 @@ def _record_run(run_id: str, started: dt.datetime, comp) -> None:
 
     summary = {"k": comp.k, "seed": comp.seed, "split": comp.split,
                "models": {r.name: {"params": r.params, "metrics": r.metrics} for r in comp.results}}
-    finished = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    with common.warehouse() as wh, wh.transaction():
-        wh.execute("INSERT INTO runs (run_id, kind, week, started_at, finished_at, status, params) "
-                   "VALUES (?, 'evaluate', ?, ?, ?, 'done', ?)",
-                   [run_id, comp.split.get("week"), started, finished,
-                    json.dumps(json_ready(summary), default=str)])
+    with common.engine() as engine:
+        record_run(engine, "evaluate", None, json_ready(summary), week=comp.split.get("week"),
+                   started_at=started, run_id=run_id)
 
 
 def _cold(model: str, *, k: int, seed: int, json_path: Path | None) -> None:
@@ -111,8 +109,8 @@ def _cold(model: str, *, k: int, seed: int, json_path: Path | None) -> None:
 
     check_param("evaluate", "--cold", model, choices={"audio"})
     settings = common.settings()
-    with common.warehouse(read_only=True) as wh:
-        report = cold_start(wh, settings, seed=seed, k=k)
+    with common.engine(read_only=True) as engine:
+        report = cold_start(engine, settings, seed=seed, k=k)
     rows = [(name, f"{m['recall']:.4f}", f"{m['ndcg']:.4f}", f"{m['precision']:.4f}")
             for name, m in report["results"].items()]
     common.console.print(common.table(f"Cold start at K = {k}: {report['cold_tracks']:,} held-out tracks, "
@@ -130,8 +128,8 @@ def _blend(*, k: int, json_path: Path | None, weeks: int = 1) -> None:
     from ..blend.evaluate import ablation, markdown, pooled_markdown
 
     settings = common.settings()
-    with common.warehouse(read_only=True) as wh:
-        report = ablation(wh, settings, k=k, weeks=weeks)
+    with common.engine(read_only=True) as engine:
+        report = ablation(engine, settings, k=k, weeks=weeks)
     common.console.print(f"{report['protocol']}; {report['users']:,} users ({report['light_users']:,} with "
                          f"little history), {report['cold_test_pairs']:,} cold-track test pairs ({report['new_test_pairs']:,} "
                          f"of never-played tracks)", highlight=False)

@@ -37,8 +37,8 @@ def events_cmd(
 ):
     """Ingest events: play (count and/or ms_played), save, skip, artist_visit."""
     mapping = parse_mapping(map_, EVENT_COLUMNS)
-    with common.warehouse() as wh:
-        report = ingest_events(wh, files, mapping=mapping, default_kind=kind, dedupe=dedupe,
+    with common.engine() as engine:
+        report = ingest_events(engine, files, mapping=mapping, default_kind=kind, dedupe=dedupe,
                                options=_options(fmt, delimiter, encoding, no_header, names))
     print_report(report)
 
@@ -55,8 +55,8 @@ def catalog_cmd(
 ):
     """Ingest the catalogue: tracks with title, artist, album, duration, release date, style, uri."""
     mapping = parse_mapping(map_, CATALOG_COLUMNS)
-    with common.warehouse() as wh:
-        report = ingest_catalog(wh, files, mapping=mapping,
+    with common.engine() as engine:
+        report = ingest_catalog(engine, files, mapping=mapping,
                                 options=_options(fmt, delimiter, encoding, no_header, names))
     print_report(report)
 

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from ..similar import similar
+from ..queries import similar
 from . import common
 
 
@@ -21,8 +21,8 @@ def similar_cmd(
 ):
     """Nearest neighbours with cosine scores."""
     settings = common.settings()
-    with common.warehouse(read_only=True) as wh:
-        me, found = similar(wh, settings, kind, key, n=n, model=model, embeddings=embeddings)
+    with common.engine(read_only=True) as engine:
+        me, found = similar(engine, settings, kind, key, n=n, model=model, embeddings=embeddings)
     if as_json:
         print(json.dumps({"query": me.__dict__, "neighbours": [f.__dict__ for f in found]}, indent=2))
         return

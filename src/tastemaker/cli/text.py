@@ -8,7 +8,15 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import ParameterError
+from ..ingest import IngestReport
+from ..queries import artist_terms
+from ..text.crawl import CrawlParams, crawl, read_seeds
+from ..text.documents import ingest_documents
+from ..text.sources import review_documents
+from ..text.top import format_table
 from . import common
+from .ingest import ingest_app, print_report
 
 
 def terms_cmd(
@@ -20,12 +28,11 @@ def terms_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ):
     """The terms people use about an artist, with weights (after tastemaker train text)."""
-    from ..text.top import find_artist, format_table, top_terms
-
     kinds = tuple(kind or ("n2", "np", "adj"))
-    with common.warehouse(read_only=True) as wh:
-        _, name = find_artist(wh, artist)
-        found = top_terms(wh, artist, kinds=kinds, n=n, track=track)
+    with common.engine(read_only=True) as engine:
+        terms = artist_terms(engine, artist, kinds=kinds, n=n, track=track)
+    name = terms.name
+    found = {k: [(t.term, t.weight, t.support) for t in v] for k, v in terms.terms.items()}
     if as_json:
         print(json.dumps({"artist": name, "track": track, "terms": {
             k: [{"term": t, "weight": w, "support": s} for t, w, s in v] for k, v in found.items()}}, indent=2))
@@ -46,19 +53,13 @@ def documents_cmd(
                                          "artists only, boilerplate removed)"),
 ):
     """Ingest documents about music (articles, blogs, reviews); de-duplicated by URL and content."""
-    from ..errors import ParameterError
-    from ..ingest import IngestReport
-    from ..text.documents import ingest_documents
-    from ..text.sources import review_documents
-    from .ingest import print_report
-
     if preset not in (None, "needledrop"):
         raise ParameterError(f"The 'preset' parameter must be 'needledrop'. Got {preset!r} instead.")
-    with common.warehouse() as wh:
+    with common.engine() as engine:
         if preset == "needledrop":
-            report = IngestReport("documents", [review_documents(wh, f) for f in files])
+            report = IngestReport("documents", [review_documents(engine, f) for f in files])
         else:
-            report = ingest_documents(wh, files, kind=kind, max_bytes=max_bytes)
+            report = ingest_documents(engine, files, kind=kind, max_bytes=max_bytes)
     print_report(report)
 
 
@@ -74,20 +75,16 @@ def crawl_cmd(
     allow: Optional[List[str]] = typer.Option(None, help="Another host that may be crawled (repeatable)"),
 ):
     """Crawl pages from seed URLs (same hosts, robots.txt obeyed) into documents; resumable."""
-    from ..text.crawl import CrawlParams, crawl, read_seeds
-
     params = CrawlParams(max_pages=max_pages, max_bytes=max_bytes, max_depth=max_depth, delay=delay,
                          concurrency=concurrency, per_host=per_host, retries=retries, allow=tuple(allow or ()))
-    with common.warehouse() as wh:
-        report = crawl(wh, read_seeds(seeds), params)
+    with common.engine() as engine:
+        report = crawl(engine, read_seeds(seeds), params)
     common.console.print(common.table("Crawl", ["outcome", "pages"], sorted(report.statuses.items())))
     common.console.print(f"{report.fetched:,} pages fetched, {report.bytes:,} bytes, {report.documents:,} new "
                          f"documents; {report.queued_left:,} URLs still queued (run again to continue).")
 
 
 def register(app: typer.Typer) -> None:
-    from .ingest import ingest_app
-
     app.command("terms")(terms_cmd)
     app.command("crawl")(crawl_cmd)
     ingest_app.command("documents")(documents_cmd)

@@ -7,7 +7,6 @@ from typing import Optional
 
 import typer
 
-from ..config import ALSParams
 from ..train import train_collaborative
 from . import common
 
@@ -47,8 +46,8 @@ def run_collaborative(validate: bool = False, **overrides) -> None:
     settings = common.settings()
     given = {k: v for k, v in overrides.items() if v is not None}
     params = dataclasses.replace(settings.als, **given) if given else settings.als
-    with common.warehouse() as wh:
-        result = train_collaborative(wh, settings, params=params, validate=validate)
+    with common.engine() as engine:
+        result = train_collaborative(engine, settings, params=params, validate=validate)
     m = result.manifest
     common.console.print(
         f"collaborative model [bold]{result.version}[/]: {m['n_users']:,} users × {m['n_items']:,} tracks, "
@@ -77,8 +76,8 @@ def text_cmd(
     given = {k: v for k, v in dict(half_life_days=half_life_days, min_support=min_support,
                                    tagger=tagger).items() if v is not None}
     params = dataclasses.replace(settings.text, **given)
-    with common.warehouse() as wh:
-        result = train_text(wh, settings, params=params, redo=redo, embeddings=embeddings)
+    with common.engine() as engine:
+        result = train_text(engine, settings, params=params, redo=redo, embeddings=embeddings)
     m = result.manifest
     common.console.print(
         f"text model [bold]{result.version}[/]: {m['documents']:,} documents ({m['analysed_now']:,} new), "
@@ -104,8 +103,8 @@ def _has_audio() -> bool:
 
     from ..audio_model.predict import track_files
 
-    with common.warehouse(read_only=True) as wh:
-        files = track_files(wh, common.settings())
+    with common.engine(read_only=True) as engine:
+        files = track_files(engine, common.settings())
     return any(Path(p).is_file() for p in files.paths[:200])
 
 
@@ -115,8 +114,8 @@ def run_audio(**overrides) -> None:
     settings = common.settings()
     given = {k: v for k, v in overrides.items() if v is not None}
     params = dataclasses.replace(settings.audio_model, **given)
-    with common.warehouse() as wh:
-        result = train_audio(wh, settings, params=params)
+    with common.engine() as engine:
+        result = train_audio(engine, settings, params=params)
     m, t = result.manifest, result.manifest["tracks"]
     p = m["predicted"]
     common.console.print(
@@ -148,8 +147,8 @@ def run_ranker(week: str | None = None) -> None:
 
     settings = common.settings()
     start = dt.datetime.combine(parse_week(week), dt.time()) if week else None
-    with common.warehouse() as wh:
-        r = train_ranker(wh, settings, week_start=start)
+    with common.engine() as engine:
+        r = train_ranker(engine, settings, week_start=start)
     h = r.held_out
     common.console.print(
         f"ranker [bold]{r.version}[/]: labels from {', '.join(r.weeks)}, {r.users:,} user-weeks with a new "

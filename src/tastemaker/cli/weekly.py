@@ -8,9 +8,9 @@ from typing import List, Optional
 
 import typer
 
-from ..weekly import current_week, generate_week
-from ..weekly.export import FORMATS, export_week, rows, weeks
-from ..weekly.feedback import feedback, notes
+from ..queries import feedback_report, latest_week, user_list
+from ..weekly import generate_week
+from ..weekly.export import FORMATS, export_week
 from . import common
 
 weekly_app = typer.Typer(help="This week's discovery playlist for every user.", no_args_is_help=True)
@@ -24,8 +24,8 @@ def generate_cmd(
 ):
     """Write 30 never-played tracks for every user from the three models (atomic; a re-run resumes)."""
     settings = common.settings()
-    with common.warehouse() as wh:
-        r = generate_week(wh, settings, week=week, model_version=model_version, mode=ranking)
+    with common.engine() as engine:
+        r = generate_week(engine, settings, week=week, model_version=model_version, mode=ranking)
     common.console.print(
         f"week [bold]{r.week}[/]: {r.users:,} users ({r.collaborative_users:,} with a collaborative vector, "
         f"{r.fallback_users:,} with little history), {r.rows:,} tracks written in {r.seconds:.1f} s, "
@@ -44,9 +44,9 @@ def export_cmd(
 ):
     """Write a week as JSON, CSV, M3U or XSPF."""
     settings = common.settings()
-    with common.warehouse(read_only=True) as wh:
-        week = week or _latest(wh)
-        path = export_week(wh, week, fmt, out or settings.exports_dir, users=user)
+    with common.engine(read_only=True) as engine:
+        week = week or latest_week(engine)
+        path = export_week(engine, week, fmt, out or settings.exports_dir, users=user)
     common.console.print(f"week {week} exported as {fmt}: {path}")
 
 
@@ -56,15 +56,14 @@ def show_cmd(
     week: Optional[str] = typer.Option(None, help="ISO week [default: the latest generated]"),
 ):
     """Print one user's list with the reason for each track."""
-    with common.warehouse(read_only=True) as wh:
-        week = week or _latest(wh)
-        found = list(rows(wh, week, [user]))
-    if not found:
-        common.console.print(f"[yellow]no list for user {user!r} in {week}[/]")
+    with common.engine(read_only=True) as engine:
+        found = user_list(engine, user, week)
+    if not found.tracks:
+        common.console.print(f"[yellow]no list for user {user!r} in {found.week}[/]")
         raise typer.Exit(1)
     common.console.print(common.table(
-        f"{week} for {user}", ["#", "artist", "title", "source", "reason"],
-        [(r["position"], r["artist"] or "", r["title"] or r["track_id"], r["source"], r["reason"]) for r in found]))
+        f"{found.week} for {user}", ["#", "artist", "title", "source", "reason"],
+        [(t.position, t.artist or "", t.title or t.track_id, t.source, t.reason) for t in found.tracks]))
 
 
 @weekly_app.command("report")
@@ -74,12 +73,11 @@ def report_cmd(
 ):
     """How the lists were received: delivered tracks played, saved and skipped that week, by source."""
     settings = common.settings()
-    with common.warehouse(read_only=True) as wh:
-        _latest(wh)                                    # no week yet: say how to make one
-        found = feedback(wh, weeks=n_weeks, min_play_ms=settings.signals.min_play_ms)
+    with common.engine(read_only=True) as engine:
+        report = feedback_report(engine, settings, weeks=n_weeks)
+    found = report.weeks
     if as_json:
-        print(json.dumps({"min_play_ms": settings.signals.min_play_ms, "weeks": found,
-                          "notes": notes(found)}, indent=2))
+        print(json.dumps({"min_play_ms": report.min_play_ms, "weeks": found, "notes": report.notes}, indent=2))
         return
 
     def cells(r):
@@ -94,16 +92,8 @@ def report_cmd(
     for r in found:
         common.console.print(f"{r['week']}: {r['listeners']:,} of {r['users']:,} users played at least "
                              f"one of their tracks")
-    for line in notes(found):
+    for line in report.notes:
         common.console.print(f"[yellow]note[/]: {line}")
-
-
-def _latest(wh) -> str:
-    found = weeks(wh)
-    if not found:
-        from ..errors import NotFoundError
-        raise NotFoundError(f"No week generated yet: run tastemaker weekly generate (this week is {current_week()})")
-    return found[-1]
 
 
 def register(app: typer.Typer) -> None:

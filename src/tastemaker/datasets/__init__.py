@@ -1,6 +1,6 @@
 """Loaders for public listening datasets: one call puts a dataset into the warehouse.
 
-    >>> report = load_dataset(wh, "lastfm-hetrec", "data/hetrec2011-lastfm-2k")
+    >>> report = load_dataset(engine, "lastfm-hetrec", "data/hetrec2011-lastfm-2k")
     >>> report.rows_read == report.accepted + report.quarantined
     True
 
@@ -12,7 +12,9 @@ Where a file must be rewritten before ingest (Audioscrobbler aliases resolved, M
 reduced to one row per song), the rewrite lives in a temporary file beside the warehouse and is
 recorded in ``ingested_files`` under the original's path and sha256, so re-loading the original is
 recognised. Line-for-line rewrites keep every line where it was (dropped lines become blank), so
-``quarantine.line`` and ``events.line`` are lines of the original file.
+``quarantine.line`` and ``events.line`` are lines of the original file. The bookkeeping is
+ingest's own (`tastemaker.ingest.ledger`); the steps that join or rewrite in SQL are the
+engine's (``Engine.load_hetrec_tags``, ``msd_metadata_rows``, ``stage_audioscrobbler_aliases``, …).
 
 Datasets whose items are artists (Last.fm HetRec, Audioscrobbler) get one catalogue "track" per
 artist: ``track_id`` = ``artist_id`` = the dataset's artist id, ``title`` = the artist's name.
@@ -21,9 +23,7 @@ Ids are the dataset's own, so two datasets do not mix in one warehouse: load eac
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import datetime as dt
 import importlib
 import os
 import tempfile
@@ -31,14 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-import duckdb
 import pyarrow as pa
 
+from ..engine import Engine
 from ..errors import InputError, ParameterError
 from ..ingest import FileReport, ReadOptions, ingest_catalog, ingest_events
-from ..ingest.load import sha256_of
+from ..ingest.ledger import Totals, already_ingested, quarantine_bad_rows, skipped
 from ..ingest.readers import BadRow, FileReader
-from ..warehouse import Warehouse
 
 __all__ = ["DatasetInfo", "DatasetReport", "LoadedFile", "available", "load_dataset", "info"]
 
@@ -53,7 +52,7 @@ class DatasetInfo:
     expects: str
     module: str
 
-    def loader(self) -> Callable[[Warehouse, Path], "DatasetReport"]:
+    def loader(self) -> Callable[[Engine, Path], "DatasetReport"]:
         return importlib.import_module(f"{__name__}.{self.module}").load
 
 
@@ -100,7 +99,7 @@ class LoadedFile:
 
 
 @dataclass
-class DatasetReport:
+class DatasetReport(Totals):
     """What a load did, file by file (each with its ingest report), plus notes worth reading."""
 
     dataset: str
@@ -112,28 +111,8 @@ class DatasetReport:
         self.files.append(LoadedFile(role, report))
         return report
 
-    @property
-    def rows_read(self) -> int:
-        return sum(f.report.rows_read for f in self.files)
-
-    @property
-    def accepted(self) -> int:
-        return sum(f.report.accepted for f in self.files)
-
-    @property
-    def quarantined(self) -> int:
-        return sum(f.report.quarantined for f in self.files)
-
-    @property
-    def reasons(self) -> collections.Counter:
-        total = collections.Counter()
-        for f in self.files:
-            total.update(f.report.reasons)
-        return total
-
-    @property
-    def rejected_files(self) -> list[FileReport]:
-        return [f.report for f in self.files if f.report.status == "rejected"]
+    def file_reports(self) -> list[FileReport]:
+        return [f.report for f in self.files]
 
     def file(self, role: str) -> FileReport:
         """The report of the (first) file with this role."""
@@ -143,8 +122,8 @@ class DatasetReport:
         raise KeyError(role)
 
 
-def load_dataset(wh: Warehouse, name: str, path: str | os.PathLike) -> DatasetReport:
-    """Load the public dataset `name` from `path` (its folder, or its main file) into `wh`.
+def load_dataset(engine: Engine, name: str, path: str | os.PathLike) -> DatasetReport:
+    """Load the public dataset `name` from `path` (its folder, or its main file) into `engine`.
 
     Raises `InputError` when files the dataset needs are missing (naming them) or when the
     warehouse already holds another dataset; rows that fail validation never raise, they are
@@ -154,23 +133,21 @@ def load_dataset(wh: Warehouse, name: str, path: str | os.PathLike) -> DatasetRe
     path = Path(path).expanduser()
     if not path.exists():
         raise InputError(f"{path} does not exist; {dataset.name} expects {dataset.expects}.")
-    other = wh.scalar("SELECT name FROM dataset_loads WHERE name <> ? LIMIT 1", [dataset.name])
+    loaded = engine.loaded_datasets()
+    other = next((n for n in loaded if n != dataset.name), None)
     if other:
         raise InputError(
             f"This warehouse already holds the {other} dataset; its user and artist ids would mix "
             f"with those of {dataset.name}. Load {dataset.name} into another home "
             f"(tastemaker --home DIR datasets load {dataset.name} PATH).")
-    foreign = 0
-    if wh.scalar("SELECT count(*) FROM dataset_loads") == 0:
-        foreign = wh.scalar("SELECT count(*) FROM events")
-    report = dataset.loader()(wh, path)
+    foreign = engine.event_count() if not loaded else 0
+    report = dataset.loader()(engine, path)
     if foreign:
         report.notes.append(f"The warehouse already held {foreign:,} events from other sources; "
                             f"their ids may collide with the dataset's.")
     if any(f.report.status == "ingested" for f in report.files):
-        wh.execute("INSERT INTO dataset_loads VALUES (?, ?, ?, ?, ?, ?)",
-                   [dataset.name, str(path.resolve()), _now(), report.rows_read, report.accepted,
-                    report.quarantined])
+        engine.record_dataset_load(dataset.name, str(path.resolve()), rows_read=report.rows_read,
+                                   accepted=report.accepted, quarantined=report.quarantined)
     return report
 
 
@@ -188,26 +165,14 @@ def folder_and_files(path: Path, dataset: str, required: list[str]) -> tuple[Pat
     return folder, found
 
 
-def already_ingested(wh: Warehouse, path: Path, target: str) -> tuple[str, str | None]:
-    """(sha256 of the file, the path it was first ingested from or None)."""
-    sha = sha256_of(path)
-    earlier = wh.one("SELECT path FROM ingested_files WHERE sha256 = ? AND target = ?", [sha, target])
-    return sha, earlier[0] if earlier else None
-
-
-def skipped(path: Path, earlier: str) -> FileReport:
-    return FileReport(str(path), "skipped", message=f"same content already ingested from {earlier}")
-
-
 @contextlib.contextmanager
-def scratch(wh: Warehouse) -> Iterator[Path]:
+def scratch(engine: Engine) -> Iterator[Path]:
     """A temporary folder beside the warehouse (rewrites of big files can be big), removed after."""
-    base = wh.path.parent if wh.path is not None else None
-    with tempfile.TemporaryDirectory(prefix=".tastemaker-dataset-", dir=base) as d:
+    with tempfile.TemporaryDirectory(prefix=".tastemaker-dataset-", dir=engine.scratch_dir()) as d:
         yield Path(d)
 
 
-def ingest_rewrite(wh: Warehouse, original: Path, target: str, write: Callable[[Path], None], *,
+def ingest_rewrite(engine: Engine, original: Path, target: str, write: Callable[[Path], None], *,
                    mapping: dict[str, str], options: ReadOptions, suffix: str = "",
                    parse_errors: list[BadRow] = ()) -> FileReport:
     """Ingest a rewrite of `original` (made by `write(tmp)`) and record it as `original`.
@@ -216,130 +181,35 @@ def ingest_rewrite(wh: Warehouse, original: Path, target: str, write: Callable[[
     keep the lines of the original where `write` preserves them; `parse_errors` (rows of the
     original that never reached the rewrite) are quarantined under the same file.
     """
-    sha, earlier = already_ingested(wh, original, target)
+    sha, earlier = already_ingested(engine, original, target)
     if earlier:
         return skipped(original, earlier)
-    with scratch(wh) as tmp_dir:
+    with scratch(engine) as tmp_dir:
         tmp = tmp_dir / (original.name + suffix)
         write(tmp)
         ingest = ingest_events if target == "events" else ingest_catalog
-        report = ingest(wh, [tmp], mapping=mapping, options=options).files[0]
+        report = ingest(engine, [tmp], mapping=mapping, options=options).files[0]
     if report.status == "rejected":
-        wh.execute("UPDATE rejected_files SET path = ?, sha256 = ? WHERE path = ?",
-                   [str(original), sha, str(tmp)])
+        engine.relabel_rejected(str(tmp), str(original), sha)
     elif report.status == "ingested":
-        file_id = wh.scalar("SELECT file_id FROM ingested_files WHERE path = ?", [str(tmp)])
-        with wh.transaction():
-            for bad in parse_errors:
-                wh.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?)",
-                           [file_id, bad.line, bad.reason, bad.raw])
-                report.reasons[_reason_kind(bad.reason)] += 1
-            report.rows_read += len(parse_errors)
-            report.quarantined += len(parse_errors)
-            wh.execute("""UPDATE ingested_files SET path = ?, sha256 = ?, rows_read = ?,
-                          rows_quarantined = ? WHERE file_id = ?""",
-                       [str(original), sha, report.rows_read, report.quarantined, file_id])
+        file_id = engine.ingested_file_id(str(tmp))
+        with engine.transaction():
+            quarantine_bad_rows(engine, file_id, list(parse_errors), report)
+            engine.relabel_ingested(file_id, str(original), sha, rows_read=report.rows_read,
+                                    quarantined=report.quarantined)
     report.path = str(original)
     report.message = report.message.replace(str(tmp), str(original))
     return report
 
 
-def read_into_table(wh: Warehouse, path: Path, options: ReadOptions, table: str) -> FileReader:
-    """Read a whole (small) file with the ingest reader into TEMP table `table`: its columns as
-    strings plus ``line``. Rows the reader rejects are left in ``reader.bad_rows``."""
+def read_table(path: Path, options: ReadOptions) -> tuple[FileReader, pa.Table]:
+    """A whole (small) file read with the ingest reader: its columns as text plus ``line``.
+    Rows the reader rejects are left in ``reader.bad_rows``."""
     reader = FileReader(path, options)
-    con, created = wh.con, False
-    for batch in reader.batches():
-        con.register("_dataset_batch", pa.Table.from_batches([batch]))
-        cols = ", ".join(f'"{c}"' for c in batch.schema.names if c != "__line")
-        verb = f"INSERT INTO {table}" if created else f"CREATE OR REPLACE TEMP TABLE {table} AS"
-        con.execute(f"{verb} SELECT {cols}, __line AS line FROM _dataset_batch")
-        con.unregister("_dataset_batch")
-        created = True
-    if not created:
-        cols = ", ".join(f'CAST(NULL AS VARCHAR) AS "{c}"' for c in reader.columns) or "NULL AS _"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols}, CAST(NULL AS BIGINT) AS line "
-                    f"LIMIT 0")
-    return reader
-
-
-def record_side_file(wh: Warehouse, path: Path, sha: str, target: str, reader: FileReader, *,
-                     staged: str, insert: Callable[[int], None] | None = None) -> FileReport:
-    """Record a file that is not events or catalogue (tags, aliases) like ingest records its own:
-    one `ingested_files` row, its bad rows in `quarantine`. `staged` is a table with
-    ``line``, ``reason`` (NULL when accepted) and the row's columns; `insert(file_id)` copies the
-    accepted rows where they belong. Runs in one transaction."""
-    report = FileReport(str(path), "ingested")
-    with wh.transaction():
-        file_id = int(wh.scalar("SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files"))
-        cols = [c for c in reader.columns]
-        raw = "to_json(struct_pack(" + ", ".join(f'"{c}" := s."{c}"' for c in cols) + "))::VARCHAR"
-        wh.execute(f"INSERT INTO quarantine SELECT ?, s.line, s.reason, {raw} FROM {staged} s "
-                   f"WHERE s.reason IS NOT NULL ORDER BY s.line", [file_id])
-        for reason, n in wh.execute(f"SELECT reason, count(*) FROM {staged} WHERE reason IS NOT NULL "
-                                    f"GROUP BY 1").fetchall():
-            report.reasons[_reason_kind(reason)] += n
-        for bad in reader.bad_rows:
-            wh.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?)", [file_id, bad.line, bad.reason, bad.raw])
-            report.reasons[_reason_kind(bad.reason)] += 1
-        n, ok = wh.one(f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM {staged}")
-        report.rows_read = n + len(reader.bad_rows)
-        report.accepted = ok
-        report.quarantined = report.rows_read - ok
-        report.blank_lines = reader.blank_lines
-        if insert is not None:
-            insert(file_id)
-        wh.execute("INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   [file_id, str(path), sha, target, _now(), report.rows_read, report.accepted,
-                    report.quarantined])
-    return report
-
-
-def rejected(wh: Warehouse, path: Path, sha: str | None, target: str, exc: Exception) -> FileReport:
-    wh.execute("INSERT INTO rejected_files VALUES (?, ?, ?, ?, ?)", [str(path), sha, target, str(exc), _now()])
-    return FileReport(str(path), "rejected", message=str(exc))
-
-
-def lines_sql(path: Path, encoding: str = "utf-8") -> str:
-    """A DuckDB relation of every line of a text file as (line, text), blank lines included
-    (text NULL), in file order; CR of CRLF endings removed."""
-    literal = "'" + str(path).replace("'", "''") + "'"
-    return (f"(SELECT row_number() OVER () AS line, text FROM read_csv({literal}, "
-            f"columns = {{'text': 'VARCHAR'}}, header = false, delim = chr(0), quote = '', "
-            f"escape = '', auto_detect = false, strict_mode = false, encoding = '{encoding}'))")
-
-
-def on_lines(wh: Warehouse, source: Path, statement: Callable[[str], str],
-             notes: list[str] | None = None) -> list[tuple]:
-    """Run the SQL `statement(lines)`, where ``lines`` is the `lines_sql` relation of `source`,
-    and return its rows. Reads `source` as UTF-8, or as latin-1 (which decodes any bytes) if it
-    is not, saying so in `notes`."""
-    for encoding in ("utf-8", "latin-1"):
-        try:
-            rows = wh.execute(statement(lines_sql(source, encoding))).fetchall()
-            if encoding != "utf-8" and notes is not None:
-                notes.append(f"{source.name} is not valid UTF-8: read as latin-1 (check odd names).")
-            return rows
-        except duckdb.InvalidInputException as exc:
-            text = str(exc).lower()
-            if encoding == "utf-8" and ("unicode" in text or "utf" in text):
-                continue
-            raise InputError(f"{source}: cannot be read as text ({exc})") from exc
-    raise AssertionError("unreachable")
-
-
-def copy_text(query: str, out: Path) -> str:
-    """SQL writing the one-column `query` to `out`, one value per line, verbatim (UTF-8)."""
-    return f"COPY ({query}) TO '{_lit(out)}' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')"
-
-
-def _lit(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _reason_kind(reason: str) -> str:
-    return reason.split(":")[0].split(" '")[0]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    parts = [pa.Table.from_batches([b]) for b in reader.batches()]
+    if parts:
+        table = pa.concat_tables(parts, promote_options="default")
+        names = [c for c in table.schema.names if c != "__line"]
+        return reader, table.select(names + ["__line"]).rename_columns(names + ["line"])
+    empty = {c: pa.array([], pa.string()) for c in reader.columns}
+    return reader, pa.table({**empty, "line": pa.array([], pa.int64())})

@@ -20,94 +20,56 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..engine import Engine
 from ..errors import InputError
 from ..ingest import FileReport, ReadOptions, ingest_catalog, ingest_events
-from ..warehouse import Warehouse
-from . import (DatasetReport, already_ingested, folder_and_files, read_into_table, record_side_file,
-               rejected, skipped)
+from ..ingest.ledger import already_ingested, record_side_file, reject, skipped
+from . import DatasetReport, folder_and_files, read_table
 
 NAME = "lastfm-hetrec"
 _TSV = ReadOptions(delimiter="\t")
 
 
-def load(wh: Warehouse, path: Path) -> DatasetReport:
+def load(engine: Engine, path: Path) -> DatasetReport:
     folder, files = folder_and_files(path, NAME, ["user_artists.dat", "artists.dat"])
     tags, tagged = folder / "tags.dat", folder / "user_taggedartists.dat"
     if tagged.is_file() and not tags.is_file():
         raise InputError(f"{folder}: user_taggedartists.dat needs tags.dat (the tag names); it is missing.")
     report = DatasetReport(NAME, str(folder))
     report.add("artists", ingest_catalog(
-        wh, [files["artists.dat"]], options=_TSV,
+        engine, [files["artists.dat"]], options=_TSV,
         mapping={"track_id": "id", "artist_id": "id", "title": "name", "artist_name": "name",
                  "uri": ""}).files[0])  # url is the artist's Last.fm page, not audio: to attrs
     report.add("plays", ingest_events(
-        wh, [files["user_artists.dat"]], options=_TSV,
+        engine, [files["user_artists.dat"]], options=_TSV,
         mapping={"user_id": "userID", "track_id": "artistID", "artist_id": "artistID",
                  "count": "weight"}).files[0])
     if tagged.is_file():
-        report.add("tags", load_tags(wh, tags, tagged, report.notes))
+        report.add("tags", load_tags(engine, tags, tagged, report.notes))
     else:
         report.notes.append("No user_taggedartists.dat: no tags loaded (the text model will lack them).")
     return report
 
 
-def load_tags(wh: Warehouse, tags: Path, tagged: Path, notes: list[str]) -> FileReport:
+def load_tags(engine: Engine, tags: Path, tagged: Path, notes: list[str]) -> FileReport:
     """``user_taggedartists.dat`` into ``artist_tags``, tag names from ``tags.dat`` (latin-1)."""
-    sha, earlier = already_ingested(wh, tagged, "artist_tags")
+    sha, earlier = already_ingested(engine, tagged, "artist_tags")
     if earlier:
         return skipped(tagged, earlier)
     try:
-        names = read_into_table(wh, tags, ReadOptions(delimiter="\t", encoding="latin-1"), "hetrec_tag_names")
-        if names.bad_rows:
-            first = names.bad_rows[0]
-            notes.append(f"tags.dat: {len(names.bad_rows):,} malformed lines (first: line {first.line}, "
+        names_reader, names = read_table(tags, ReadOptions(delimiter="\t", encoding="latin-1"))
+        if names_reader.bad_rows:
+            first = names_reader.bad_rows[0]
+            notes.append(f"tags.dat: {len(names_reader.bad_rows):,} malformed lines (first: line {first.line}, "
                          f"{first.reason}); tags with their ids are quarantined as unknown tagID.")
-        missing = {"tagID", "tagValue"} - set(names.columns)
+        missing = {"tagID", "tagValue"} - set(names_reader.columns)
         if missing:
-            raise InputError(f"{tags}: expected columns tagID and tagValue; found {names.columns}")
-        reader = read_into_table(wh, tagged, _TSV, "hetrec_tagged")
+            raise InputError(f"{tags}: expected columns tagID and tagValue; found {names_reader.columns}")
+        reader, rows = read_table(tagged, _TSV)
         missing = {"userID", "artistID", "tagID", "day", "month", "year"} - set(reader.columns)
         if missing:
             raise InputError(f"{tagged}: missing columns {sorted(missing)}; found {reader.columns}")
     except InputError as exc:
-        return rejected(wh, tagged, sha, "artist_tags", exc)
-    wh.execute("""
-    CREATE OR REPLACE TEMP TABLE hetrec_tags_staged AS
-    WITH n AS (
-        SELECT trim("tagID") AS tag_id, any_value(nullif(trim("tagValue"), '')) AS tag
-        FROM hetrec_tag_names GROUP BY 1
-    ), r AS (
-        SELECT t.*, nullif(trim(t."userID"), '') AS user_id, nullif(trim(t."artistID"), '') AS artist_id,
-               nullif(trim(t."tagID"), '') AS tag_id,
-               TRY_CAST(t.year AS INTEGER) AS y, TRY_CAST(t.month AS INTEGER) AS m,
-               TRY_CAST(t.day AS INTEGER) AS d
-        FROM hetrec_tagged t
-    ), p AS (
-        SELECT r.*, n.tag, a.artist_idx,
-               CASE WHEN y BETWEEN 1 AND 9999 AND m BETWEEN 1 AND 12 AND d BETWEEN 1 AND 31
-                    THEN TRY_CAST(printf('%04d-%02d-%02d', y, m, d) AS DATE) END AS tagged_at
-        FROM r LEFT JOIN n ON n.tag_id = r.tag_id LEFT JOIN artists a ON a.artist_id = r.artist_id
-    )
-    SELECT *, CASE
-        WHEN user_id IS NULL THEN 'missing userID'
-        WHEN artist_id IS NULL THEN 'missing artistID'
-        WHEN tag_id IS NULL THEN 'missing tagID'
-        WHEN tag IS NULL THEN 'unknown tagID: ' || tag_id || ' is not in tags.dat'
-        WHEN artist_idx IS NULL THEN 'unknown artist: ' || artist_id || ' is not in the catalogue'
-        WHEN tagged_at IS NULL AND coalesce(nullif(trim(day), ''), nullif(trim(month), ''),
-                                            nullif(trim(year), '')) IS NOT NULL
-            THEN 'bad date ''' || day || '/' || month || '/' || year || ''''
-        END AS reason
-    FROM p
-    """)
-
-    def insert(file_id: int) -> None:
-        wh.execute("""INSERT INTO artist_tags
-                      SELECT ?, line, artist_idx, user_id, tag, tagged_at, ? FROM hetrec_tags_staged
-                      WHERE reason IS NULL ORDER BY line""", [file_id, NAME])
-
-    report = record_side_file(wh, tagged, sha, "artist_tags", reader, staged="hetrec_tags_staged",
-                              insert=insert)
-    for table in ("hetrec_tag_names", "hetrec_tagged", "hetrec_tags_staged"):
-        wh.execute(f"DROP TABLE IF EXISTS {table}")
-    return report
+        return reject(engine, tagged, sha, "artist_tags", str(exc))
+    return record_side_file(engine, tagged, sha, "artist_tags", reader, stage=lambda file_id: engine.load_hetrec_tags(
+        file_id, names, rows, reader.columns, NAME))

@@ -10,9 +10,10 @@ sound and words are linked (see `tastemaker.demo.world` for how it is generated)
 
 from .events import iter_chunks
 from .listening import KINDS, Chunk
+from .model import World, WorldParams
 from .output import CATALOG_COLUMNS, EVENT_COLUMNS, write_events_chunks, write_world
 from .styles import STYLES, TIMBRES, Style, style_similarity
-from .world import World, WorldParams, generate_world
+from .world import generate_world
 
 __all__ = [
     "CATALOG_COLUMNS", "EVENT_COLUMNS", "KINDS", "STYLES", "TIMBRES", "Chunk", "Style", "World",

@@ -13,9 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .listening import (_HOUR_CUM, DRIFT_WEIGHT, KINDS, PLAY, SAVE, SHORT_MS, SKIP, VISIT, Chunk,
-                        Sampler, decay, draw_discoveries, draw_users, p_short)
-from .world import DAY, WEEK, World
+from .listening import (DRIFT_WEIGHT, KINDS, PLAY, SAVE, SHORT_MS, SKIP, VISIT, Chunk, Sampler,
+                        decay, draw_discoveries, draw_users, p_short)
+from .model import DAY, WEEK, World
+
+# listening by hour of day (UTC), the same every day
+HOURS = np.array([2, 1, 1, .5, .5, .5, 1, 2, 3, 3, 3, 3, 4, 4, 3, 3, 4, 5, 6, 7, 7, 6, 5, 3])
+_HOUR_CUM = np.cumsum(HOURS / HOURS.sum())
 
 
 def _time_in_week(rng, n: int) -> np.ndarray:

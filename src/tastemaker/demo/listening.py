@@ -15,15 +15,12 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ParameterError
-from .world import PAST_WEEKS, World
+from .model import PAST_WEEKS, World
 
 KINDS = ("play", "skip", "save", "artist_visit")
 PLAY, SKIP, SAVE, VISIT = range(4)
 SHORT_MS = 30_000                      # plays shorter than this are partial listens
 DRIFT_WEIGHT = 0.7                     # a drifting user's share of the new style at the end
-# listening by hour of day (UTC), the same every day
-HOURS = np.array([2, 1, 1, .5, .5, .5, 1, 2, 3, 3, 3, 3, 4, 4, 3, 3, 4, 5, 6, 7, 7, 6, 5, 3])
-_HOUR_CUM = np.cumsum(HOURS / HOURS.sum())
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from ..errors import check_param
 from .events import iter_chunks
 from .listening import KINDS
 from .styles import TIMBRES
-from .world import DAY, PAST_WEEKS, World
+from .model import DAY, PAST_WEEKS, World
 
 EVENT_COLUMNS = ("user_id", "track_id", "artist_id", "kind", "ts", "count", "ms_played")
 CATALOG_COLUMNS = ("track_id", "title", "artist_id", "artist_name", "album", "duration_ms",

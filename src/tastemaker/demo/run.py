@@ -9,18 +9,27 @@ own commands call; nothing here is demo-only except the world.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..audio_model.train import train_audio
+from ..blend import SplitContexts
+from ..blend.evaluate import ablation
+from ..blend.train import train_ranker as fit_ranker
 from ..config import Settings
+from ..engine import open_engine
+from ..evaluate import compare, validation_split, warehouse_split
 from ..ingest import ingest_catalog, ingest_events
+from ..text import ingest_documents, train_text
 from ..train import train_collaborative
-from ..warehouse import Warehouse
 from ..weekly import generate_week
 from ..weekly.export import export_week
 from ..weekly.weeks import week_of
 from .output import write_world
+from .sound import write_world_audio
+from .words import generate_documents
 from .world import generate_world
 
 
@@ -64,7 +73,6 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
     result.world = step("Generating the demo world", make_world)
 
     def make_sound():
-        from .sound import write_world_audio
         info = write_world_audio(world_dir, seconds=audio_seconds)
         return (f"{info['written']:,} clips of {audio_seconds:g} s written, {info['kept']:,} kept, "
                 f"in {info['folder']}"), info
@@ -73,11 +81,13 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         step("Synthesising the tracks' audio", make_sound)
     next_monday = dt.date.fromisoformat(result.world["test_week_start"]) + dt.timedelta(weeks=1)
     result.week = week_of(next_monday)
-    wh = Warehouse.open(settings.warehouse_path)
+    # the models the ranker's training fits on each week are kept for the blend's ablation
+    contexts = SplitContexts(settings.blend.ranker_weeks + 2)
+    engine = open_engine(settings)
     try:
         def ingest():
-            cat = ingest_catalog(wh, [world_dir / "catalog.csv"])
-            ev = ingest_events(wh, [world_dir / f for f in result.world["files"]["events"]])
+            cat = ingest_catalog(engine, [world_dir / "catalog.csv"])
+            ev = ingest_events(engine, [world_dir / f for f in result.world["files"]["events"]])
             skipped = sum(f.status == "skipped" for f in cat.files + ev.files)
             return (f"catalogue {cat.accepted:,} tracks; events read {ev.rows_read:,}, accepted "
                     f"{ev.accepted:,}, quarantined {ev.quarantined:,}"
@@ -86,22 +96,18 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         step("Ingesting into the warehouse", ingest)
 
         def words():
-            import json
-
-            from ..text import ingest_documents, train_text
-            from .words import generate_documents
             docs_path = world_dir / "documents.jsonl"
             docs_path.write_text("".join(json.dumps(d) + "\n" for d in generate_documents(
                 result.world_obj, seed=seed)))
-            rep = ingest_documents(wh, [docs_path], kind="demo")
-            r = train_text(wh, settings)
+            rep = ingest_documents(engine, [docs_path], kind="demo")
+            r = train_text(engine, settings)
             return (f"{rep.accepted:,} blog posts; {r.manifest['terms']:,} top terms, "
                     f"{r.manifest['artists_with_vectors']:,} artists with text vectors"), r
 
         step("Words about the artists: the text model", words)
 
         def train():
-            r = train_collaborative(wh, settings, validate=True)
+            r = train_collaborative(engine, settings, validate=True)
             m = r.manifest
             return (f"ALS {settings.als.factors} factors on {m['n_users']:,} × {m['n_items']:,} "
                     f"({m['nnz']:,} pairs), version {r.version}; hold-out NDCG@30 "
@@ -110,8 +116,7 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         step("Training the collaborative model", train)
 
         def train_sound():
-            from ..audio_model.train import train_audio
-            r = train_audio(wh, settings)
+            r = train_audio(engine, settings)
             m = r.manifest
             return (f"CNN on {m['tracks']['trained_on']:,} tracks, {m['epochs']} epochs, validation MSE "
                     f"{m['best_val_mse']:.4f}; vectors for {m['predicted']['ok']:,} tracks, "
@@ -121,8 +126,7 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
             step("Training the audio model", train_sound)
 
         def train_ranker():
-            from ..blend.train import train_ranker as fit
-            r = fit(wh, settings)
+            r = fit_ranker(engine, settings, cache=contexts)
             h = r.held_out
             return (f"LightGBM lambdarank on {r.users:,} user-weeks' candidates, labels from {', '.join(r.weeks)}; held-out "
                     f"recall@{settings.weekly.size}: learned {h['learned']['recall']:.3f}, fixed "
@@ -132,7 +136,7 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         step("Training the ranker of the blend", train_ranker)
 
         def week():
-            r = generate_week(wh, settings, week=result.week)
+            r = generate_week(engine, settings, week=result.week)
             return (f"{r.rows:,} tracks for {r.users:,} users ({r.ranking} ranking; "
                     f"{r.collaborative_users:,} users with a collaborative vector, {r.fallback_users:,} "
                     f"with little history); tracks by source: "
@@ -141,21 +145,20 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         step(f"Writing the playlists of {result.week}", week)
 
         def export():
-            paths = [export_week(wh, result.week, "json", settings.exports_dir),
-                     export_week(wh, result.week, "xspf", settings.exports_dir)]
+            paths = [export_week(engine, result.week, "json", settings.exports_dir),
+                     export_week(engine, result.week, "xspf", settings.exports_dir)]
             result.exports = paths
             return "JSON and XSPF in " + str(settings.exports_dir), paths
 
         step("Exporting", export)
     finally:
-        wh.close()
+        engine.close()
 
     if evaluate:
         def run_eval():
-            from ..evaluate import compare, validation_split, warehouse_split
-            with Warehouse.open(settings.warehouse_path, read_only=True) as ro:
+            with open_engine(settings, read_only=True) as ro:
                 split = warehouse_split(ro, settings.signals, kind="time", seed=seed)
-                validation = validation_split(split, wh=ro, weights=settings.signals)
+                validation = validation_split(split, engine=ro, weights=settings.signals)
             comp = compare(split, weights=settings.signals, k=settings.weekly.size, seed=seed,
                            validation=validation, size=grid, show_progress=True)
             return f"{len(split.users):,} users with new plays in the test week", comp
@@ -163,9 +166,8 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         result.comparison = step("Evaluating against baselines (time split)", run_eval)
 
         def run_ablation():
-            from ..blend.evaluate import ablation, markdown
-            with Warehouse.open(settings.warehouse_path, read_only=True) as ro:
-                report = ablation(ro, settings)
+            with open_engine(settings, read_only=True) as ro:
+                report = ablation(ro, settings, cache=contexts)
             return (f"{report['users']:,} users ({report['light_users']:,} with little history), "
                     f"{report['cold_test_pairs']:,} cold-track test pairs"), report
 

@@ -61,9 +61,11 @@ class ModelResult:
     users: int
     k: int
     extra: dict = field(default_factory=dict)   # e.g. the search that chose the params
+    lists: np.ndarray | None = field(default=None, repr=False)   # (users, k) ids, kept on request
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {f.name: dataclasses.asdict(self)[f.name] if f.name != "lists" else None
+                for f in dataclasses.fields(self) if f.name != "lists"}
 
 
 @contextlib.contextmanager
@@ -107,9 +109,14 @@ def recommend_lists(model: Recommender, split: Split, train, *, k: int,
 
 def evaluate_model(model: Recommender, split: Split, *, weights: SignalWeights, k: int = 30,
                    fit: bool = True, name: str | None = None, batch_size: int | None = None,
-                   show_progress: bool = False) -> ModelResult:
+                   show_progress: bool = False, step=None, segments: dict[str, np.ndarray] | None = None,
+                   keep_lists: bool = False) -> ModelResult:
     """Fit ``model`` on ``split.train_matrix(weights)`` (unless ``fit=False``: already fitted on
-    it) and score its top-``k`` lists of unheard items for every test user."""
+    it) and score its top-``k`` lists of unheard items for every test user.
+
+    ``step``: a progress step to advance (instead of a bar of its own); ``segments``: boolean
+    masks over ``split.users`` whose metrics go into ``extra["segments"]`` (with their sizes);
+    ``keep_lists``: keep the lists in ``result.lists``."""
     check_param("evaluate_model", "k", k, low=1, kind=int)
     if not len(split.users):
         raise ParameterError(f"The {split.kind} split has no user to evaluate (no test items)")
@@ -120,15 +127,21 @@ def evaluate_model(model: Recommender, split: Split, *, weights: SignalWeights, 
             model.fit(train)
     t1 = time.perf_counter()
     label = name or getattr(model, "name", type(model).__name__)
-    if show_progress:
-        with progress.progress(f"Ranking ({label})", total=len(split.users)) as step:
-            recs = recommend_lists(model, split, train, k=k, batch_size=batch_size, step=step)
+    if show_progress and step is None:
+        with progress.progress(f"Ranking ({label})", total=len(split.users)) as bar:
+            recs = recommend_lists(model, split, train, k=k, batch_size=batch_size, step=bar)
     else:
-        recs = recommend_lists(model, split, train, k=k, batch_size=batch_size)
+        recs = recommend_lists(model, split, train, k=k, batch_size=batch_size, step=step)
     t2 = time.perf_counter()
-    metrics = ranking_metrics(recs, split.test[split.users], **split.catalogue())
+    test, catalogue = split.test[split.users], split.catalogue()
+    metrics = ranking_metrics(recs, test, **catalogue)
+    extra = {}
+    if segments:
+        extra["segments"] = {seg: {"users": int(mask.sum()), **({m: round(v, 4) for m, v in ranking_metrics(
+            recs[mask], test[mask], **catalogue).items()} if mask.any() else {})} for seg, mask in segments.items()}
     return ModelResult(label, metrics, model.get_params(), dataclasses.asdict(weights),
-                       round(t1 - t0, 3), round(t2 - t1, 3), int(len(split.users)), k)
+                       round(t1 - t0, 3), round(t2 - t1, 3), int(len(split.users)), k, extra,
+                       recs if keep_lists else None)
 
 
 def evaluate_models(models: Iterable[Recommender | tuple[Recommender, SignalWeights]], split: Split,

@@ -27,9 +27,9 @@ import scipy.sparse as sp
 
 from ..config import SignalWeights
 from ..errors import InputError, ParameterError, check_param
-from ..matrix import dimensions, signal_sums
-from ..signals import confidence_matrix, interactions_sql
-from ..warehouse import Warehouse
+from ..engine import Engine
+from ..matrix import signal_sums
+from ..signals import confidence_matrix
 
 SPLIT_KINDS = ("auto", "time", "holdout")
 
@@ -78,11 +78,11 @@ class Interactions:
         return cls.build(coo.row, coo.col, coo.data, coo.shape)
 
     @classmethod
-    def from_warehouse(cls, wh: Warehouse, weights: SignalWeights, *, until: str | None = None,
-                       since: str | None = None, shape: tuple[int, int] | None = None) -> "Interactions":
+    def from_engine(cls, engine: Engine, weights: SignalWeights, *, until: str | None = None,
+                    since: str | None = None, shape: tuple[int, int] | None = None) -> "Interactions":
         """The signal sums of the events in [since, until) (every event when both are None)."""
-        users, items, s = signal_sums(wh, weights, until=until, since=since)
-        return cls.build(users, items, s, shape or dimensions(wh))
+        users, items, s = signal_sums(engine, weights, until=until, since=since)
+        return cls.build(users, items, s, shape or engine.dimensions())
 
     def __len__(self) -> int:
         return int(self.users.size)
@@ -202,17 +202,17 @@ def _ts(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def last_full_week(wh: Warehouse) -> dt.datetime | None:
+def last_full_week(engine: Engine) -> dt.datetime | None:
     """Monday 00:00 (UTC) of the last ISO week the events cover up to its Sunday; None without
     timestamps. When the last event falls before Sunday, that week is partial: the one before it."""
-    last = wh.scalar("SELECT max(ts) FROM events")
+    _, last = engine.event_span()
     if last is None:
         return None
     monday = dt.datetime.combine(last.date() - dt.timedelta(days=last.weekday()), dt.time())
     return monday if last.weekday() == 6 else monday - dt.timedelta(days=7)
 
 
-def time_split(wh: Warehouse, weights: SignalWeights, *, week_start: dt.datetime | None = None,
+def time_split(engine: Engine, weights: SignalWeights, *, week_start: dt.datetime | None = None,
                min_train_items: int = 1, item_artists: np.ndarray | None = None) -> Split:
     """Train on the events before ``week_start`` (default: `last_full_week`), test on the tracks
     each user fully plays in the 7 days from it and had not interacted with before.
@@ -220,7 +220,7 @@ def time_split(wh: Warehouse, weights: SignalWeights, *, week_start: dt.datetime
     Users with fewer than ``min_train_items`` positive training items or no test item are not
     evaluated. Events without a timestamp take no part.
     """
-    week_start = week_start or last_full_week(wh)
+    week_start = week_start or last_full_week(engine)
     if week_start is None:
         raise InputError("A time split needs events with timestamps; these have none "
                          "(use the hold-out split: --split holdout)")
@@ -229,17 +229,13 @@ def time_split(wh: Warehouse, weights: SignalWeights, *, week_start: dt.datetime
     if week_start.weekday() != 0:
         raise ParameterError(f"week_start must be a Monday; got {week_start:%A %Y-%m-%d}")
     week_end = week_start + dt.timedelta(days=7)
-    first = wh.scalar("SELECT min(ts) FROM events")
+    first, _ = engine.event_span()
     if first is None or first >= week_start:
         raise InputError(f"A time split on the week of {week_start:%Y-%m-%d} needs events before "
                          f"it to train on; the first event is at {first}")
-    shape = dimensions(wh)
-    train = Interactions.from_warehouse(wh, weights, until=_ts(week_start), shape=shape)
-    plays = wh.execute(
-        "SELECT user_idx, track_idx FROM (" + interactions_sql(
-            weights.min_play_ms, since=_ts(week_start), until=_ts(week_end)) + ") WHERE plays > 0"
-    ).fetchnumpy()
-    played = _binary(np.asarray(plays["user_idx"]), np.asarray(plays["track_idx"]), shape)
+    shape = engine.dimensions()
+    train = Interactions.from_engine(engine, weights, until=_ts(week_start), shape=shape)
+    played = _binary(*engine.new_plays(weights.min_play_ms, since=_ts(week_start), until=_ts(week_end)), shape)
     heard = train.pattern()
     test = played - played.multiply(heard)
     test.eliminate_zeros()
@@ -250,49 +246,48 @@ def time_split(wh: Warehouse, weights: SignalWeights, *, week_start: dt.datetime
     info = {"week": f"{week_start.isocalendar().year}-W{week_start.isocalendar().week:02d}",
             "week_start": week_start.isoformat(), "week_end": week_end.isoformat(),
             "week_plays": int(played.nnz), "test_items_unseen_in_train": int(new_items.size),
-            "events_without_ts": int(wh.scalar("SELECT count(*) FROM events WHERE ts IS NULL")),
+            "events_without_ts": engine.untimed_events(),
             "min_train_items": min_train_items}
     return Split("time", train, test, _evaluated(test), info, item_artists=item_artists)
 
 
 # -- choosing, validation, cold items ------------------------------------------------------------
-def catalogue_artists(wh: Warehouse) -> np.ndarray:
+def catalogue_artists(engine: Engine) -> np.ndarray:
     """The artist_idx of every track_idx (-1 where unknown), for the diversity metric."""
-    _, n_items = dimensions(wh)
-    cols = wh.execute("SELECT track_idx, artist_idx FROM tracks").fetchnumpy()
+    _, n_items = engine.dimensions()
+    cols = engine.track_catalogue()
     out = np.full(n_items, -1, dtype=np.int64)
-    artists = np.ma.filled(np.ma.asarray(cols["artist_idx"]).astype(np.int64), -1)
-    out[np.asarray(cols["track_idx"], dtype=np.int64)] = artists
+    out[cols["track_idx"]] = cols["artist_idx"]
     return out
 
 
-def warehouse_split(wh: Warehouse, weights: SignalWeights, *, kind: str = "auto",
+def warehouse_split(engine: Engine, weights: SignalWeights, *, kind: str = "auto",
                     seed: int = 42, fraction: float = 0.2, min_items: int = 5) -> Split:
     """The split `tastemaker evaluate` uses: ``auto`` is by time when the events carry timestamps
     and a full week has training data before it, else the hold-out."""
     check_param("warehouse_split", "kind", kind, choices=set(SPLIT_KINDS))
-    artists = catalogue_artists(wh)
+    artists = catalogue_artists(engine)
     if kind == "auto":
-        week = last_full_week(wh)
-        first = wh.scalar("SELECT min(ts) FROM events")
+        week = last_full_week(engine)
+        first, _ = engine.event_span()
         kind = "time" if week is not None and first is not None and first < week else "holdout"
     if kind == "time":
-        return time_split(wh, weights, item_artists=artists)
-    split = holdout_split(Interactions.from_warehouse(wh, weights), fraction=fraction,
+        return time_split(engine, weights, item_artists=artists)
+    split = holdout_split(Interactions.from_engine(engine, weights), fraction=fraction,
                           min_items=min_items, seed=seed)
     split.item_artists = artists
     return split
 
 
-def validation_split(split: Split, *, wh: Warehouse | None = None,
+def validation_split(split: Split, *, engine: Engine | None = None,
                      weights: SignalWeights | None = None) -> Split:
     """A split cut from ``split.train`` by the same rule (the previous week, or a hold-out with
     seed + 1), on which parameters are chosen; the test data is never seen."""
     if split.kind == "time":
-        if wh is None or weights is None:
-            raise ParameterError("validation_split of a time split needs the warehouse and weights")
+        if engine is None or weights is None:
+            raise ParameterError("validation_split of a time split needs the engine and weights")
         before = dt.datetime.fromisoformat(split.info["week_start"]) - dt.timedelta(days=7)
-        val = time_split(wh, weights, week_start=before, item_artists=split.item_artists,
+        val = time_split(engine, weights, week_start=before, item_artists=split.item_artists,
                          min_train_items=split.info.get("min_train_items", 1))
     elif split.kind == "holdout":
         val = holdout_split(split.train, fraction=split.info["fraction"],

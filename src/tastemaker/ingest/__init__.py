@@ -1,6 +1,6 @@
 """Ingest: listening events and catalogue files into the warehouse.
 
-    >>> report = ingest_events(wh, ["plays.csv.gz"], mapping={"user_id": "listener"})
+    >>> report = ingest_events(engine, ["plays.csv.gz"], mapping={"user_id": "listener"})
     >>> report.rows_read == report.accepted + report.quarantined
     True
 
@@ -15,10 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from ..engine import Engine
 from ..errors import ParameterError
-from ..warehouse import Warehouse
 from .columns import CATALOG_COLUMNS, EVENT_COLUMNS, KIND_ALIASES, parse_mapping
-from .load import FileReport, IngestReport, ingest_file
+from .ledger import FileReport, IngestReport
+from .load import ingest_file
 from .readers import ReadOptions
 
 __all__ = ["ingest_events", "ingest_catalog", "expand_paths", "IngestReport", "FileReport",
@@ -38,26 +39,26 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def ingest_events(wh: Warehouse, paths: Iterable[str | Path], *, mapping: dict[str, str] | None = None,
+def ingest_events(engine: Engine, paths: Iterable[str | Path], *, mapping: dict[str, str] | None = None,
                   options: ReadOptions | None = None, default_kind: str = "play",
                   dedupe: bool = True) -> IngestReport:
     """Ingest event files (play, save, skip, artist_visit). See the module docstring."""
     if default_kind not in set(KIND_ALIASES.values()):
         raise ParameterError(f"The 'default_kind' parameter must be one of play, save, skip, "
                              f"artist_visit. Got {default_kind!r} instead.")
-    return _ingest(wh, paths, "events", mapping, options, default_kind=default_kind, dedupe=dedupe)
+    return _ingest(engine, paths, "events", mapping, options, default_kind=default_kind, dedupe=dedupe)
 
 
-def ingest_catalog(wh: Warehouse, paths: Iterable[str | Path], *, mapping: dict[str, str] | None = None,
+def ingest_catalog(engine: Engine, paths: Iterable[str | Path], *, mapping: dict[str, str] | None = None,
                    options: ReadOptions | None = None) -> IngestReport:
     """Ingest catalogue files (tracks with title, artist, album, duration, release, style, uri).
     Re-ingesting a track updates its metadata."""
-    return _ingest(wh, paths, "catalog", mapping, options)
+    return _ingest(engine, paths, "catalog", mapping, options)
 
 
-def _ingest(wh, paths, target, mapping, options, **kwargs) -> IngestReport:
+def _ingest(engine, paths, target, mapping, options, **kwargs) -> IngestReport:
     report = IngestReport(target)
     for path in expand_paths(paths):
-        report.files.append(ingest_file(wh, path, target, mapping=dict(mapping or {}),
+        report.files.append(ingest_file(engine, path, target, mapping=dict(mapping or {}),
                                         options=options or ReadOptions(), **kwargs))
     return report

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from .. import progress
 from ..errors import check_param
+from ..kernels import dot_topk
 from .base import FactorModel, check_user_items, cosine_neighbours
 
 
@@ -66,41 +67,22 @@ class ALS(FactorModel):
         self._set_factors(np.asarray(impl.user_factors), np.asarray(impl.item_factors))
         return self
 
-    def _set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> None:
-        from implicit.cpu.als import AlternatingLeastSquares as CpuALS
-
-        super()._set_factors(user_factors, item_factors)
-        with threadpool_limits(1, "blas"):
-            impl = CpuALS(factors=self.user_factors_.shape[1], random_state=self.seed,
-                          num_threads=self.num_threads)
-        impl.user_factors, impl.item_factors = self.user_factors_, self.item_factors_
-        self._impl = impl
-
     def _score(self, userids, user_items):
         return self.user_factors_[userids] @ self.item_factors_.T
 
     def recommend(self, userids, user_items, N: int = 30, *, filter_already_liked_items=True,
                   filter_items=None):
-        """Batched GEMM + a threaded top-k (implicit's), rows padded with -1 past the valid items."""
+        """Batched GEMM + a threaded top-k (`tastemaker.kernels.dot_topk`), rows padded with -1
+        past the valid items."""
         self._check_fitted()
         single = np.isscalar(userids)
         ids = np.atleast_1d(np.asarray(userids, dtype=np.int64))
         rows = sp.csr_matrix(user_items)
         if rows.shape[0] != len(ids):
             rows = rows[ids]
-        with threadpool_limits(1, "blas"):
-            # asked for more than n_items, implicit pads with (0, 0.0): never ask for more
-            top, scores = self._impl.recommend(
-                ids, rows, N=min(N, len(self.item_factors_)),
-                filter_already_liked_items=filter_already_liked_items,
-                filter_items=None if filter_items is None else np.asarray(filter_items, np.int32))
-        top, scores = np.atleast_2d(top).astype(np.int64), np.atleast_2d(scores)
-        if top.shape[1] < N:
-            pad = N - top.shape[1]
-            top = np.pad(top, ((0, 0), (0, pad)), constant_values=-1)
-            scores = np.pad(scores, ((0, 0), (0, pad)), constant_values=-np.inf)
-        bad = ~np.isfinite(scores) | (scores <= np.finfo(np.float32).min / 2)
-        top[bad], scores[bad] = -1, -np.inf
+        top, scores = dot_topk(self.item_factors_, self.user_factors_[ids], N,
+                               exclude=rows if filter_already_liked_items else None, banned=filter_items,
+                               num_threads=self.num_threads)
         return (top[0], scores[0]) if single else (top, scores)
 
     def similar_items(self, itemid, N: int = 10):

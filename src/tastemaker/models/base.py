@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import NotFittedError, ParameterError
+from ..errors import NotFittedError, ParameterError, check_param
+from ..kernels import topk
 
 
 class Recommender(abc.ABC):
@@ -46,7 +47,7 @@ class Recommender(abc.ABC):
         self._check_fitted()
         single = np.isscalar(userids)
         ids = np.atleast_1d(np.asarray(userids, dtype=np.int64))
-        rows = _rows_for(ids, user_items)
+        rows = rows_for(ids, user_items)
         scores = self._score(ids, rows).astype(np.float32, copy=False)
         if filter_already_liked_items:
             _mask_rows(scores, rows)
@@ -54,6 +55,12 @@ class Recommender(abc.ABC):
             scores[:, np.asarray(filter_items, dtype=np.int64)] = -np.inf
         top_ids, top_scores = topk(scores, N)
         return (top_ids[0], top_scores[0]) if single else (top_ids, top_scores)
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(user vectors (n_users, d), item vectors (n_items, d)) of a model whose score is their
+        dot product (collaborative filtering, BPR, the audio model's predictions); the blend
+        builds on any model that has them. Not every model does."""
+        raise NotImplementedError(f"{type(self).__name__} has no user and item vectors")
 
     def similar_items(self, itemid, N: int = 10):
         """Items most similar to one item (the item itself first). Not every model has this."""
@@ -96,7 +103,9 @@ def check_user_items(user_items, owner: str) -> sp.csr_matrix:
     return user_items
 
 
-def _rows_for(ids: np.ndarray, user_items: sp.csr_matrix) -> sp.csr_matrix:
+def rows_for(ids: np.ndarray, user_items: sp.csr_matrix) -> sp.csr_matrix:
+    """The rows of `user_items` for the users `ids`: the matrix itself when it holds exactly
+    those rows (one per id), else the rows at those indices."""
     user_items = sp.csr_matrix(user_items)
     if user_items.shape[0] == len(ids):
         return user_items
@@ -110,29 +119,16 @@ def _mask_rows(scores: np.ndarray, rows: sp.csr_matrix) -> None:
     scores[r, c] = -np.inf
 
 
-def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise top-k of a dense (n, m) score array, best first; -inf entries come back as id -1."""
-    n, m = scores.shape
-    k_eff = min(k, m)
-    part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff] if k_eff < m else \
-        np.tile(np.arange(m), (n, 1))
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-part_scores, axis=1, kind="stable")
-    ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
-    vals = np.take_along_axis(part_scores, order, axis=1)
-    ids[~np.isfinite(vals)] = -1
-    if k_eff < k:
-        ids = np.pad(ids, ((0, 0), (0, k - k_eff)), constant_values=-1)
-        vals = np.pad(vals, ((0, 0), (0, k - k_eff)), constant_values=-np.inf)
-    return ids, vals
-
-
 class FactorModel(Recommender):
     """A model whose fitted state is a user and an item factor matrix (ALS, BPR, …)."""
 
     def _set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> None:
         self.user_factors_ = np.ascontiguousarray(user_factors, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(item_factors, dtype=np.float32)
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        self._check_fitted()
+        return self.user_factors_, self.item_factors_
 
     def save(self, folder) -> Path:
         self._check_fitted()
@@ -152,8 +148,6 @@ class FactorModel(Recommender):
 
 def cosine_neighbours(vectors: np.ndarray, index: int, N: int) -> tuple[np.ndarray, np.ndarray]:
     """The N rows most cosine-similar to row `index` (itself first), with their similarities."""
-    from ..errors import check_param
-
     check_param("similar", "id", index, low=0, high=len(vectors) - 1, kind=(int, np.integer))
     norms = np.linalg.norm(vectors, axis=1)
     norms[norms == 0] = 1.0

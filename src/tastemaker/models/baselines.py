@@ -17,8 +17,8 @@ from threadpoolctl import threadpool_limits
 
 from .. import progress
 from ..errors import check_param
-from .base import (FactorModel, Recommender, _rows_for, check_user_items, cosine_neighbours,
-                   read_params, topk, write_params)
+from ..kernels import topk
+from .base import FactorModel, Recommender, check_user_items, cosine_neighbours, read_params, rows_for, write_params
 
 
 def positive_part(user_items: sp.spmatrix) -> sp.csr_matrix:
@@ -56,7 +56,7 @@ class Popularity(Recommender):
         self._check_fitted()
         single = np.isscalar(userids)
         ids = np.atleast_1d(np.asarray(userids, dtype=np.int64))
-        rows = _rows_for(ids, user_items)
+        rows = rows_for(ids, user_items)
         extra = int(np.diff(rows.indptr).max(initial=0)) if filter_already_liked_items else 0
         n_filter = 0 if filter_items is None else len(filter_items)
         cand = self._order[:N + extra + n_filter]

@@ -12,10 +12,21 @@ import datetime as dt
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NotFoundError
 from .base import Recommender
+
+
+@dataclass
+class TrainResult:
+    """What a train stage made: the kind and version saved, its manifest, the fitted model."""
+
+    kind: str
+    version: str
+    manifest: dict
+    model: object
 
 
 def new_version(fingerprint: str) -> str:

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from ..engine import Engine
 from ..errors import InputError, check_param
-from ..ingest import FileReport
-from ..warehouse import Warehouse
+from ..ingest.ledger import FileReport
 from .documents import BadDocument, Document, parse_date, store_documents
 from .html import main_text
 
@@ -129,14 +129,12 @@ def _robots(base: str, p: CrawlParams) -> urllib.robotparser.RobotFileParser:
     return rp
 
 
-def crawl(wh: Warehouse, seeds: list[str], params: CrawlParams | None = None, *, log=None) -> CrawlReport:
+def crawl(engine: Engine, seeds: list[str], params: CrawlParams | None = None, *, log=None) -> CrawlReport:
     """Crawl from `seeds` into ``documents`` (see the module docstring)."""
     p = params or CrawlParams()
     allowed = {_host(u) for u in seeds} | {h.lower() for h in p.allow}
     now = _now()
-    for u in seeds:
-        wh.execute("INSERT OR IGNORE INTO crawl_queue VALUES (?, ?, 0, 'queued', 0, NULL, NULL, NULL, ?)",
-                   [urldefrag(u)[0], _host(u), now])
+    engine.enqueue_urls([(urldefrag(u)[0], _host(u), 0) for u in seeds], now)
     report = CrawlReport()
     robots: dict[str, urllib.robotparser.RobotFileParser] = {}
     next_time: dict[str, float] = collections.defaultdict(float)
@@ -146,15 +144,13 @@ def crawl(wh: Warehouse, seeds: list[str], params: CrawlParams | None = None, *,
     with cf.ThreadPoolExecutor(max_workers=p.concurrency) as pool:
         while True:
             budget_left = report.fetched + len(running) < p.max_pages and report.bytes < p.max_bytes
-            queue = wh.execute("""SELECT url, host, depth, attempts, updated_at FROM crawl_queue
-                                  WHERE status = 'queued' ORDER BY depth, updated_at, url LIMIT 200""").fetchall() \
-                if budget_left else []
+            queue = engine.queued_urls(200) if budget_left else []
             started = False
             for url, host, depth, attempts, not_before in queue:
                 if report.fetched + len(running) >= p.max_pages or len(running) >= p.concurrency:
                     break
                 if host not in allowed:
-                    _mark(wh, url, "skipped", f"host {host} not among the allowed hosts")
+                    _mark(engine, url, "skipped", f"host {host} not among the allowed hosts")
                     continue
                 if busy[host] >= p.per_host or time.monotonic() < next_time[host] or not_before > _now():
                     continue
@@ -164,7 +160,7 @@ def crawl(wh: Warehouse, seeds: list[str], params: CrawlParams | None = None, *,
                 if host not in robots:
                     robots[host] = _robots(f"{scheme}://{host}", p)
                 if not robots[host].can_fetch(USER_AGENT, url):
-                    _mark(wh, url, "skipped", "disallowed by robots.txt")
+                    _mark(engine, url, "skipped", "disallowed by robots.txt")
                     report.statuses["skipped: robots.txt"] += 1
                     continue
                 delay = robots[host].crawl_delay(USER_AGENT)
@@ -175,7 +171,7 @@ def crawl(wh: Warehouse, seeds: list[str], params: CrawlParams | None = None, *,
             if not running:
                 if started or not budget_left:
                     break
-                waiting = wh.scalar("SELECT count(*) FROM crawl_queue WHERE status = 'queued'")
+                waiting = engine.queued_count()
                 if not waiting:
                     break
                 time.sleep(min(0.05 + p.delay / 4, 1.0))
@@ -185,28 +181,27 @@ def crawl(wh: Warehouse, seeds: list[str], params: CrawlParams | None = None, *,
                 url, depth, attempts = running.pop(fut)
                 busy[_host(url)] -= 1
                 got = fut.result()
-                _handle(wh, got, depth, attempts, p, allowed, report, file_report, log)
-    report.queued_left = int(wh.scalar("SELECT count(*) FROM crawl_queue WHERE status = 'queued'"))
+                _handle(engine, got, depth, attempts, p, allowed, report, file_report, log)
+    report.queued_left = engine.queued_count()
     return report
 
 
-def _mark(wh, url, status, reason=None, nbytes=None, doc_id=None, attempts=None, not_before=None):
-    wh.execute("""UPDATE crawl_queue SET status = ?, reason = ?, bytes = coalesce(?, bytes),
-                  doc_id = coalesce(?, doc_id), attempts = coalesce(?, attempts), updated_at = ? WHERE url = ?""",
-               [status, reason, nbytes, doc_id, attempts, not_before or _now(), url])
+def _mark(engine: Engine, url, status, reason=None, nbytes=None, doc_id=None, attempts=None, not_before=None):
+    engine.mark_url(url, status, reason=reason, nbytes=nbytes, doc_id=doc_id, attempts=attempts,
+                    updated_at=not_before or _now())
 
 
-def _handle(wh, got: _Fetched, depth, attempts, p: CrawlParams, allowed, report: CrawlReport,
+def _handle(engine: Engine, got: _Fetched, depth, attempts, p: CrawlParams, allowed, report: CrawlReport,
             file_report: FileReport, log) -> None:
     if got.status == "failed" and got.retry and attempts < p.retries:
         wait = p.backoff * (2 ** attempts)
-        _mark(wh, got.url, "queued", got.reason, attempts=attempts + 1,
+        _mark(engine, got.url, "queued", got.reason, attempts=attempts + 1,
               not_before=_now() + dt.timedelta(seconds=wait))
         report.statuses["retried"] += 1
         return
     report.fetched += 1
     if got.status != "done":
-        _mark(wh, got.url, got.status, got.reason, attempts=attempts + 1)
+        _mark(engine, got.url, got.status, got.reason, attempts=attempts + 1)
         report.statuses[f"{got.status}: {got.reason.split(':')[0]}"] += 1
         return
     report.bytes += len(got.body)
@@ -221,19 +216,17 @@ def _handle(wh, got: _Fetched, depth, attempts, p: CrawlParams, allowed, report:
     except BadDocument:
         published = None
     before = file_report.accepted
-    with wh.transaction():
+    with engine.transaction():
         if doc_text.strip():
-            store_documents(wh, [Document(text=doc_text, title=title, url=got.url, published_at=published,
+            store_documents(engine, [Document(text=doc_text, title=title, url=got.url, published_at=published,
                                           kind="web")], source="crawl", file_id=None, report=file_report)
-        doc_id = wh.scalar("SELECT doc_id FROM documents WHERE url = ?", [got.url])
-        _mark(wh, got.url, "done", None if doc_text.strip() else "no readable text", len(got.body), doc_id,
+        doc_id = engine.document_with_url(got.url)
+        _mark(engine, got.url, "done", None if doc_text.strip() else "no readable text", len(got.body), doc_id,
               attempts + 1)
         if depth < p.max_depth:
-            for href in links:
-                link = urldefrag(urljoin(got.url, href))[0]
-                if urlsplit(link).scheme in ("http", "https") and _host(link) in allowed:
-                    wh.execute("INSERT OR IGNORE INTO crawl_queue VALUES (?, ?, ?, 'queued', 0, NULL, NULL, NULL, ?)",
-                               [link, _host(link), depth + 1, _now()])
+            found = [urldefrag(urljoin(got.url, href))[0] for href in links]
+            engine.enqueue_urls([(link, _host(link), depth + 1) for link in found
+                                 if urlsplit(link).scheme in ("http", "https") and _host(link) in allowed], _now())
     report.documents += file_report.accepted - before
     report.statuses["done"] += 1
     if log:

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..engine import Engine
 from ..errors import InputError, ParameterError
-from ..ingest import FileReport, IngestReport
-from ..ingest.load import sha256_of
-from ..warehouse import Warehouse
+from ..ingest.ledger import FileReport, IngestReport, already_ingested, record_file, reject, skipped
+from ..runs import now
 from .html import main_text
 from .tokenize import fold
 
@@ -222,51 +222,43 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
 
 # -- into the warehouse ----------------------------------------------------------------------
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def store_documents(wh: Warehouse, docs: Iterable[Document | tuple[int, str, str]], *, source: str,
+def store_documents(engine: Engine, docs: Iterable[Document | tuple[int, str, str]], *, source: str,
                     file_id: int | None, report: FileReport) -> None:
     """Insert documents (inside the caller's transaction), quarantining bad rows and duplicates."""
-    next_id = int(wh.scalar("SELECT coalesce(max(doc_id), 0) + 1 FROM documents"))
-    rows, seen_urls, seen_hashes = [], set(), set()
-    now = _now()
+    next_id = engine.next_doc_id()
+    rows, seen_urls, seen_hashes, bad = [], set(), set(), []
+    when = now()
     for item in docs:
         report.rows_read += 1
         if isinstance(item, tuple):
-            line, reason, raw = item
-            _quarantine(wh, file_id, line, reason, raw, report)
+            bad.append(item)
             continue
         doc = item
         h = content_hash(doc.text)
         dup = None
-        if doc.url and (doc.url in seen_urls or wh.scalar("SELECT doc_id FROM documents WHERE url = ?", [doc.url])):
+        if doc.url and (doc.url in seen_urls or engine.document_with_url(doc.url)):
             dup = f"duplicate url: {doc.url} is already a document"
-        elif h in seen_hashes or wh.scalar("SELECT doc_id FROM documents WHERE content_sha256 = ?", [h]):
+        elif h in seen_hashes or engine.document_with_hash(h):
             dup = "duplicate content: the same text is already a document"
         if dup:
-            _quarantine(wh, file_id, doc.line, dup, json.dumps({"url": doc.url, "title": doc.title}), report)
+            bad.append((doc.line, dup, json.dumps({"url": doc.url, "title": doc.title})))
             continue
         seen_hashes.add(h)
         if doc.url:
             seen_urls.add(doc.url)
         rows.append((next_id, source, doc.line, doc.kind, doc.url, doc.title, doc.text, h, doc.published_at,
-                     doc.artist, doc.track, now, None))
+                     doc.artist, doc.track, when, None))
         next_id += 1
         report.accepted += 1
-    if rows:
-        wh.con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def _quarantine(wh, file_id, line, reason, raw, report: FileReport) -> None:
+    for line, reason, raw in bad:
+        report.quarantined += 1
+        report.reasons[reason.split(":")[0]] += 1
     if file_id is not None:
-        wh.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?)", [file_id, line, reason, raw])
-    report.quarantined += 1
-    report.reasons[reason.split(":")[0]] += 1
+        engine.quarantine(file_id, bad)
+    engine.insert_documents(rows)
 
 
-def ingest_documents(wh: Warehouse, paths: Iterable[str | Path], *, kind: str | None = None,
+def ingest_documents(engine: Engine, paths: Iterable[str | Path], *, kind: str | None = None,
                      max_bytes: int = MAX_BYTES) -> IngestReport:
     """Ingest document files into ``documents`` (see the module docstring)."""
     if kind is not None and kind not in KINDS:
@@ -277,29 +269,31 @@ def ingest_documents(wh: Warehouse, paths: Iterable[str | Path], *, kind: str | 
     if not files:
         raise InputError(f"No document files in {[str(p) for p in paths]}: expected {sorted(SUFFIXES)}")
     for path in files:
-        report.files.append(ingest_document_file(wh, path, kind=kind, max_bytes=max_bytes))
+        report.files.append(ingest_document_file(engine, path, kind=kind, max_bytes=max_bytes))
     return report
 
 
-def ingest_document_file(wh: Warehouse, path: Path, *, kind: str | None = None,
+def ingest_document_file(engine: Engine, path: Path, *, kind: str | None = None,
                          max_bytes: int = MAX_BYTES, source: str | None = None) -> FileReport:
     sha = None
     try:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
-        sha = sha256_of(path)
-        earlier = wh.one("SELECT path FROM ingested_files WHERE sha256 = ? AND target = 'documents'", [sha])
+        sha, earlier = already_ingested(engine, path, "documents")
         if earlier:
-            return FileReport(str(path), "skipped", message=f"same content already ingested from {earlier[0]}")
+            return skipped(path, earlier)
         notes: list[str] = []
         items = list(read_documents(path, kind=kind, max_bytes=max_bytes, notes=notes))
     except InputError as exc:
-        wh.execute("INSERT INTO rejected_files VALUES (?, ?, 'documents', ?, ?)", [str(path), sha, str(exc), _now()])
-        return FileReport(str(path), "rejected", message=str(exc))
+        return reject(engine, path, sha, "documents", str(exc))
     report = FileReport(str(path), "ingested", message=f"{path.name}: " + "; ".join(notes) if notes else "")
-    with wh.transaction():
-        file_id = int(wh.scalar("SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files"))
-        store_documents(wh, items, source=source or str(path), file_id=file_id, report=report)
-        wh.execute("INSERT INTO ingested_files VALUES (?, ?, ?, 'documents', ?, ?, ?, ?)",
-                   [file_id, str(path), sha, _now(), report.rows_read, report.accepted, report.quarantined])
+    store_file(engine, path, sha, items, source=source or str(path), report=report)
     return report
+
+
+def store_file(engine: Engine, path: Path, sha: str, items, *, source: str, report: FileReport) -> None:
+    """One document file in one transaction: its documents, its quarantined rows, its ledger entry."""
+    with engine.transaction():
+        file_id = engine.next_file_id()
+        store_documents(engine, items, source=source, file_id=file_id, report=report)
+        record_file(engine, file_id, path, sha, "documents", report)

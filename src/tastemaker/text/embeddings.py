@@ -17,8 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import NotFoundError
+from ..kernels import unit_rows
 from ..progress import progress
-from ..warehouse import Warehouse
+from ..engine import Engine
 from .tokenize import sentences
 
 CHUNKS = 4          # pieces of 1,000 characters read per document
@@ -81,41 +82,30 @@ def encode_texts(texts: list[str], *, encoder=None, batch: int = 64, max_chunks:
     if vec is None:
         return np.zeros((0, 0), dtype=np.float32)
     mean = sp.csr_matrix((np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(len(texts), len(owner)))
-    return _unit(np.asarray(mean @ vec, dtype=np.float32))
+    return unit_rows(np.asarray(mean @ vec, dtype=np.float32))
 
 
-def document_embeddings(wh: Warehouse, *, kinds: tuple[str, ...] | None = None, encoder=None,
+def document_embeddings(engine: Engine, *, kinds: tuple[str, ...] | None = None, encoder=None,
                         max_chunks: int = CHUNKS, chunk_chars: int = 1000, batch: int = 64):
     """(doc_ids, (n_docs, d) unit vectors) of the documents about at least one artist (of the
     given document kinds, default all)."""
-    rows = wh.execute("""SELECT doc_id, text FROM documents d
-                         WHERE (? IS NULL OR list_contains(?, d.kind)) AND EXISTS (
-                            SELECT 1 FROM document_mentions m WHERE m.doc_id = d.doc_id
-                            AND m.track_idx IS NULL AND m.about > 0)
-                         ORDER BY doc_id""", [kinds and list(kinds)] * 2).fetchall()
+    rows = engine.documents_about_artists(kinds)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     return ids, encode_texts([r[1] for r in rows], encoder=encoder, batch=batch, max_chunks=max_chunks,
                              chunk_chars=chunk_chars)
 
 
-def artist_embeddings(wh: Warehouse, *, kinds: tuple[str, ...] | None = None, encoder=None,
+def artist_embeddings(engine: Engine, *, kinds: tuple[str, ...] | None = None, encoder=None,
                       documents: tuple[np.ndarray, np.ndarray] | None = None, **encode) -> np.ndarray:
     """(n_artists, d) unit vectors; zero rows for artists with no documents. `documents`: the
     `document_embeddings` answer, when already computed (it must cover `kinds`)."""
     doc_ids, vec = documents if documents is not None else document_embeddings(
-        wh, kinds=kinds, encoder=encoder, **encode)
-    n = int(wh.scalar("SELECT coalesce(max(artist_idx) + 1, 0) FROM artists"))
+        engine, kinds=kinds, encoder=encoder, **encode)
+    n = engine.n_artists()
     if len(doc_ids) == 0:
         return np.zeros((n, 0), dtype=np.float32)
-    m = wh.execute("""SELECT m.doc_id, m.artist_idx, m.about FROM document_mentions m JOIN documents d USING (doc_id)
-                      WHERE m.track_idx IS NULL AND m.about > 0 AND (? IS NULL OR list_contains(?, d.kind))""",
-                   [kinds and list(kinds)] * 2).fetchnumpy()
+    m = engine.artist_document_weights(kinds)
     pos = np.searchsorted(doc_ids, m["doc_id"])
     ok = (pos < len(doc_ids)) & (doc_ids[np.minimum(pos, len(doc_ids) - 1)] == m["doc_id"])
     about = sp.csr_matrix((m["about"][ok], (m["artist_idx"][ok], pos[ok])), shape=(n, len(doc_ids)))
-    return _unit(np.asarray(about @ vec, dtype=np.float32))
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1, norms)
+    return unit_rows(np.asarray(about @ vec, dtype=np.float32))

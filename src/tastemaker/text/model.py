@@ -22,20 +22,24 @@ Data flow (`train_text`):
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import scipy.sparse as sp
 
 from ..config import TextParams
+from ..engine import Engine
 from ..errors import InputError, NotFittedError, NotFoundError, check_param
+from ..models import registry
+from ..models.registry import TrainResult
 from ..progress import progress
-from ..warehouse import Warehouse
+from ..runs import now as _now
+from ..runs import record_run
+from .embeddings import CHUNKS, artist_embeddings
 from .mentions import Matcher
+from .sources import tag_documents
 from .tagger import load_tagger
 from .terms import extract_tagged, tag_sentences
 
@@ -44,37 +48,28 @@ _BLOCK_CELLS = 2 ** 24      # similarities computed at once by TextVectors.neigh
 MUSIC_SOURCES = ("tags", "bio", "review", "demo")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def matcher_for(wh: Warehouse) -> Matcher:
-    artists = dict(wh.execute("SELECT artist_idx, coalesce(name, artist_id) FROM artists").fetchall())
-    tracks = {t: (a, title) for t, a, title in wh.execute(
-        """SELECT t.track_idx, t.artist_idx, t.title FROM tracks t JOIN artists a USING (artist_idx)
-           WHERE t.title IS NOT NULL AND lower(t.title) <> lower(coalesce(a.name, ''))""").fetchall()}
+def matcher_for(engine: Engine) -> Matcher:
+    a = engine.artist_names()
+    artists = {int(i): (n if n is not None else aid) for i, aid, n in zip(a["artist_idx"], a["artist_id"], a["name"])}
+    tracks = {t: (a, title) for t, a, title in engine.titled_tracks()}
     return Matcher(artists, tracks)
 
 
-def analyse(wh: Warehouse, *, tagger: str = "perceptron", redo: bool = False, batch: int = 2000) -> int:
+def analyse(engine: Engine, *, tagger: str = "perceptron", redo: bool = False, batch: int = 2000) -> int:
     """Extract terms and mentions of documents not yet analysed (all with `redo`). Returns how many."""
     if redo:
-        with wh.transaction():
-            wh.execute("DELETE FROM document_terms")
-            wh.execute("DELETE FROM document_mentions")
-            wh.execute("UPDATE documents SET analysed_at = NULL")
-    todo = [r[0] for r in wh.execute("SELECT doc_id FROM documents WHERE analysed_at IS NULL ORDER BY doc_id").fetchall()]
+        engine.reset_document_analysis()
+    todo = engine.documents_to_analyse()
     if not todo:
         return 0
     tag = load_tagger(tagger)
-    matcher = matcher_for(wh)
-    by_id = dict(wh.execute("SELECT artist_id, artist_idx FROM artists").fetchall())
+    matcher = matcher_for(engine)
+    names = engine.artist_names()
+    by_id = {aid: int(i) for aid, i in zip(names["artist_id"], names["artist_idx"])}
     with progress("Analysing documents", total=len(todo)) as step:
         for start in range(0, len(todo), batch):
             ids = todo[start:start + batch]
-            rows = wh.execute("""SELECT doc_id, kind, text, artist_hint FROM documents
-                                 WHERE doc_id BETWEEN ? AND ? AND analysed_at IS NULL ORDER BY doc_id""",
-                              [ids[0], ids[-1]]).fetchall()
+            rows = engine.documents_between(ids[0], ids[-1])
             term_rows, mention_rows = [], []
             for doc_id, kind, text, hint in rows:
                 tagged = tag_sentences(text, tag)
@@ -88,23 +83,8 @@ def analyse(wh: Warehouse, *, tagger: str = "perceptron", redo: bool = False, ba
                                          music=True if kind in MUSIC_SOURCES or subject is not None else None)
                 mention_rows.extend(_mention_rows(doc_id, found, subject))
                 step.advance(1)
-            with wh.transaction():
-                _insert(wh, "document_terms", ["doc_id", "kind", "term", "n"], term_rows)
-                _insert(wh, "document_mentions", ["doc_id", "artist_idx", "track_idx", "mentions", "about"],
-                        mention_rows)
-                wh.execute("UPDATE documents SET analysed_at = ? WHERE doc_id BETWEEN ? AND ? "
-                           "AND analysed_at IS NULL", [_now(), ids[0], ids[-1]])
+            engine.store_document_analysis(ids[0], ids[-1], term_rows, mention_rows, _now())
     return len(todo)
-
-
-def _insert(wh: Warehouse, table: str, columns: list[str], rows: list[tuple]) -> None:
-    """Bulk insert through Arrow (row-by-row executemany is far too slow in DuckDB)."""
-    if not rows:
-        return
-    frame = pa.table({c: list(v) for c, v in zip(columns, zip(*rows))})
-    wh.con.register("_text_rows", frame)
-    wh.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _text_rows")
-    wh.con.unregister("_text_rows")
 
 
 def _mention_rows(doc_id: int, found: dict, subject: int | None) -> list[tuple]:
@@ -123,65 +103,14 @@ def _mention_rows(doc_id: int, found: dict, subject: int | None) -> list[tuple]:
     return rows
 
 
-def build_terms(wh: Warehouse, params: TextParams) -> int:
-    """Recompute ``terms`` from all analysed documents (see the module docstring). Returns rows."""
-    hl = float(params.half_life_days)
-    with wh.transaction():
-        wh.execute("DELETE FROM terms")
-        wh.execute(f"""
-        INSERT INTO terms
-        WITH newest AS (SELECT kind, max(published_at) AS t FROM documents GROUP BY kind),
-        decay AS (
-            SELECT d.doc_id, d.kind,
-                   pow(0.5, greatest(date_diff('second', d.published_at, newest.t), 0) / 86400.0 / {hl}) AS f
-            FROM documents d JOIN newest USING (kind) WHERE d.published_at IS NOT NULL
-        ),
-        typical AS (SELECT kind, median(f) AS f FROM decay GROUP BY kind),   -- an undated document
-        dw AS (
-            SELECT m.doc_id, m.artist_idx, m.track_idx, m.about * coalesce(decay.f, typical.f, 1.0) AS w
-            FROM document_mentions m JOIN documents d USING (doc_id) LEFT JOIN decay USING (doc_id)
-                 LEFT JOIN typical ON typical.kind = d.kind
-            WHERE m.about > 0
-        ),
-        totals AS (SELECT artist_idx, track_idx, sum(w) AS total FROM dw GROUP BY ALL),
-        used AS (
-            SELECT dw.artist_idx, dw.track_idx, t.kind, t.term, sum(dw.w) AS w, count(*) AS support
-            FROM dw JOIN document_terms t USING (doc_id) GROUP BY ALL
-        ),
-        n_art AS (SELECT count(DISTINCT artist_idx) AS n FROM dw WHERE track_idx IS NULL),
-        df AS (
-            SELECT kind, term, count(DISTINCT artist_idx) AS df FROM used
-            WHERE track_idx IS NULL AND support >= {params.min_support} GROUP BY ALL
-        ),
-        scored AS (
-            SELECT u.artist_idx, u.track_idx, u.kind, u.term,
-                   u.w / t.total AS probability, u.support,
-                   ln(greatest(n_art.n, 2) / coalesce(df.df, 1)) / ln(greatest(n_art.n, 2)) AS rarity
-            FROM used u JOIN totals t ON t.artist_idx = u.artist_idx
-                 AND t.track_idx IS NOT DISTINCT FROM u.track_idx
-            LEFT JOIN df ON df.kind = u.kind AND df.term = u.term, n_art
-            WHERE u.support >= {params.min_support}
-        )
-        SELECT artist_idx, track_idx, kind, term, probability * greatest(rarity, 0) AS weight,
-               probability, support, ? AS updated_at
-        FROM scored
-        QUALIFY row_number() OVER (PARTITION BY artist_idx, track_idx, kind
-                                   ORDER BY probability * greatest(rarity, 0) DESC, term) <= {params.max_terms}
-        """, [_now()])
-    return int(wh.scalar("SELECT count(*) FROM terms"))
+def build_terms(engine: Engine, params: TextParams) -> int:
+    """Recompute the top terms from all analysed documents (see the module docstring). Returns rows."""
+    return engine.rebuild_terms(half_life_days=params.half_life_days, min_support=params.min_support,
+                                max_terms=params.max_terms, now=_now())
 
 
-def build_comentions(wh: Warehouse) -> int:
-    with wh.transaction():
-        wh.execute("DELETE FROM artist_comentions")
-        wh.execute("""
-        INSERT INTO artist_comentions
-        WITH m AS (SELECT DISTINCT doc_id, artist_idx FROM document_mentions WHERE track_idx IS NULL)
-        SELECT a.artist_idx, b.artist_idx, count(*)::DOUBLE, count(*)
-        FROM m a JOIN m b ON a.doc_id = b.doc_id AND a.artist_idx <> b.artist_idx
-        GROUP BY ALL
-        """)
-    return int(wh.scalar("SELECT count(*) FROM artist_comentions"))
+def build_comentions(engine: Engine) -> int:
+    return engine.rebuild_comentions()
 
 
 class TextVectors:
@@ -223,16 +152,15 @@ class TextVectors:
         self.support_ = _support_array(support, n_artists)
         return self
 
-    def fit(self, wh: Warehouse) -> "TextVectors":
-        cols = wh.execute("SELECT artist_idx, kind, term, weight FROM terms WHERE track_idx IS NULL").fetchnumpy()
+    def fit(self, engine: Engine) -> "TextVectors":
+        cols = engine.artist_term_rows()
         if len(cols["artist_idx"]) == 0:
             raise InputError("No terms to build text vectors from: ingest documents "
                              "(tastemaker ingest documents PATH) or load tags first")
-        n = int(wh.scalar("SELECT coalesce(max(artist_idx) + 1, 0) FROM artists"))
-        about = wh.execute("""SELECT artist_idx, sum(about) AS n FROM document_mentions
-                              WHERE track_idx IS NULL AND about > 0 GROUP BY 1""").fetchnumpy()
+        n = engine.n_artists()
+        idx, about = engine.artist_document_support()
         support = np.zeros(n)
-        support[np.asarray(about["artist_idx"], dtype=np.int64)] = about["n"]
+        support[idx] = about
         return self.fit_rows(cols["artist_idx"], cols["kind"], cols["term"], cols["weight"], n, support)
 
     def _check(self):
@@ -352,24 +280,19 @@ def _support_array(support, n_artists: int) -> np.ndarray:
     return support
 
 
-def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, redo: bool = False,
-               embeddings: bool = False):
+def train_text(engine: Engine, settings, *, params: TextParams | None = None, redo: bool = False,
+               embeddings: bool = False) -> TrainResult:
     """Analyse new documents, rebuild terms and co-mentions, fit and save the vectors."""
-    from ..models import registry
-    from ..train import TrainResult, record_run
-
     params = params or settings.text
     started = time.perf_counter()
-    from .sources import tag_documents
-    tag_docs = tag_documents(wh) if wh.scalar("SELECT count(*) FROM artist_tags") else 0
-    analysed = analyse(wh, tagger=params.tagger, redo=redo)
-    n_terms = build_terms(wh, params)
-    n_pairs = build_comentions(wh)
-    model = TextVectors(min_artists=params.min_artists, shrink=params.shrink).fit(wh)
+    tag_docs = tag_documents(engine) if engine.tag_count() else 0
+    analysed = analyse(engine, tagger=params.tagger, redo=redo)
+    n_terms = build_terms(engine, params)
+    n_pairs = build_comentions(engine)
+    model = TextVectors(min_artists=params.min_artists, shrink=params.shrink).fit(engine)
     if embeddings:
-        from .embeddings import CHUNKS, artist_embeddings
-        model.embeddings_ = artist_embeddings(wh)
-    docs = int(wh.scalar("SELECT count(*) FROM documents"))
+        model.embeddings_ = artist_embeddings(engine)
+    docs = engine.document_count()
     manifest = {
         "created_at": _now().isoformat(), "data_fingerprint": f"docs{docs:08d}terms{n_terms:08d}",
         "documents": docs, "analysed_now": analysed, "tag_documents_added": tag_docs, "terms": n_terms, "comention_pairs": n_pairs,
@@ -380,10 +303,9 @@ def train_text(wh: Warehouse, settings, *, params: TextParams | None = None, red
         "total_seconds": round(time.perf_counter() - started, 3),
     }
     version = registry.save_version(settings.models_dir, TEXT, model, manifest)
-    record_run(wh, "train", version, {"kind": TEXT, **params.__dict__})
+    record_run(engine, "train", version, {"kind": TEXT, **params.__dict__})
     return TrainResult(TEXT, version, registry.manifest(settings.models_dir, TEXT, version), model)
 
 
 def load_text(settings, version: str | None = None) -> TextVectors:
-    from ..models import registry
     return TextVectors.load(registry.resolve(settings.models_dir, TEXT, version))

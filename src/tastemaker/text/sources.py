@@ -17,10 +17,10 @@ import json
 import re
 from pathlib import Path
 
-from ..ingest import FileReport
-from ..ingest.load import sha256_of
-from ..warehouse import Warehouse
-from .documents import Document, _now, parse_date, store_documents
+from ..engine import Engine
+from ..ingest.ledger import FileReport, already_ingested, skipped
+from ..runs import now
+from .documents import Document, parse_date, store_file
 
 RELIABLE = ("youtube_title", "intro_exact_hetrec_name")
 
@@ -44,38 +44,17 @@ def strip_review_boilerplate(text: str) -> str:
     return " ".join(_FILLER.sub(" ", text).split())
 
 
-def tag_documents(wh: Warehouse, source: str = "lastfm-hetrec") -> int:
-    """Turn ``artist_tags`` into documents (once; later calls add only new groups). Returns how many."""
-    before = int(wh.scalar("SELECT count(*) FROM documents"))
-    with wh.transaction():
-        wh.execute("""
-        INSERT INTO documents
-        WITH g AS (
-            SELECT t.artist_idx, t.user_id, t.tagged_at, string_agg(t.tag, chr(10) || chr(10) ORDER BY t.line) AS text,
-                   min(t.line) AS line
-            FROM artist_tags t WHERE t.source = ? GROUP BY ALL
-        ), h AS (
-            SELECT g.*, a.artist_id,
-                   sha256('tags|' || a.artist_id || '|' || coalesce(g.user_id, '') || '|' ||
-                          coalesce(CAST(g.tagged_at AS VARCHAR), '') || '|' || g.text) AS sha
-            FROM g JOIN artists a USING (artist_idx)
-        )
-        SELECT (SELECT coalesce(max(doc_id), 0) FROM documents) + row_number() OVER (ORDER BY h.line),
-               ? || ' tags', h.line, 'tags', NULL, NULL, h.text, h.sha, CAST(h.tagged_at AS TIMESTAMP),
-               h.artist_id, NULL, ?, NULL
-        FROM h WHERE h.sha NOT IN (SELECT content_sha256 FROM documents)
-        """, [source, source, _now()])
-    return int(wh.scalar("SELECT count(*) FROM documents")) - before
+def tag_documents(engine: Engine, source: str = "lastfm-hetrec") -> int:
+    """Turn the tags of `source` into documents (once; later calls add only new groups). Returns how many."""
+    return engine.tag_documents(source, now())
 
 
-def review_documents(wh: Warehouse, path: str | Path) -> FileReport:
+def review_documents(engine: Engine, path: str | Path) -> FileReport:
     """Load the review transcripts (see the module docstring) with the ingest rules."""
     path = Path(path)
-    sha = sha256_of(path)
-    earlier = wh.one("SELECT path FROM ingested_files WHERE sha256 = ? AND target = 'documents'", [sha])
+    sha, earlier = already_ingested(engine, path, "documents")
     if earlier:
-        return FileReport(str(path), "skipped", message=f"same content already ingested from {earlier[0]}")
-
+        return skipped(path, earlier)
     def items():
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             for i, raw in enumerate(fh, start=1):
@@ -95,9 +74,5 @@ def review_documents(wh: Warehouse, path: str | Path) -> FileReport:
                                artist=row.get("artist") if reliable else None, kind="review", line=i)
 
     report = FileReport(str(path), "ingested")
-    with wh.transaction():
-        file_id = int(wh.scalar("SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files"))
-        store_documents(wh, items(), source=str(path), file_id=file_id, report=report)
-        wh.execute("INSERT INTO ingested_files VALUES (?, ?, ?, 'documents', ?, ?, ?, ?)",
-                   [file_id, str(path), sha, _now(), report.rows_read, report.accepted, report.quarantined])
+    store_file(engine, path, sha, items(), source=str(path), report=report)
     return report

@@ -1,46 +1,43 @@
 """The top terms of an artist (or track), by kind, as in The Echo Nest's "cultural vectors".
 
-    >>> top_terms(wh, "ABBA", kinds=("n2", "np", "adj"), n=10)["adj"][0]
+    >>> top_terms(engine, "ABBA", kinds=("n2", "np", "adj"), n=10)["adj"][0]
     ('perky', 0.8157, 12)
 """
 
 from __future__ import annotations
 
+from ..engine import Engine
 from ..errors import NotFoundError
-from ..warehouse import Warehouse
+from .tokenize import fold
 
 
-def find_artist(wh: Warehouse, key: str) -> tuple[int, str]:
-    row = wh.one("""SELECT artist_idx, coalesce(name, artist_id) FROM artists
-                    WHERE artist_id = ? OR lower(name) = lower(?) ORDER BY artist_id = ? DESC LIMIT 1""",
-                 [key, key, key])
-    if row is None:
-        from .tokenize import fold
-        target = fold(key)
-        for idx, name in wh.execute("SELECT artist_idx, coalesce(name, artist_id) FROM artists").fetchall():
-            if fold(name) == target or fold(name) == "the " + target:
-                return int(idx), name
-        raise NotFoundError(f"No artist {key!r} in the warehouse (by id or name)")
-    return int(row[0]), row[1]
+def find_artist(engine: Engine, key: str) -> tuple[int, str]:
+    """(artist_idx, name) of an artist by id or name (case-insensitive, then folded: accents,
+    punctuation and a leading "the" do not matter)."""
+    found = engine.artist_index(key)
+    if found is not None:
+        return found
+    target = fold(key)
+    names = engine.artist_names()
+    for idx, aid, name in zip(names["artist_idx"], names["artist_id"], names["name"]):
+        shown = name if name is not None else aid
+        if fold(shown) == target or fold(shown) == "the " + target:
+            return int(idx), shown
+    raise NotFoundError(f"No artist {key!r} in the warehouse (by id or name)")
 
 
-def top_terms(wh: Warehouse, artist: str, *, kinds=("n2", "np", "adj"), n: int = 10,
+def top_terms(engine: Engine, artist: str, *, kinds=("n2", "np", "adj"), n: int = 10,
               track: str | None = None) -> dict[str, list[tuple[str, float, int]]]:
     """{kind: [(term, weight, support), …]} best first, for the artist (or one of its tracks)."""
-    idx, _name = find_artist(wh, artist)
+    idx, _name = find_artist(engine, artist)
     track_idx = None
     if track is not None:
-        row = wh.one("SELECT track_idx FROM tracks WHERE artist_idx = ? AND (track_id = ? OR lower(title) = lower(?))",
-                     [idx, track, track])
-        if row is None:
+        track_idx = engine.artist_track_index(idx, track)
+        if track_idx is None:
             raise NotFoundError(f"No track {track!r} by {artist!r} in the warehouse")
-        track_idx = int(row[0])
-    out = {}
-    for kind in kinds:
-        out[kind] = [(t, round(float(w), 4), int(s)) for t, w, s in wh.execute(
-            """SELECT term, weight, support FROM terms WHERE artist_idx = ? AND track_idx IS NOT DISTINCT FROM ?
-               AND kind = ? ORDER BY weight DESC, term LIMIT ?""", [idx, track_idx, kind, n]).fetchall()]
-    return out
+        track_idx = int(track_idx)
+    return {kind: [(t, round(float(w), 4), int(s)) for t, w, s in engine.top_terms(idx, track_idx, kind, n)]
+            for kind in kinds}
 
 
 def format_table(terms: dict[str, list[tuple[str, float, int]]]) -> str:

@@ -11,41 +11,26 @@ import json
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from ..engine import Engine
 from ..errors import NotFoundError, ParameterError
-from ..warehouse import Warehouse
 
 FORMATS = ("json", "csv", "m3u", "xspf")
-
-_QUERY = """
-SELECT u.user_id, p.position, t.track_id, t.title, a.name AS artist, t.album, t.duration_ms, t.uri,
-       p.score, p.source, p.reason, p.model_version
-FROM playlists p
-JOIN users u ON u.user_idx = p.user_idx
-JOIN tracks t ON t.track_idx = p.track_idx
-LEFT JOIN artists a ON a.artist_idx = t.artist_idx
-WHERE p.week = ? {user_filter}
-ORDER BY p.user_idx, p.position
-"""
 
 COLUMNS = ["user_id", "position", "track_id", "title", "artist", "album", "duration_ms", "uri",
            "score", "source", "reason", "model_version"]
 
 
-def weeks(wh: Warehouse) -> list[str]:
-    return [w for (w,) in wh.execute("SELECT DISTINCT week FROM playlists ORDER BY 1").fetchall()]
+def weeks(engine: Engine) -> list[str]:
+    return engine.playlist_weeks()
 
 
-def rows(wh: Warehouse, week: str, users: list[str] | None = None, batch: int = 100_000):
+def rows(engine: Engine, week: str, users: list[str] | None = None, batch: int = 100_000):
     """Yield dict rows of a week in user and position order, streaming from the warehouse."""
-    if week not in weeks(wh):
-        raise NotFoundError(f"No playlists for {week}; weeks in this warehouse: {weeks(wh) or 'none'}")
-    flt = "AND u.user_id IN (SELECT unnest(?))" if users else ""
-    cur = wh.con.cursor()
-    res = cur.execute(_QUERY.format(user_filter=flt), [week, users] if users else [week])
-    while chunk := res.fetchmany(batch):
-        for r in chunk:
-            yield dict(zip(COLUMNS, r))
-    cur.close()
+    found = weeks(engine)
+    if week not in found:
+        raise NotFoundError(f"No playlists for {week}; weeks in this warehouse: {found or 'none'}")
+    for r in engine.playlist_rows(week, users, batch=batch):
+        yield dict(zip(COLUMNS, r))
 
 
 def _per_user(records):
@@ -60,12 +45,12 @@ def _per_user(records):
         yield user, items
 
 
-def export_week(wh: Warehouse, week: str, fmt: str, out: Path, users: list[str] | None = None) -> Path:
+def export_week(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | None = None) -> Path:
     """Write the week in `fmt` under `out` (a file for json/csv, a folder for m3u/xspf)."""
     if fmt not in FORMATS:
         raise ParameterError(f"The export format must be one of {FORMATS}. Got {fmt!r} instead.")
     out = Path(out)
-    records = rows(wh, week, users)
+    records = rows(engine, week, users)
     if fmt == "csv":
         path = out / f"{week}.csv" if out.suffix != ".csv" else out
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Flow: order each weekly list so that one track leads smoothly into the next (pure NumPy).
 
-    >>> feats = track_features(wh, n_items)                  # tempo, key, mode, loudness per track
+    >>> feats = track_features(engine, n_items)                  # tempo, key, mode, loudness per track
     >>> lists = list_features(ids, feats)                    # (B, K) ids, -1 pads at the end
     >>> order = flow_order_batch(**lists)                    # (B, K) positions, the first stays first
     >>> ids = np.take_along_axis(ids, order, axis=1)
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError, check_param
-from ..warehouse import Warehouse
+from ..engine import Engine
 
 #: 2-opt sweeps at most (each tries every place once); on demo-like lists of 30, 8 % still
 #: change in the 4th sweep and 0.6 % in the 6th
@@ -142,29 +142,18 @@ def transition_cost(tempo, key, mode, loudness, order=None, *, lengths=None,
     return float(mean[0]) if one else mean
 
 
-def track_features(wh: Warehouse, n_items: int, *, catalogue: bool = True) -> dict[str, np.ndarray]:
+def track_features(engine: Engine, n_items: int, *, catalogue: bool = True) -> dict[str, np.ndarray]:
     """Tempo, key, mode and loudness of every track, indexed by track_idx (NaN / -1 where unknown).
 
-    From the analyser (``audio_analyses`` rows with status 'ok'; the latest analysis of a track
-    wins). With ``catalogue``, tracks never analysed take the values their catalogue row carried
-    (``tracks.attrs``: tempo, key, mode, loudness, as the demo world's catalogue has them).
+    From the analyser (its latest successful analysis of a track wins). With ``catalogue``,
+    tracks never analysed take the values their catalogue row carried (``tracks.attrs``: tempo,
+    key, mode, loudness, as the demo world's catalogue has them).
     """
     out = {"tempo": np.full(n_items, np.nan, dtype=np.float32),
            "key": np.full(n_items, -1, dtype=np.int16),
            "mode": np.full(n_items, -1, dtype=np.int16),
            "loudness": np.full(n_items, np.nan, dtype=np.float32)}
-    analysed = """
-        SELECT track_idx, tempo, key, mode, loudness, 0 AS rank FROM audio_analyses
-        WHERE status = 'ok' AND track_idx >= 0 AND track_idx < $n
-        QUALIFY row_number() OVER (PARTITION BY track_idx ORDER BY analysed_at DESC, content_sha256) = 1"""
-    listed = """
-        SELECT track_idx, TRY_CAST(attrs->>'tempo' AS DOUBLE), TRY_CAST(attrs->>'key' AS INTEGER),
-               TRY_CAST(attrs->>'mode' AS INTEGER), TRY_CAST(attrs->>'loudness' AS DOUBLE), 1
-        FROM tracks WHERE attrs IS NOT NULL AND track_idx < $n"""
-    sql = f"""SELECT track_idx, tempo, key, mode, loudness FROM ({analysed}
-              {"UNION ALL " + listed if catalogue else ""})
-              QUALIFY row_number() OVER (PARTITION BY track_idx ORDER BY rank) = 1"""
-    cols = wh.execute(sql, {"n": int(n_items)}).fetchnumpy()
+    cols = engine.track_sound(n_items, catalogue=catalogue)
     idx = np.asarray(cols["track_idx"], dtype=np.int64)
     for name, fill in (("tempo", np.nan), ("loudness", np.nan), ("key", -1), ("mode", -1)):
         values = np.ma.filled(np.ma.asarray(cols[name]).astype(np.float64), np.nan)

@@ -1,8 +1,12 @@
-"""The embedded warehouse: one DuckDB file per home, versioned schema, transactions.
+"""The DuckDB connection under every hook: one warehouse file per home, migrations, transactions.
 
-    >>> wh = Warehouse.open("/tmp/home/warehouse.duckdb")
-    >>> with wh.transaction():
-    ...     wh.execute("INSERT INTO ...")
+    >>> engine = DuckDBEngine.open("/tmp/home/warehouse.duckdb")
+    >>> with engine.transaction():
+    ...     engine.execute("INSERT INTO ...")
+
+`execute`, `one` and `scalar` are this engine's own (its hooks and the tests use them); callers
+outside ``tastemaker.engine`` use the hooks of `tastemaker.engine.base.Engine` only. A DuckDB
+error becomes an `EngineError` that carries the statement that failed.
 """
 
 from __future__ import annotations
@@ -12,23 +16,25 @@ import os
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from ..errors import SchemaError, TastemakerError
+from ...errors import EngineError, SchemaError, TastemakerError
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["Warehouse", "SCHEMA_VERSION"]
 
+class Connection:
+    """A connection to one warehouse file. Use `open`; close it (or use `with`)."""
 
-class Warehouse:
-    """A connection to one warehouse file. Use `Warehouse.open`; close it (or use `with`)."""
+    kind = "duckdb"
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None):
         self.con = con
         self.path = path
+        self._depth = 0          # open transactions: an inner one joins the outer
 
     @classmethod
     def open(cls, path: str | os.PathLike | None, *, read_only: bool = False,
-             memory_limit: str | None = None) -> "Warehouse":
+             memory_limit: str | None = None):
         """Open (creating or migrating as needed) the warehouse at `path`; None means in memory."""
         if path is not None:
             path = Path(path)
@@ -42,14 +48,15 @@ class Warehouse:
         if memory_limit:
             con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET preserve_insertion_order = true")
-        wh = cls(con, path)
-        if read_only and path is not None and 0 < wh.schema_version() < SCHEMA_VERSION:
+        con.execute("SET TimeZone = 'UTC'")
+        engine = cls(con, path)
+        if read_only and path is not None and 0 < engine.schema_version() < SCHEMA_VERSION:
             # an older warehouse is migrated once (briefly writable), then opened as asked
             con.close()
             cls.open(path, memory_limit=memory_limit).close()
             return cls.open(path, read_only=True, memory_limit=memory_limit)
-        wh._migrate(read_only)
-        return wh
+        engine._migrate(read_only)
+        return engine
 
     def _migrate(self, read_only: bool) -> None:
         version = self.schema_version()
@@ -66,33 +73,55 @@ class Warehouse:
         with self.transaction():
             for number, _description, sql in MIGRATIONS:
                 if number > version:
-                    self.con.execute(sql)
-            self.con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+                    self.execute(sql)
+            self.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
     def schema_version(self) -> int:
         """0 for an empty file."""
-        has_meta = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchall()[0][0]
+        has_meta = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
         if not has_meta:
             return 0
         row = self.one("SELECT value FROM meta WHERE key = 'schema_version'")
         return int(row[0]) if row else 0
 
+    @property
+    def location(self) -> str:
+        """Where the warehouse lives, for manifests and messages."""
+        return str(self.path) if self.path is not None else ":memory:"
+
+    def scratch_dir(self) -> Path | None:
+        """A folder beside the warehouse for large temporary files (None: the system's)."""
+        return self.path.parent if self.path is not None else None
+
     @contextlib.contextmanager
     def transaction(self):
-        """All or nothing: on any exception (Ctrl-C included) the transaction rolls back."""
+        """All or nothing: on any exception (Ctrl-C included) the transaction rolls back. A
+        transaction opened inside another is part of it (the outer one commits or rolls back)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
         try:
             yield self
         except BaseException:
+            self._depth = 0
             self.con.execute("ROLLBACK")
             raise
         else:
+            self._depth = 0
             self.con.execute("COMMIT")
 
     def execute(self, sql: str, params=None):
-        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        try:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise EngineError(f"The warehouse could not run a statement: {exc}", sql) from exc
 
     def one(self, sql: str, params=None) -> tuple | None:
         """The first row of a query (None if it has none); the result is consumed entirely."""
@@ -103,10 +132,18 @@ class Warehouse:
         row = self.one(sql, params)
         return row[0] if row else None
 
-    def counts(self) -> dict[str, int]:
-        """Row counts of the main tables (for status lines)."""
-        names = ["users", "artists", "tracks", "events", "interactions", "quarantine", "playlists"]
-        return {n: self.scalar(f"SELECT count(*) FROM {n}") for n in names}
+    def numpy(self, sql: str, params=None) -> dict:
+        """The columns of a query as NumPy arrays (masked where NULL)."""
+        return self.execute(sql, params).fetchnumpy()
+
+    @contextlib.contextmanager
+    def registered(self, name: str, table: pa.Table):
+        """An Arrow table visible to SQL as `name` for the duration of the block."""
+        self.con.register(name, table)
+        try:
+            yield name
+        finally:
+            self.con.unregister(name)
 
     def close(self) -> None:
         self.con.close()

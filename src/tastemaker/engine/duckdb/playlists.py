@@ -1,0 +1,155 @@
+"""The weeks' playlists: staged batch by batch under a run, swapped in whole, read back for
+exports, the query layer and the feedback report."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+
+from .. import sql
+from .connection import Connection
+from .runs import Runs
+
+#: columns of a playlist row as `playlist_rows` gives them
+PLAYLIST_COLUMNS = ("user_id", "position", "track_id", "title", "artist", "album", "duration_ms", "uri",
+                    "score", "source", "reason", "model_version")
+
+_ROWS = """
+SELECT u.user_id, p.position, t.track_id, t.title, a.name AS artist, t.album, t.duration_ms, t.uri,
+       p.score, p.source, p.reason, p.model_version
+FROM playlists p
+JOIN users u ON u.user_idx = p.user_idx
+JOIN tracks t ON t.track_idx = p.track_idx
+LEFT JOIN artists a ON a.artist_idx = t.artist_idx
+WHERE p.week = ? {user_filter}
+ORDER BY p.user_idx, p.position
+"""
+
+_NAMED = """CASE WHEN a.name IS NULL OR a.name = t.title THEN coalesce(t.title, t.track_id)
+                 ELSE a.name || ' – ' || coalesce(t.title, t.track_id) END"""
+
+_FEEDBACK = """
+WITH wk AS (
+    SELECT unnest($weeks) AS week, unnest(range(len($weeks))) AS wi, unnest($mondays) AS start
+),
+delivered AS NOT MATERIALIZED (
+    SELECT w.wi, w.start, p.user_idx, p.track_idx, p.source
+    FROM playlists p JOIN wk w ON w.week = p.week
+),
+pairs AS (         -- the delivered tracks the user did something with, and what
+    SELECT d.wi, d.user_idx, d.track_idx, any_value(d.source) AS source,
+           bool_or(e.ts IS NOT NULL AND e.kind = 'play' AND NOT {short}) AS played,
+           bool_or(e.ts IS NOT NULL AND e.kind = 'save') AS saved,
+           bool_or(e.ts IS NOT NULL AND (e.kind = 'skip' OR e.kind = 'play' AND {short})) AS skipped,
+           count(*) FILTER (WHERE e.ts IS NULL) AS untimed
+    FROM events e JOIN delivered d ON e.user_idx = d.user_idx AND e.track_idx = d.track_idx
+    WHERE e.ts IS NULL OR e.ts >= $since AND e.ts < $until
+                          AND e.ts >= d.start AND e.ts < d.start + INTERVAL 7 DAY
+    GROUP BY d.wi, d.user_idx, d.track_idx
+),
+per_user AS (      -- one row per week, user and source
+    SELECT wi, user_idx, source, count(*) AS tracks FROM delivered GROUP BY wi, user_idx, source
+),
+received AS (
+    SELECT wi, user_idx, source, count_if(played) AS played, count_if(saved) AS saved,
+           count_if(skipped) AS skipped, sum(untimed) AS untimed
+    FROM pairs GROUP BY wi, user_idx, source
+)
+SELECT u.wi, u.source, count(DISTINCT u.user_idx), sum(u.tracks), sum(r.played), sum(r.saved),
+       sum(r.skipped), count(DISTINCT u.user_idx) FILTER (WHERE r.played > 0), sum(r.untimed)
+FROM per_user u LEFT JOIN received r USING (wi, user_idx, source)
+GROUP BY GROUPING SETS ((u.wi), (u.wi, u.source))
+"""
+
+
+class Playlists(Runs, Connection):
+
+    # -- writing a week ---------------------------------------------------------------------------
+    def recommended_pairs(self, weeks: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if not weeks:
+            return np.array([], np.int32), np.array([], np.int32)
+        cols = self.numpy("SELECT user_idx, track_idx FROM playlists WHERE list_contains(?, week)", [list(weeks)])
+        return np.asarray(cols["user_idx"]), np.asarray(cols["track_idx"])
+
+    def start_weekly_run(self, run) -> np.ndarray:
+        existing = self.run_status(run.run_id)
+        with self.transaction():
+            self.execute("DELETE FROM playlist_staging WHERE week = ? AND run_id <> ?", [run.week, run.run_id])
+            if existing is None or existing == "done":
+                self.execute("DELETE FROM playlist_staging WHERE run_id = ?", [run.run_id])
+                self.delete_run(run.run_id)
+                self.write_run(run)
+        done = self.numpy("SELECT DISTINCT user_idx FROM playlist_staging WHERE run_id = ?", [run.run_id])
+        return np.asarray(done["user_idx"], dtype=np.int64)
+
+    def stage_playlist_batch(self, week: str, run_id: str, model_version: str, table: pa.Table) -> None:
+        with self.registered("staged_batch", table):
+            self.execute("""INSERT INTO playlist_staging
+                            SELECT ?, user_idx, position, track_idx, score, source, reason_track_idx, reason, ?, ?
+                            FROM staged_batch""", [week, model_version, run_id])
+
+    def finish_weekly_run(self, run) -> int:
+        with self.transaction():
+            self.execute("DELETE FROM playlists WHERE week = ?", [run.week])
+            self.execute(f"""
+            INSERT INTO playlists
+            SELECT s.week, s.user_idx, s.position, s.track_idx, s.score, s.source, s.reason_track_idx,
+                CASE WHEN s.reason <> '' THEN s.reason
+                     WHEN s.source = 'collaborative' AND t.track_idx IS NOT NULL THEN 'because you play ' || {_NAMED}
+                     WHEN s.source = 'collaborative' THEN 'listeners with your taste play it'
+                     WHEN s.source = 'audio' AND t.track_idx IS NOT NULL THEN 'new; sounds like ' || {_NAMED}
+                     WHEN s.source = 'audio' THEN 'new; sounds like what you play'
+                     WHEN s.source = 'text' THEN 'people who write about music place it near what you play'
+                     ELSE 'popular with listeners lately' END,
+                s.model_version, s.run_id
+            FROM playlist_staging s
+            LEFT JOIN tracks t ON t.track_idx = s.reason_track_idx
+            LEFT JOIN artists a ON a.artist_idx = t.artist_idx
+            WHERE s.run_id = ?
+            """, [run.run_id])
+            self.execute("DELETE FROM playlist_staging WHERE run_id = ?", [run.run_id])
+            started = self.scalar("SELECT started_at FROM runs WHERE run_id = ?", [run.run_id])
+            self.write_run(dataclasses.replace(run, started_at=started or run.started_at))  # a resumed run keeps its start
+        return int(self.scalar("SELECT count(*) FROM playlists WHERE week = ?", [run.week]))
+
+    # -- reading the weeks ------------------------------------------------------------------------
+    def playlist_weeks(self) -> list[str]:
+        return [w for (w,) in self.execute("SELECT DISTINCT week FROM playlists ORDER BY 1").fetchall()]
+
+    def user_weeks(self, user_idx: int) -> list[str]:
+        return [w for (w,) in self.execute("SELECT DISTINCT week FROM playlists WHERE user_idx = ? ORDER BY 1",
+                                           [int(user_idx)]).fetchall()]
+
+    def playlist_rows(self, week: str, users: list[str] | None = None, *, batch: int = 100_000):
+        flt = "AND u.user_id IN (SELECT unnest(?))" if users else ""
+        cur = self.con.cursor()
+        try:
+            res = cur.execute(_ROWS.format(user_filter=flt), [week, users] if users else [week])
+            while chunk := res.fetchmany(batch):
+                yield from chunk
+        finally:
+            cur.close()
+
+    def playlist_source_counts(self, week: str) -> dict[str, int]:
+        return dict(self.execute("SELECT source, count(*) FROM playlists WHERE week = ? GROUP BY 1 "
+                                 "ORDER BY 2 DESC", [week]).fetchall())
+
+    def first_listed_user(self, week: str, source: str) -> str | None:
+        return self.scalar("""SELECT u.user_id FROM playlists p JOIN users u USING (user_idx)
+                              WHERE week = ? AND source = ? ORDER BY p.user_idx LIMIT 1""", [week, source])
+
+    def playlist_run(self, week: str) -> dict | None:
+        row = self.one("""SELECT r.run_id, r.started_at, r.finished_at, r.model_version, r.params
+                          FROM runs r WHERE r.kind = 'weekly' AND r.week = ? AND r.status = 'done'
+                          ORDER BY r.finished_at DESC LIMIT 1""", [week])
+        if row is None:
+            return None
+        return dict(zip(("run_id", "started_at", "finished_at", "model_version", "params"), row))
+
+    def feedback_counts(self, weeks: list[str], mondays: list, min_play_ms: int) -> list[tuple]:
+        return self.execute(_FEEDBACK.format(short=sql.short_play(min_play_ms)), {
+            "weeks": list(weeks), "mondays": list(mondays), "since": min(mondays),
+            "until": max(mondays) + dt.timedelta(weeks=1)}).fetchall()

@@ -1,0 +1,23 @@
+"""The query layer: what a reader asks of a home, answered as dataclasses.
+
+The command line (``weekly show``, ``status``, ``similar``, ``terms``, …) and the HTTP service
+call these same functions; each takes an open engine (read-only is enough) and the settings
+where it needs models.
+
+* `weeks` — `latest_week`, `user_list` (a user's list with reasons, model versions and when it
+  was written), `user_weeks`, `feedback_report`;
+* `catalogue` — `track`, `track_analysis`, `track_features`, `artist_terms`;
+* `similar` — neighbours of a track, artist or user by a model's vectors;
+* `status` — tables, models and weeks of a home.
+"""
+
+from .catalogue import ArtistTerms, Term, Track, artist_terms, track, track_analysis, track_features
+from .similar import KINDS as SIMILAR_KINDS
+from .similar import Neighbour, similar
+from .status import ModelInfo, Status, models, status
+from .weeks import (FeedbackReport, ListedTrack, UserWeek, feedback_report, latest_week, user_list,
+                    user_weeks, weeks)
+
+__all__ = ["ArtistTerms", "FeedbackReport", "ListedTrack", "ModelInfo", "Neighbour", "SIMILAR_KINDS", "Status",
+           "Term", "Track", "UserWeek", "artist_terms", "feedback_report", "latest_week", "models", "similar",
+           "status", "track", "track_analysis", "track_features", "user_list", "user_weeks", "weeks"]
