@@ -67,23 +67,37 @@ def dot_topk(item_vectors: np.ndarray, query: np.ndarray, k: int, *, exclude: sp
 
 
 def sparse_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of a sparse matrix the k columns with the largest positive values, best first:
-    (B, k) ids (-1 pad) and values (-inf pad). Each row's entries are laid out in a padded
-    (B, widest row) array and partitioned there (no sort of all the entries)."""
+    """Per row of a sparse matrix the k columns with the largest positive values, best first,
+    equal values by column: (B, k) ids (-1 pad) and values (-inf pad).
+
+    Each row's entries are laid out in column order in a padded (B, widest row) array; the k-th
+    largest value of each row is found by partition, the entries above it are kept with as many
+    of those equal to it as fit, leftmost first, and only those k are sorted (no sort of all the
+    entries)."""
     m = sp.csr_matrix(m)
     m.sort_indices()
     B = m.shape[0]
     n = np.diff(m.indptr)
-    width = max(int(n.max(initial=0)), 1)
+    width = max(int(n.max(initial=0)), k, 1)
     row = np.repeat(np.arange(B), n)
     pos = np.arange(m.nnz) - m.indptr[row]
     vals = np.full((B, width), -np.inf, dtype=np.float32)
     cols = np.full((B, width), -1, dtype=np.int64)
     vals[row, pos] = np.where(m.data > 0, m.data, -np.inf)
     cols[row, pos] = m.indices
-    at, top = topk(vals, k)
-    ids = np.where(at >= 0, np.take_along_axis(cols, np.maximum(at, 0), 1), -1)
-    return ids, np.where(at >= 0, top, -np.inf).astype(np.float32)
+    if k <= 0 or B == 0:
+        return np.full((B, max(k, 0)), -1, np.int64), np.full((B, max(k, 0)), -np.inf, np.float32)
+    kth = -np.partition(-vals, k - 1, axis=1)[:, k - 1:k]           # (B, 1) the k-th largest value
+    above = vals > kth
+    tied = vals == kth
+    need = k - above.sum(axis=1, keepdims=True)
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= need))     # exactly k per row, in column order
+    at = np.nonzero(chosen)[1].reshape(B, k)
+    top = np.take_along_axis(vals, at, 1)
+    order = np.argsort(-top, axis=1, kind="stable")                 # equal values keep column order
+    at, top = np.take_along_axis(at, order, 1), np.take_along_axis(top, order, 1)
+    ids = np.where(np.isfinite(top), np.take_along_axis(cols, at, 1), -1)
+    return ids, np.where(np.isfinite(top), top, -np.inf).astype(np.float32)
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
