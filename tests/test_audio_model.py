@@ -140,7 +140,7 @@ def test_cold_tracks_join_weekly_lists_from_the_audio_model(tiny_world):
     from tastemaker.ingest import ingest_catalog, ingest_events
     from tastemaker.train import train_collaborative
     from tastemaker.engine import DuckDBEngine
-    from tastemaker.weekly import generate_week
+    from tastemaker.weekly.generate import generate_week
 
     world = tiny_world
     audio = world["catalog"].parent / "audio"

@@ -140,7 +140,7 @@ def test_feedback_flows_into_the_next_week(demo, tmp_path):
     retrained, week 49 is written: it repeats nothing of week 48, and the report counts the reactions."""
     from tastemaker.ingest import ingest_events
     from tastemaker.train import train_collaborative
-    from tastemaker.weekly import generate_week
+    from tastemaker.weekly.generate import generate_week
     from tastemaker.weekly.feedback import feedback
 
     settings, result = demo

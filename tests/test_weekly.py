@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 
-import tastemaker.weekly as weekly_mod
 from tastemaker.config import load_settings
 from tastemaker.ingest import ingest_catalog, ingest_events
 from tastemaker.train import train_collaborative
 from tastemaker.engine import DuckDBEngine
-from tastemaker.weekly import generate_week
+from tastemaker.weekly.generate import generate_week
 from tastemaker.weekly.weeks import parse_week, previous_weeks
 
 
@@ -90,7 +89,7 @@ def test_interrupted_week_keeps_previous_state_and_rerun_resumes(trained, monkey
                                   weekly=settings.weekly.__class__(batch_size=50))
     generate_week(wh, settings, week="2026-W48")
     before = _lists(wh, "2026-W48")
-    real_stage, calls = weekly_mod._stage, []
+    real_stage, calls = wh.stage_playlist_batch, []
 
     def crash_on_third(*args, **kwargs):
         calls.append(1)
@@ -100,12 +99,12 @@ def test_interrupted_week_keeps_previous_state_and_rerun_resumes(trained, monkey
 
     # new data makes a new run (different fingerprint): it crashes half way
     wh.execute("UPDATE tracks SET available = FALSE WHERE track_id = 't3'")
-    monkeypatch.setattr(weekly_mod, "_stage", crash_on_third)
+    monkeypatch.setattr(wh, "stage_playlist_batch", crash_on_third)     # the engine dies on its third batch
     with pytest.raises(KeyboardInterrupt):
         generate_week(wh, settings, week="2026-W48")
     assert _lists(wh, "2026-W48") == before                       # the old week is intact
     assert wh.scalar("SELECT count(DISTINCT user_idx) FROM playlist_staging") == 100
-    monkeypatch.setattr(weekly_mod, "_stage", real_stage)
+    monkeypatch.undo()
     report = generate_week(wh, settings, week="2026-W48")
     assert report.resumed_users == 100
     after = _lists(wh, "2026-W48")

@@ -9,7 +9,6 @@ from typing import List, Optional
 import typer
 
 from ..queries import feedback_report, latest_week, user_list
-from ..weekly import generate_week
 from ..weekly.export import FORMATS, export_week
 from . import common
 
@@ -23,6 +22,8 @@ def generate_cmd(
     ranking: Optional[str] = typer.Option(None, help="auto, learned, fixed or collaborative [config: blend.mode]"),
 ):
     """Write 30 never-played tracks for every user from the three models (atomic; a re-run resumes)."""
+    from ..weekly.generate import generate_week   # every model comes with it: only when a week is written
+
     settings = common.settings()
     with common.engine() as engine:
         r = generate_week(engine, settings, week=week, model_version=model_version, mode=ranking)

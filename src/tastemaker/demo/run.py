@@ -24,7 +24,7 @@ from ..evaluate import compare, validation_split, warehouse_split
 from ..ingest import ingest_catalog, ingest_events
 from ..text import ingest_documents, train_text
 from ..train import train_collaborative
-from ..weekly import generate_week
+from ..weekly.generate import generate_week
 from ..weekly.export import export_week
 from ..weekly.weeks import week_of
 from .output import write_world

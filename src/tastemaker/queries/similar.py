@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..audio_model.predict import load_vectors
-from ..audio_model.train import AUDIO
 from ..config import Settings
 from ..engine import Engine
 from ..errors import NotFoundError, ParameterError
@@ -91,6 +89,9 @@ def _similar_text(engine: Engine, settings, kind, key, n, embeddings=False) -> t
 
 def _similar_audio(engine: Engine, settings, kind, key, n) -> tuple[Neighbour, list[Neighbour]]:
     """Tracks nearest by the audio network's penultimate-layer embedding (cosine)."""
+    from ..audio_model.predict import load_vectors   # the audio stack (librosa) only when asked for
+    from ..audio_model.train import AUDIO
+
     if kind != "track":
         raise ParameterError(f"The audio model has track vectors only: kind must be 'track'. Got {kind!r}.")
     idx = _found(engine.track_index(key), "track", key)

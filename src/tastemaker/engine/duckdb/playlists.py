@@ -80,7 +80,7 @@ class Playlists(Runs, Connection):
             self.execute("DELETE FROM playlist_staging WHERE week = ? AND run_id <> ?", [run.week, run.run_id])
             if existing is None or existing == "done":
                 self.execute("DELETE FROM playlist_staging WHERE run_id = ?", [run.run_id])
-                self.delete_run(run.run_id)
+                self._delete_run(run.run_id)
                 self.write_run(run)
         done = self.numpy("SELECT DISTINCT user_idx FROM playlist_staging WHERE run_id = ?", [run.run_id])
         return np.asarray(done["user_idx"], dtype=np.int64)

@@ -17,5 +17,5 @@ class Runs(Connection):
     def run_status(self, run_id: str) -> str | None:
         return self.scalar("SELECT status FROM runs WHERE run_id = ?", [run_id])
 
-    def delete_run(self, run_id: str) -> None:
+    def _delete_run(self, run_id: str) -> None:
         self.execute("DELETE FROM runs WHERE run_id = ?", [run_id])

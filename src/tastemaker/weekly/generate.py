@@ -1,0 +1,137 @@
+"""The week: 30 never-played tracks for every user, from three models, written atomically.
+
+    >>> report = generate_week(engine, settings, week="2026-W48")
+
+Data flow: the current interactions (everything a user has ever heard, skips included) and the
+facts of the week's tracks → audio vectors predicted for cold tracks that arrived since the audio
+model was trained (the one write before the lists) → the saved models (collaborative, text,
+audio, and the learned ranker when trained) in one frozen context → per batch of users,
+`tastemaker.blend.Blend`: candidates from each model (excluding what they heard, what they were
+recommended in the last `exclude_weeks` weeks, and unavailable tracks) → features → ranking
+(``[blend] mode``) → at most `max_per_artist` per artist, `audio_share` placed by the audio model,
+a share of fresh tracks → a source and a reason per track → an order that flows →
+``playlist_staging``, committed batch by batch. When every user is staged, one transaction
+replaces the week's playlists. A crash or Ctrl-C leaves the previous week's state; the next run
+with the same models, data and parameters resumes from the staged batches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+
+from ..audio_model.train import predict_missing
+from ..blend import SOURCES, Blend, make_scorer, production_context, sources_for, track_facts
+from ..config import Settings, WeeklyParams
+from ..engine import Engine
+from ..matrix import load_matrix
+from ..progress import progress
+from ..runs import Run, now
+from .weeks import current_week, parse_week, previous_weeks
+
+__all__ = ["generate_week", "WeeklyReport", "current_week"]
+
+
+@dataclass
+class WeeklyReport:
+    week: str
+    run_id: str
+    model_version: str
+    users: int
+    collaborative_users: int
+    fallback_users: int
+    rows: int
+    short_lists: int
+    resumed_users: int
+    seconds: float
+    by_source: dict = dataclasses.field(default_factory=dict)   # tracks written per source
+    ranking: str = "collaborative"                              # learned, fixed or collaborative
+    versions: dict = dataclasses.field(default_factory=dict)    # model kind -> version used
+
+
+def generate_week(engine: Engine, settings: Settings, *, week: str | None = None,
+                  model_version: str | None = None, params: WeeklyParams | None = None,
+                  mode: str | None = None) -> WeeklyReport:
+    """Write the week's lists. ``mode`` overrides ``[blend] mode`` (auto, learned, fixed,
+    collaborative); ``params`` overrides ``[weekly]``."""
+    if params is not None:
+        settings = dataclasses.replace(settings, weekly=params)
+    params = settings.weekly
+    week = week or current_week()
+    monday = parse_week(week)
+    started = time.perf_counter()
+    engine.materialize_interactions(settings.signals.min_play_ms, force=False)
+    data = load_matrix(engine, settings.signals, from_table=True)
+    n_users, n_items = data.shape
+    facts = track_facts(engine, settings, monday, n_items)
+    predict_missing(engine, settings, np.flatnonzero(facts.plays < settings.audio_model.min_plays))
+    ctx = production_context(engine, settings, monday, shape=data.shape, facts=facts, model_version=model_version)
+    scorer = make_scorer(settings, ctx, mode=mode)
+    blend = Blend.from_context(ctx, settings=settings, scorer=scorer, sources=sources_for(scorer.name), flow=True)
+    versions = dict(ctx.versions)
+    if getattr(scorer, "version", None):
+        versions["ranker"] = scorer.version
+    version = versions["collaborative"]
+    exclude = _exclusions(engine, data.user_items, week, params.exclude_weeks, n_items)
+    liked = np.asarray((data.user_items > 0).sum(axis=1)).ravel()
+    cf_mask = (liked >= params.min_history) & (np.abs(ctx.U).sum(axis=1) > 0)
+
+    key = hashlib.sha256(json.dumps([week, versions, scorer.name, data.fingerprint, dataclasses.asdict(params),
+                                     dataclasses.asdict(settings.blend)]).encode()).hexdigest()[:16]
+    run_id = f"weekly-{week}-{key}"
+    run = Run(run_id, "weekly", now(), "running", week=week, model_version=version,
+              params={**dataclasses.asdict(params), "models": versions, "ranking": scorer.name,
+                      "data_fingerprint": data.fingerprint})
+    done_users = engine.start_weekly_run(run)
+    todo = np.ones(n_users, dtype=bool)
+    todo[done_users] = False
+    users_todo = np.flatnonzero(todo)
+    short = 0
+    with progress(f"Week {week}: scoring users ({scorer.name} ranking)", total=len(users_todo)) as step:
+        for start in range(0, len(users_todo), params.batch_size):
+            users = users_todo[start:start + params.batch_size]
+            batch = blend.lists(users, data.user_items[users], exclude=exclude[users])
+            short += int((batch.ids < 0).any(axis=1).sum())
+            _stage(engine, week, run_id, version, batch, SOURCES)
+            step.advance(len(users))
+    rows_written = engine.finish_weekly_run(dataclasses.replace(run, status="done", finished_at=now()))
+    by_source = engine.playlist_source_counts(week)
+    return WeeklyReport(week, run_id, version, n_users, int(cf_mask.sum()), int((~cf_mask).sum()),
+                        rows_written, short, len(done_users), round(time.perf_counter() - started, 3),
+                        by_source, scorer.name, versions)
+
+
+def _exclusions(engine: Engine, heard: sp.csr_matrix, week: str, n_weeks: int, n_items: int) -> sp.csr_matrix:
+    """Pattern of (user, track) never to recommend: heard at all, or recommended recently."""
+    users, tracks = engine.recommended_pairs(previous_weeks(week, n_weeks))
+    recent = sp.csr_matrix((np.ones(len(users), np.float32), (users, tracks)), shape=heard.shape)
+    pattern = heard.copy()
+    pattern.data = np.ones_like(pattern.data)
+    out = (pattern + recent).tocsr()
+    out.data = np.ones_like(out.data)
+    return out
+
+
+def _stage(engine: Engine, week, run_id, version, batch, sources) -> None:
+    ids = batch.ids
+    valid = ids >= 0
+    r, c = np.nonzero(valid)
+    because = batch.because[r, c]
+    sc = batch.scores[r, c]
+    table = pa.table({
+        "user_idx": pa.array(batch.users[r].astype(np.int32)),
+        "position": pa.array((np.cumsum(valid, axis=1)[r, c]).astype(np.int16)),
+        "track_idx": pa.array(ids[r, c].astype(np.int32)),
+        "score": pa.array(np.where(np.isfinite(sc), sc, np.nan).astype(np.float32)),
+        "source": pa.array(np.asarray(sources)[batch.source[r, c]]),
+        "reason_track_idx": pa.array(np.where(because >= 0, because, 0).astype(np.int32), mask=because < 0),
+        "reason": pa.array(batch.text_reason[r, c].astype(str)),
+    })
+    engine.stage_playlist_batch(week, run_id, version, table)
