@@ -7,6 +7,8 @@
 * `unit_rows` — rows scaled to length 1 (zero rows stay zero);
 * `lookup`, `lookup_values` — gather entries of a sparse matrix at (row, id) pairs;
 * `zscore` — each row standardised over its finite values;
+* `group_sums`, `top_groups` — each user's positive confidence summed by group (artist), and
+  the user's strongest groups with weights summing to 1;
 * `cap_per_artist` — at most N tracks of each artist, in score order.
 
 All are vectorised over a batch of rows and allocate at most a few arrays of the batch's size.
@@ -134,6 +136,26 @@ def zscore(values: np.ndarray) -> np.ndarray:
     var = (np.where(ok, values - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / np.maximum(n, 1)
     z = (values - mean) / np.sqrt(np.where(var > 0, var, 1.0))
     return np.where(ok, z, MISSING_Z).astype(np.float32)
+
+
+def group_sums(rows: sp.csr_matrix, group_of: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    """(B, n_groups) each row's positive values summed by the group of their column (columns of
+    group -1 are left out)."""
+    pos = sp.csr_matrix(rows).multiply(rows > 0).tocoo()
+    group = group_of[pos.col]
+    keep = group >= 0
+    m = sp.csr_matrix((pos.data[keep].astype(np.float32), (pos.row[keep], group[keep])),
+                      shape=(rows.shape[0], max(n_groups, 1)))
+    m.sum_duplicates()
+    return m
+
+
+def top_groups(sums: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B, n) each row's n largest groups of `group_sums` (-1 pad) and weights summing to 1."""
+    ids, w = sparse_topk(sums, n)
+    w = np.where(ids >= 0, w, 0).astype(np.float32)
+    total = w.sum(axis=1, keepdims=True)
+    return ids, np.where(total > 0, w / np.where(total == 0, 1, total), 0).astype(np.float32)
 
 
 def cap_per_artist(ids: np.ndarray, scores: np.ndarray, artist_of: np.ndarray, size: int,

@@ -67,6 +67,10 @@ def select(ctx: Context, cand: Candidates, scores: np.ndarray, *, weekly: Weekly
     out_ids = np.where(chosen_ok, np.take_along_axis(capped, chosen, 1), -1)
     out_sc = np.where(chosen_ok, np.take_along_axis(capped_sc, chosen, 1), -np.inf).astype(np.float32)
     out_cols = np.where(chosen_ok, np.take_along_axis(cols, chosen, 1), -1)
+    if out_ids.shape[1] < size:           # fewer candidates than places: the list is padded
+        pad = ((0, 0), (0, size - out_ids.shape[1]))
+        out_ids, out_cols = np.pad(out_ids, pad, constant_values=-1), np.pad(out_cols, pad, constant_values=-1)
+        out_sc = np.pad(out_sc, pad, constant_values=-np.inf)
     # pads go last
     o = np.argsort(out_ids < 0, axis=1, kind="stable")
     return Picked(np.take_along_axis(out_ids, o, 1), np.take_along_axis(out_sc, o, 1),

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..config import BlendParams
-from ..kernels import dot_topk, lookup, lookup_values, sparse_topk, topk
+from ..kernels import dot_topk, group_sums, lookup, lookup_values, sparse_topk, top_groups, topk
 from .context import Context
 
 CF, TEXT, AUDIO, POPULAR = 1, 2, 4, 8
@@ -54,21 +54,12 @@ class Candidates:
 
 def artist_confidence(ctx: Context, rows: sp.csr_matrix) -> sp.csr_matrix:
     """(B, n_artists) each user's positive confidence summed by artist."""
-    pos = sp.csr_matrix(rows).multiply(rows > 0).tocoo()
-    art = ctx.artist_of[pos.col]
-    keep = art >= 0
-    m = sp.csr_matrix((pos.data[keep].astype(np.float32), (pos.row[keep], art[keep])),
-                      shape=(rows.shape[0], max(ctx.n_artists, 1)))
-    m.sum_duplicates()
-    return m
+    return group_sums(rows, ctx.artist_of, ctx.n_artists)
 
 
 def profile_artists(ctx: Context, rows: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(B, n) each user's most-loved artists (-1 pad) and weights summing to 1 over the row."""
-    ids, w = sparse_topk(artist_confidence(ctx, rows), n)
-    w = np.where(ids >= 0, w, 0).astype(np.float32)
-    total = w.sum(axis=1, keepdims=True)
-    return ids, np.where(total > 0, w / np.where(total == 0, 1, total), 0).astype(np.float32)
+    return top_groups(artist_confidence(ctx, rows), n)
 
 
 def text_artist_scores(ctx: Context, prof_ids: np.ndarray, prof_w: np.ndarray) -> sp.csr_matrix:

@@ -120,7 +120,9 @@ class Blend(Recommender):
         users = np.atleast_1d(np.asarray(userids, dtype=np.int64))
         rows = sp.csr_matrix(rows_for(users, user_items))
         exclude = rows if exclude is None else sp.csr_matrix(exclude)
-        weekly = self.settings.weekly if N is None else dataclasses.replace(self.settings.weekly, size=int(N))
+        weekly = self.settings.weekly if N is None else dataclasses.replace(
+            self.settings.weekly, size=int(N), candidates=max(self.settings.weekly.candidates, int(N)),
+            audio_share=min(self.settings.weekly.audio_share, int(N)))
         blend = self.settings.blend
         cand = candidates(ctx, users, rows, exclude, blend, self.sources, banned)
         X = features(ctx, users, rows, cand, full=False)
