@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from tastemaker.blend import Context, FixedBlend, LearnedRanker, candidates, features
+from tastemaker.blend import Context, FixedBlend, LearnedRanker, TrackFacts, build_context, candidates, features
 from tastemaker.blend.candidates import ALL_SOURCES, CF, TEXT, profile_artists, text_artist_scores
 from tastemaker.blend.evaluate import paired_bootstrap
 from tastemaker.blend.features import INDEX
@@ -58,7 +58,7 @@ from tastemaker.evaluate import holdout_split
 from tastemaker.evaluate.metrics import catalogue_coverage, hits_at_k, ndcg_at_k, recall_at_k
 from tastemaker.evaluate.splits import Interactions, Split
 from tastemaker.models.als import ALS
-from tastemaker.models.base import topk
+from tastemaker.kernels import topk
 from tastemaker.text.model import TextVectors
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -128,27 +128,29 @@ def visible_tags(tags: pd.DataFrame, train: Interactions, listened: np.ndarray, 
     return tags[~hidden]
 
 
-def context(train: sp.csr_matrix, plays: np.ndarray, als: ALS, text: sp.csr_matrix) -> Context:
+def context(train: sp.csr_matrix, plays: np.ndarray, als: ALS, text: sp.csr_matrix, blend: BlendParams) -> Context:
     """A blend context where every item is its own artist; no audio, no release dates."""
     n_items = train.shape[1]
     listeners = np.diff((train > 0).tocsc().indptr).astype(np.float32)
     nan = np.full(n_items, np.nan, dtype=np.float32)
     none = np.full(n_items, -1, dtype=np.int64)
-    return Context(als, train, np.arange(n_items), listeners, listeners.copy(), plays.astype(np.float32),
-                   nan, nan, none, none, nan.copy(), np.empty(0, dtype=np.int64), min_history=1, cold_plays=0,
-                   text=text)
+    facts = TrackFacts(np.arange(n_items), listeners, listeners.copy(), plays.astype(np.float32), nan, nan.copy(),
+                       none, none, nan.copy(), np.empty(0, dtype=np.int64))
+    return build_context(als, facts, shape=train.shape, params=blend, min_history=1, cold_plays=0, text=text)
 
 
 # -- one stage: models fitted on a train part, candidates of its evaluated users -----------------
 @dataclasses.dataclass
 class Stage:
     split: Split
+    train: sp.csr_matrix    # the confidence matrix the models were fitted on (what users heard)
     ctx: Context
     X: np.ndarray           # (U, C, F) cheap features (`features(full=False)`) of all the candidates
     y: np.ndarray           # (U, C) 1 = held out, 0 not, -1 pad
     ids: np.ndarray         # (U, C) candidate items
     flags: np.ndarray       # (U, C) source bits of each candidate
     n_rel: np.ndarray       # (U,) held-out artists of each evaluated user (all of them)
+    als: ALS
 
 
 def fit_stage(split: Split, tags, listened, settings: Settings, t0: float, label: str) -> Stage:
@@ -162,17 +164,18 @@ def fit_stage(split: Split, tags, listened, settings: Settings, t0: float, label
     log(f"{label}: text neighbours from {len(seen):,} of {len(tags):,} tag assignments "
         f"({int((text.getnnz(axis=1) > 0).sum()):,} artists with neighbours)", t0)
     plays = np.bincount(split.train.items, weights=split.train.signal, minlength=n_items)
-    ctx = context(conf, plays, als, text)
+    ctx = context(conf, plays, als, text, settings.blend)
     users = split.users
-    cand = candidates(ctx, users, ctx.user_items[users], settings.blend, ALL_SOURCES)
-    X = features(ctx, users, cand, full=False)
+    heard = conf[users]
+    cand = candidates(ctx, users, heard, heard, settings.blend, ALL_SOURCES)
+    X = features(ctx, users, heard, cand, full=False)
     test = sp.coo_matrix(split.test[users])
     keys = pair_keys(np.arange(len(users))[:, None], cand.ids, n_items)
     y = np.where(cand.ids >= 0, np.isin(keys, pair_keys(test.row, test.col, n_items)), -1).astype(np.int8)
     n_rel = np.diff(sp.csr_matrix(split.test[users]).indptr)
     log(f"{label}: {X.shape[0]:,} users × up to {X.shape[1]} candidates; held-out artists among them: "
         f"{int((y > 0).sum()):,} of {int(n_rel.sum()):,}", t0)
-    return Stage(split, ctx, X, y, cand.ids, cand.flags, n_rel)
+    return Stage(split, conf, ctx, X, y, cand.ids, cand.flags, n_rel, als)
 
 # -- lists and their quality ---------------------------------------------------------------------
 def lists_from_scores(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
@@ -183,13 +186,13 @@ def lists_from_scores(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray
 
 def collaborative_lists(st: Stage, k: int) -> np.ndarray:
     users = st.split.users
-    recs, _ = st.ctx.cf.recommend(users, st.ctx.user_items[users], N=k)
+    recs, _ = st.als.recommend(users, st.train[users], N=k)
     return recs
 
 
-def full_ranking(ctx: Context, users: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+def full_ranking(st: Stage, users: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     """Top k of dense (len(users), n_items) scores over the artists each user has not heard."""
-    heard = ctx.user_items[users]
+    heard = st.train[users]
     scores = scores.astype(np.float32)
     scores[heard.nonzero()] = -np.inf
     return topk(scores, k)[0]
@@ -203,15 +206,15 @@ def text_lists(st: Stage, k: int, params: BlendParams) -> np.ndarray:
     out = []
     for start in range(0, len(users), 1024):
         batch = users[start:start + 1024]
-        prof = profile_artists(st.ctx, st.ctx.user_items[batch], params.profile_artists)
+        prof = profile_artists(st.ctx, st.train[batch], params.profile_artists)
         S = text_artist_scores(st.ctx, *prof).toarray()
-        out.append(full_ranking(st.ctx, batch, S + tie[None, :], k))
+        out.append(full_ranking(st, batch, S + tie[None, :], k))
     return np.vstack(out)
 
 
 def popularity_lists(st: Stage, k: int) -> np.ndarray:
     users = st.split.users
-    return full_ranking(st.ctx, users, np.tile(st.ctx.listeners, (len(users), 1)), k)
+    return full_ranking(st, users, np.tile(st.ctx.listeners, (len(users), 1)), k)
 
 
 def quality(recs: np.ndarray, st: Stage, segments: dict, n_items: int) -> dict:
@@ -286,8 +289,8 @@ def learned_lists(vs: Stage, ts: Stage, settings: Settings, chosen: dict, k: int
     rows, importance = {}, {}
     for name, (w, prepare) in variants.items():
         s = dataclasses.replace(settings, blend=weighted(settings.blend, w))
-        Xv, yv, _ = training_data(vs.ctx, s, vs.split.users, vs.split.test, label=f"{name}: validation")
-        Xt, _, ids = training_data(ts.ctx, s, ts.split.users, ts.split.test, label=f"{name}: test")
+        Xv, yv, _ = training_data(vs.ctx, s, vs.split.users, vs.train, vs.split.test, label=f"{name}: validation")
+        Xt, _, ids = training_data(ts.ctx, s, ts.split.users, ts.train, ts.split.test, label=f"{name}: test")
         ranker = LearnedRanker(s.blend).fit(prepare(Xv), yv)
         rows[name] = lists_from_scores(ranker.score(prepare(Xt)), ids, k)
         importance[name] = ranker.importance()

@@ -15,7 +15,6 @@ from tastemaker.cli import app
 from tastemaker.config import TextParams
 from tastemaker.ingest import ingest_catalog
 from tastemaker.text import embeddings as emb
-from tastemaker.text import model as text_model
 from tastemaker.text.documents import ingest_documents
 from tastemaker.text.embeddings import artist_embeddings, chunks, encode_texts
 from tastemaker.text.model import TextVectors, analyse, build_terms
@@ -110,16 +109,15 @@ def _brute_force(v: TextVectors, k: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("shrink", [0.0, 3.0])
-def test_neighbour_matrix_matches_brute_force(monkeypatch, shrink):
+def test_neighbour_matrix_matches_brute_force(shrink):
     rng = np.random.default_rng(0)
     n, n_terms = 60, 40
     m = sp.random(n, n_terms, density=0.15, random_state=1, format="coo")
     support = rng.integers(1, 30, n).astype(float)
     v = TextVectors(min_artists=1, shrink=shrink).fit_rows(
         m.row, np.where(m.col % 2, "unigram", "adj"), m.col.astype(str), m.data, n, support)
-    monkeypatch.setattr(text_model, "_BLOCK_CELLS", 7 * n)              # several row blocks
     k = 5
-    got = v.neighbour_matrix(k)
+    got = v.neighbour_matrix(k, block_cells=7 * n)                      # several row blocks
     assert got.shape == (n, n) and isinstance(got, sp.csr_matrix)
     want = _brute_force(v, k)
     for a in range(n):

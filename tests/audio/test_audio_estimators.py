@@ -57,7 +57,7 @@ def test_key_confidence_is_low_on_drums_only():
     left, right = np.zeros(int(s.duration * sr) + 1), np.zeros(int(s.duration * sr) + 1)
     rng = np.random.default_rng(5)
     for bar in range(s.bars):
-        synth._drums(left, right, bar * 4 * 0.6, 0.6, 4, sr, rng, 1.0)
+        synth.drums(left, right, bar * 4 * 0.6, 0.6, 4, sr, rng, 1.0)
     drums = _frames((left + right) / 2, sr=sr)
     tonal = _frames(synth.render(s).mean(axis=1), sr=sr)
     k_drums = key_mod.estimate_key(chroma=drums.chroma, tonalness=drums.tonalness)

@@ -129,7 +129,7 @@ def render(spec: SynthSpec, *, seed: int = 0) -> np.ndarray:
         _add(left, right, _note("sine", bass, 0.95 * spec.meter * beat, sr, rng), t_bar, sr,
              0.35 * gain, pan=0.0)
         if spec.drums:
-            _drums(left, right, t_bar, beat, spec.meter, sr, rng, gain)
+            drums(left, right, t_bar, beat, spec.meter, sr, rng, gain)
     mix = np.stack([left, right], axis=1) if spec.channels == 2 else ((left + right) / 2)[:, None]
     mix = _fades(mix, spec, sr)
     meter = pyloudnorm.Meter(sr)
@@ -219,7 +219,7 @@ def _add(left, right, x, t0, sr, gain, pan):
     right[i:i + x.size] += x * (1 + pan) / 2 * 2 ** 0.5
 
 
-def _drums(left, right, t_bar, beat, meter, sr, rng, gain):
+def drums(left, right, t_bar, beat, meter, sr, rng, gain):
     def kick():
         t = np.arange(int(0.25 * sr)) / sr
         return np.sin(2 * np.pi * (50 + 90 * np.exp(-t * 30)) * t) * np.exp(-t * 12)

@@ -44,7 +44,7 @@ from .tagger import load_tagger
 from .terms import extract_tagged, tag_sentences
 
 TEXT = "text"
-_BLOCK_CELLS = 2 ** 24      # similarities computed at once by TextVectors.neighbour_matrix
+BLOCK_CELLS = 2 ** 24       # similarities computed at once by TextVectors.neighbour_matrix (by default)
 MUSIC_SOURCES = ("tags", "bio", "review", "demo")
 
 
@@ -210,16 +210,16 @@ class TextVectors:
         scores[order == itemid] = 1.0
         return order, scores
 
-    def neighbour_matrix(self, k: int = 50) -> sp.csr_matrix:
+    def neighbour_matrix(self, k: int = 50, *, block_cells: int = BLOCK_CELLS) -> sp.csr_matrix:
         """(n_artists, n_artists) sparse: row ``a`` holds the k artists nearest ``a`` by shrunk
         cosine (itself excluded, scores > 0 only); rows of artists without a vector are empty.
-        Computed in row blocks of at most ~16M similarities, never a dense n × n matrix."""
+        Computed in row blocks of at most ``block_cells`` (~16M) similarities, never a dense n × n matrix."""
         self._check()
         check_param("neighbour_matrix", "k", k, low=1, kind=(int, np.integer))
         n, dims = self.vectors_.shape
         with_vector = np.flatnonzero(self.vectors_.getnnz(axis=1) > 0)
         k = min(k, max(n - 1, 1))
-        size = max(1, min(2048, _BLOCK_CELLS // max(n, dims, 1)))
+        size = max(1, min(2048, block_cells // max(n, dims, 1)))
         rows, cols, vals = [], [], []
         for start in range(0, len(with_vector), size):
             part = with_vector[start:start + size]

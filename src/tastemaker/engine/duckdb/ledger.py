@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ...errors import ParameterError
 from .connection import Connection
+
+#: the tables `table_counts` may count
+_TABLES = {"users", "artists", "tracks", "events", "interactions", "quarantine", "playlists", "artist_tags",
+           "documents", "terms", "audio_analyses", "audio_vectors", "rejected_files", "ingested_files", "runs"}
 
 
 def _now() -> dt.datetime:
@@ -60,9 +65,9 @@ class Ledger(Connection):
         self.execute("INSERT INTO dataset_loads VALUES (?, ?, ?, ?, ?, ?)",
                      [name, path, _now(), rows_read, accepted, quarantined])
 
-    def table_counts(self, names=("users", "artists", "tracks", "events", "interactions", "quarantine",
-                                  "playlists")) -> dict[str, int]:
-        known = {"users", "artists", "tracks", "events", "interactions", "quarantine", "playlists",
-                 "artist_tags", "documents", "terms", "audio_analyses", "audio_vectors", "rejected_files",
-                 "ingested_files", "runs"}
-        return {n: int(self.scalar(f"SELECT count(*) FROM {n}")) for n in names if n in known}
+    def table_counts(self, names=None) -> dict[str, int]:
+        names = names or ("users", "artists", "tracks", "events", "interactions", "quarantine", "playlists")
+        unknown = set(names) - _TABLES
+        if unknown:
+            raise ParameterError(f"No table {sorted(unknown)} to count; the tables are {sorted(_TABLES)}")
+        return {n: int(self.scalar(f"SELECT count(*) FROM {n}")) for n in names}
