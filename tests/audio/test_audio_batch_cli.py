@@ -10,7 +10,9 @@ from .audio_helpers import spec, write_item
 from tastemaker.audio import batch, store
 from tastemaker.cli import app
 from tastemaker.errors import InputError
+from tastemaker import queries
 from tastemaker.engine import DuckDBEngine
+from tastemaker.errors import NotFoundError
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,11 @@ def test_cli_analyze_stores_links_and_writes_json(music, tmp_path):
         assert wh.scalar("SELECT track_idx FROM audio_analyses WHERE path LIKE '%TR002.wav'") == 1
         sha = wh.scalar("SELECT content_sha256 FROM audio_files WHERE stem = 'TR001'")
         assert store.cached_document(wh, sha)["track"]["tempo"] > 0
+        # the query layer gives the same document by track id, and the flat features row
+        assert queries.track_analysis(wh, "other") == doc
+        assert queries.track_features(wh, "other")["key"] == 4
+        with pytest.raises(NotFoundError, match="No track 'nope'"):
+            queries.track_analysis(wh, "nope")
     again = runner.invoke(app, ["--home", str(home), "-q", "analyze", str(music), "--jobs", "1"])
     assert again.exit_code == 0
     assert "│ 6 │ 0 │ 4 │ 2 │ 2 │" in " ".join(again.output.split())   # files, new, cached, failed, linked
