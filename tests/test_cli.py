@@ -63,7 +63,7 @@ def test_errors_are_clear_and_exit_non_zero(tmp_path):
     done = subprocess.run([sys.executable, "-m", "tastemaker", "--home", str(home), "weekly", "show", "u1"],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 2
-    assert "error: No warehouse at" in done.stdout and "Traceback" not in done.stdout + done.stderr
+    assert "error: No warehouse at" in done.stderr and "Traceback" not in done.stdout + done.stderr
     bad = tmp_path / "bad.csv"
     bad.write_text("who,what\n1,2\n")
     out = _run(home, "ingest", "events", str(bad), code=1)

@@ -142,7 +142,7 @@ def test_a_piped_cli_run_reads_well(tmp_path):
                 step.advance(100)
         common.console.print(common.table("Ingest events", ["file", "reason", "rows"],
                                           [({LONG_ARTIST!r}, {LONG_REASON!r}, 1_234_567)]))
-        common.console.print("[bold green]done[/] in 3 s; " + "and more words " * 12)
+        common.console.print("[bold green]done[/] in 3 s; " + "and more words " * 12, markup=True)
     """)
     env = {k: v for k, v in os.environ.items()
            if k not in ("TASTEMAKER_QUIET", "FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS")}

@@ -13,6 +13,7 @@ A home may override any of them in `HOME/tastemaker.toml`, section by section::
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -96,6 +97,31 @@ class WeeklyParams:
         check_param("WeeklyParams", "candidates", self.candidates, low=self.size, kind=int)
         check_param("WeeklyParams", "batch_size", self.batch_size, low=1, kind=int)
         check_param("WeeklyParams", "audio_share", self.audio_share, low=0, high=self.size, kind=int)
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    """What ingest believes of event times: an event before ``earliest`` (ISO date) or more than
+    ``future_days`` after the moment of ingest is quarantined as an implausible timestamp (a
+    clock reset to 1970, a year 9999 placeholder, milliseconds read as seconds)."""
+
+    earliest: str = "2000-01-01"
+    future_days: float = 1.0
+
+    def __post_init__(self):
+        check_param("IngestParams", "earliest", self.earliest, kind=str)
+        try:
+            dt.date.fromisoformat(self.earliest)
+        except ValueError:
+            raise ParameterError(f"The 'earliest' parameter of IngestParams must be a date as "
+                                 f"YYYY-MM-DD. Got {self.earliest!r} instead.") from None
+        check_param("IngestParams", "future_days", self.future_days, low=0, high=36500, kind=(int, float))
+
+    def window(self, now: dt.datetime | None = None) -> tuple[str, str]:
+        """The plausible window as ISO strings [earliest, now + future_days), in UTC."""
+        now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        latest = now + dt.timedelta(days=self.future_days)
+        return self.earliest, latest.isoformat(sep=" ", timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -231,6 +257,7 @@ class Settings:
     text: TextParams = field(default_factory=TextParams)
     audio_model: AudioModelParams = field(default_factory=AudioModelParams)
     blend: BlendParams = field(default_factory=BlendParams)
+    ingest: IngestParams = field(default_factory=IngestParams)
 
     @property
     def warehouse_path(self) -> Path:
@@ -246,7 +273,8 @@ class Settings:
 
 
 _SECTIONS = {"signals": SignalWeights, "als": ALSParams, "weekly": WeeklyParams, "text": TextParams,
-             "audio_model": AudioModelParams, "blend": BlendParams}
+             "audio_model": AudioModelParams, "blend": BlendParams,
+             "ingest": IngestParams}
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:
@@ -257,17 +285,31 @@ def resolve_home(home: str | os.PathLike | None = None) -> Path:
 def load_settings(home: str | os.PathLike | None = None) -> Settings:
     """Settings for a home, with the overrides of its `tastemaker.toml` applied and validated."""
     root = resolve_home(home)
+    if root.exists() and not root.is_dir():
+        raise ParameterError(f"The home {root} is a file; --home (or TASTEMAKER_HOME) must name a "
+                             f"folder (it is created if missing).")
     parts = {}
     cfg = root / "tastemaker.toml"
     if cfg.exists():
+        if cfg.is_dir():
+            raise ParameterError(f"{cfg} is a folder; it must be a TOML file (or absent).")
         try:
             data = tomllib.loads(cfg.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ParameterError(f"{cfg} is not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ParameterError(f"{cfg} is not UTF-8 text (byte {exc.start}: "
+                                 f"{exc.object[exc.start:exc.start + 1]!r}); save it as UTF-8") from exc
+        except OSError as exc:
+            raise ParameterError(f"{cfg} cannot be read: {exc.strerror or exc}") from exc
         for section, values in data.items():
             if section not in _SECTIONS:
                 raise ParameterError(
                     f"{cfg}: unknown section [{section}]; expected one of {sorted(_SECTIONS)}")
+            if not isinstance(values, dict):
+                raise ParameterError(
+                    f"{cfg}: {section} must be a section ([{section}] followed by key = value lines), "
+                    f"not a value ({section} = {values!r})")
             known = {f.name for f in dataclasses.fields(_SECTIONS[section])}
             unknown = set(values) - known
             if unknown:

@@ -10,6 +10,7 @@ import importlib
 import sys
 
 import typer
+from rich.text import Text
 
 from ..errors import TastemakerError
 from . import common
@@ -33,6 +34,7 @@ def _main(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ):
     common.STATE["home"] = home
+    common.start_logging()
     if quiet:
         import os
         os.environ["TASTEMAKER_QUIET"] = "1"
@@ -48,13 +50,49 @@ for _name in STAGES:
     _module.register(app)
 
 
-def main() -> None:
+#: exit codes: 0 done, 1 done with rejected input (or nothing to show), 2 a usage or input error
+#: with its message, 3 an unexpected failure (a bug: the traceback is in the home's log), 130 Ctrl-C
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI behind one error boundary: no traceback ever reaches the terminal."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """The CLI on `argv` (default: sys.argv); returns the exit code."""
     try:
-        app()
+        code = app(args=argv, standalone_mode=False, prog_name="tastemaker")
+        return code if isinstance(code, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:      # bad usage: the parser's own message, with the usage
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            _error(exc.format_message())
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        common.error_console.print(
+            "interrupted: the warehouse is left as it was before the unfinished step; "
+            "run the command again to finish it.", style="yellow")
+        return EXIT_INTERRUPTED
     except TastemakerError as exc:
-        common.console.print(f"[bold red]error:[/] {exc}")
-        sys.exit(2)
-    except KeyboardInterrupt:
-        common.console.print("[yellow]interrupted: the warehouse is left as it was before the "
-                             "unfinished step; run the command again to finish it.[/]")
-        sys.exit(130)
+        _error(str(exc))
+        return 2
+    except OSError as exc:                               # the machine's refusal, not our bug
+        where = f" {exc.filename}" if exc.filename else ""
+        _error(f"cannot use{where}: {exc.strerror or exc}")
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the boundary: everything else is a bug, logged
+        log = common.log_exception(exc)
+        _error(f"unexpected {type(exc).__name__}: {exc}. This is a bug in tastemaker; the "
+               f"traceback is in {log}. Please report it with that file.")
+        return EXIT_BUG
+
+
+def _error(message: str) -> None:
+    common.error_console.print(Text.assemble(("error: ", "bold red"), message))

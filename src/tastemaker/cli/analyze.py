@@ -62,7 +62,8 @@ def analyze_cmd(
         files = [p for p in files if p.exists()]
         if missing:
             common.console.print(f"[yellow]{len(missing)} labelled files are missing and count "
-                                 f"as failed:[/] {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}")
+                                 f"as failed:[/] {common.esc(', '.join(missing[:5]))}{' …' if len(missing) > 5 else ''}",
+                                 markup=True)
     elif paths:
         files = batch.find_audio(paths)
     else:
@@ -98,7 +99,7 @@ def analyze_cmd(
         "Audio analysis", ["files", "analysed", "cached", "failed", "matched to tracks"],
         [(len(files), counts["ok"], counts["cached"], counts["failed"], linked)]))
     for path, reason in failures:
-        common.console.print(f"[red]failed:[/] {reason or path}")
+        common.console.print(f"[red]failed:[/] {common.esc(str(reason or path))}", markup=True)
     if items is not None:
         _print_evaluation(items, results, report)
 

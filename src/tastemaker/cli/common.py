@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 from rich.console import Console, ConsoleDimensions
+from rich.markup import escape as esc
 from rich.rule import Rule
 from rich.table import Table
+from rich.text import Text
 
-from ..config import Settings, load_settings
+from .. import __version__
+from ..config import Settings, load_settings, resolve_home
 from ..engine import Engine, open_engine
 from ..errors import NotFoundError
 
@@ -60,8 +69,64 @@ class _Console(Console):
                    width=width, soft_wrap=False)
 
 
-console = _Console()
+#: Markup is off by default: text from users (file names, ids, settings) prints as it is. A line
+#: with styles passes markup=True and wraps every value it interpolates in `esc`.
+console = _Console(markup=False)
+#: errors and the interruption notice go to stderr
+error_console = _Console(stderr=True, markup=False)
 STATE: dict = {"home": None}
+
+#: where the home's log goes (errors with their tracebacks), under the home
+LOG_NAME = "logs/tastemaker.log"
+
+
+def log_path() -> Path:
+    """The home's log file; a file in the temporary folder when the home cannot hold one."""
+    try:
+        home = resolve_home(STATE["home"])
+        path = home / LOG_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if os.access(path.parent, os.W_OK):
+            return path
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / "tastemaker.log"
+
+
+def start_logging() -> None:
+    """Errors that the library logs (a file rejected for an unexpected reason, with its
+    traceback) go to the home's log; nothing is written until there is one."""
+    logger = logging.getLogger("tastemaker")
+    if not any(getattr(h, "_tastemaker", False) for h in logger.handlers):
+        handler = _LazyFileHandler()
+        handler.setLevel(logging.ERROR)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._tastemaker = True
+        logger.addHandler(handler)
+
+
+class _LazyFileHandler(logging.Handler):
+    """Appends to `log_path()`, opened for each record (errors are rare)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            with open(log_path(), "a", encoding="utf-8") as f:
+                f.write(self.format(record) + "\n")
+        except OSError:
+            pass
+
+
+def log_exception(exc: BaseException) -> Path:
+    """Write the traceback of `exc`, with the command line, to the home's log; its path."""
+    path = log_path()
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')} tastemaker "
+                    f"{__version__}: {' '.join(sys.argv[1:])}\n")
+            f.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        pass
+    return path
 
 
 def settings() -> Settings:
@@ -84,11 +149,11 @@ def engine(read_only: bool = False) -> Engine:
 
 def table(title: str, columns: list[str], rows) -> Table:
     rows = list(rows)
-    t = Table(title=title, title_justify="left")
+    t = Table(title=Text(title), title_justify="left")
     for i, c in enumerate(columns):
         numeric = bool(rows) and all(isinstance(r[i], (int, float)) for r in rows if r[i] != "")
         t.add_column(c, justify="right" if numeric else "left")
     for r in rows:
-        t.add_row(*[f"{v:,}" if isinstance(v, int) else (f"{v:.4f}" if isinstance(v, float) else str(v))
+        t.add_row(*[Text(f"{v:,}" if isinstance(v, int) else (f"{v:.4f}" if isinstance(v, float) else str(v)))
                     for v in r])
     return t

@@ -18,7 +18,7 @@ def list_cmd():
     """The datasets tastemaker can load, what PATH must hold, and their terms of use."""
     for d in available():
         common.console.print(f"[bold]{d.name}[/]  {d.description}\n"
-                             f"  PATH:    {d.expects}\n  licence: {d.licence}\n", highlight=False)
+                             f"  PATH:    {common.esc(d.expects)}\n  licence: {d.licence}\n", highlight=False, markup=True)
     common.console.print("Load one with: tastemaker datasets load NAME PATH. Check the licence first: "
                          "none of these allows commercial use.")
 
@@ -50,8 +50,8 @@ def print_report(report: DatasetReport, counts: dict[str, int]) -> None:
     for f in report.files:
         if f.report.message:
             style = "red" if f.report.status == "rejected" else "yellow"
-            common.console.print(f"[{style}]{f.report.status}:[/] {Path(f.report.path).name}: "
-                                 f"{f.report.message}")
+            common.console.print(f"[{style}]{f.report.status}:[/] {common.esc(Path(f.report.path).name)}: "
+                                 f"{common.esc(f.report.message)}", markup=True)
     for note in report.notes:
         common.console.print(f"note: {note}")
     common.console.print("Warehouse now: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from . import common
 
@@ -24,7 +25,7 @@ def demo_cmd(
 
     settings = common.settings()
     console = common.console
-    console.rule("[bold]tastemaker demo")
+    console.rule(Text("tastemaker demo", style="bold"))
     result = run_demo(settings, n_users=users, n_artists=artists, tracks_per_artist=tracks_per_artist,
                       weeks=weeks, seed=seed, evaluate=evaluate, audio_seconds=audio_seconds,
                       log=console.print)
@@ -51,7 +52,7 @@ def demo_cmd(
                   f"demo world  {result.world_dir}\n"
                   f"next: tastemaker --home {settings.home} weekly show {user or 'USER'}")
     total = sum(s for _, s, _ in result.steps)
-    console.print(f"[bold green]done[/] in {total:.0f} s")
+    console.print(f"[bold green]done[/] in {total:.0f} s", markup=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -71,7 +71,7 @@ def evaluate(
             try:
                 validation = validation_split(the_split, engine=engine, weights=settings.signals)
             except InputError as exc:
-                console.print(f"[yellow]No parameter search: {exc}[/]")
+                console.print(f"[yellow]No parameter search: {common.esc(str(exc))}[/]", markup=True)
 
     als = settings.als
     comp = compare(the_split, weights=settings.signals, models=names, k=k, seed=seed,
@@ -84,7 +84,7 @@ def evaluate(
     try:
         _record_run(run_id, started, comp)
     except TastemakerError as exc:   # a busy warehouse must not lose the result
-        console.print(f"[yellow]The run was not recorded in the warehouse: {exc}[/]")
+        console.print(f"[yellow]The run was not recorded in the warehouse: {common.esc(str(exc))}[/]", markup=True)
     if json_path is not None:
         path = write_json(comp, json_path, extra={"run_id": run_id, "home": str(settings.home),
                                                   "grid": grid if validation else None})

@@ -18,7 +18,7 @@ _MAP_HELP = "Column mapping CANONICAL=COLUMN, repeatable (e.g. --map user_id=lis
 
 
 def _options(fmt, delimiter, encoding, no_header, names) -> ReadOptions:
-    return ReadOptions(format=fmt, delimiter=delimiter.replace("\\t", "\t") if delimiter else None,
+    return ReadOptions(format=fmt, delimiter=delimiter,
                        encoding=encoding, header=not no_header,
                        column_names=[n.strip() for n in names.split(",")] if names else None)
 
@@ -76,7 +76,7 @@ def print_report(report: IngestReport) -> None:
     for f in report.files:
         if f.message:
             style = "red" if f.status == "rejected" else "yellow"
-            common.console.print(f"[{style}]{f.status}:[/] {f.message}")
+            common.console.print(f"[{style}]{f.status}:[/] {common.esc(f.message)}", markup=True)
     if report.rejected_files:
         raise typer.Exit(1)
 

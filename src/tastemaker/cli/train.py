@@ -25,7 +25,7 @@ def _default(ctx: typer.Context):
         try:
             run_ranker()
         except InputError as exc:
-            common.console.print(f"[yellow]No ranker trained[/]: {exc}")
+            common.console.print(f"[yellow]No ranker trained[/]: {common.esc(str(exc))}", markup=True)
 
 
 @train_app.command("collaborative")
@@ -50,7 +50,7 @@ def run_collaborative(validate: bool = False, **overrides) -> None:
         result = train_collaborative(engine, settings, params=params, validate=validate)
     m = result.manifest
     common.console.print(
-        f"collaborative model [bold]{result.version}[/]: {m['n_users']:,} users × {m['n_items']:,} tracks, "
+        f"collaborative model {result.version}: {m['n_users']:,} users × {m['n_items']:,} tracks, "
         f"{m['nnz']:,} pairs, {params.factors} factors, fitted in {m['fit_seconds']:.1f} s\n"
         f"  saved in {settings.models_dir / 'collaborative' / result.version}")
     if m["metrics"]:
@@ -80,7 +80,7 @@ def text_cmd(
         result = train_text(engine, settings, params=params, redo=redo, embeddings=embeddings)
     m = result.manifest
     common.console.print(
-        f"text model [bold]{result.version}[/]: {m['documents']:,} documents ({m['analysed_now']:,} new), "
+        f"text model {result.version}: {m['documents']:,} documents ({m['analysed_now']:,} new), "
         f"{m['terms']:,} top terms, {m['artists_with_vectors']:,} artists with vectors of "
         f"{m['dimensions']:,} terms, {m['comention_pairs']:,} co-mention pairs, {m['total_seconds']:.1f} s\n"
         f"  saved in {settings.models_dir / 'text' / result.version}")
@@ -119,14 +119,14 @@ def run_audio(**overrides) -> None:
     m, t = result.manifest, result.manifest["tracks"]
     p = m["predicted"]
     common.console.print(
-        f"audio model [bold]{result.version}[/] (against collaborative {m['collaborative_version']}): "
+        f"audio model {result.version} (against collaborative {m['collaborative_version']}): "
         f"trained on {t['trained_on']:,} tracks (+{t['validation']:,} validation), {m['epochs']} epochs, "
         f"validation MSE {m['best_val_mse']:.4f}, {m['fit_seconds']:.0f} s on {m['device']}\n"
         f"  predicted vectors for {p['ok']:,} tracks ({p['short']:,} shorter than the excerpt, padded); "
         f"{p['failed']:,} skipped (unreadable audio, reasons in table audio_vectors)\n"
         f"  saved in {settings.models_dir / 'audio' / result.version}")
     for reason in p["reasons"]:
-        common.console.print(f"  [yellow]skipped[/]: {reason}", markup=True, highlight=False)
+        common.console.print(f"  [yellow]skipped[/]: {common.esc(reason)}", markup=True, highlight=False)
 
 
 @train_app.command("ranker")
@@ -151,7 +151,7 @@ def run_ranker(week: str | None = None) -> None:
         r = train_ranker(engine, settings, week_start=start)
     h = r.held_out
     common.console.print(
-        f"ranker [bold]{r.version}[/]: labels from {', '.join(r.weeks)}, {r.users:,} user-weeks with a new "
+        f"ranker {r.version}: labels from {', '.join(r.weeks)}, {r.users:,} user-weeks with a new "
         f"play among their candidates, {r.rows:,} candidates ({r.seconds:.0f} s)\n  held-out user-weeks "
         f"({h['users']:,}), recall / NDCG at the list size: " +
         ", ".join(f"{name} {h[name]['recall']:.3f} / {h[name]['ndcg']:.3f}"

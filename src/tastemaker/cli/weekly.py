@@ -33,7 +33,8 @@ def generate_cmd(
         f"{r.ranking} ranking, models " + ", ".join(f"{k} {v}" for k, v in r.versions.items()) + " (by source: "
         + ", ".join(f"{k} {v:,}" for k, v in r.by_source.items()) + ")"
         + (f"; resumed {r.resumed_users:,} users from an interrupted run" if r.resumed_users else "")
-        + (f"; [yellow]{r.short_lists:,} lists shorter than {settings.weekly.size}[/]" if r.short_lists else ""))
+        + (f"; [yellow]{r.short_lists:,} lists shorter than {settings.weekly.size}[/]" if r.short_lists else ""),
+        markup=True)
 
 
 @weekly_app.command("export")
@@ -60,7 +61,7 @@ def show_cmd(
     with common.engine(read_only=True) as engine:
         found = user_list(engine, user, week)
     if not found.tracks:
-        common.console.print(f"[yellow]no list for user {user!r} in {found.week}[/]")
+        common.console.print(f"[yellow]no list for user {common.esc(repr(user))} in {found.week}[/]", markup=True)
         raise typer.Exit(1)
     common.console.print(common.table(
         f"{found.week} for {user}", ["#", "artist", "title", "source", "reason"],
@@ -94,7 +95,7 @@ def report_cmd(
         common.console.print(f"{r['week']}: {r['listeners']:,} of {r['users']:,} users played at least "
                              f"one of their tracks")
     for line in report.notes:
-        common.console.print(f"[yellow]note[/]: {line}")
+        common.console.print(f"[yellow]note[/]: {common.esc(line)}", markup=True)
 
 
 def register(app: typer.Typer) -> None:

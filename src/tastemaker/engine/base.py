@@ -228,17 +228,21 @@ class Engine(abc.ABC):
     # -- ingest of a batch --------------------------------------------------------------------------
     @abc.abstractmethod
     def load_event_batch(self, file_id: int, batch, resolved: dict[str, str], columns: list[str], *,
-                         kinds: dict[str, str], default_kind: str = "play") -> BatchResult:
+                         kinds: dict[str, str], default_kind: str = "play",
+                         window: tuple[str, str] = ("2000-01-01", "9999-01-01")) -> BatchResult:
         """Validate a batch of event rows (an Arrow table with the file's columns and
-        ``__line``; `resolved` maps canonical columns to the file's, `kinds` spellings of event
-        kinds to kinds) by the rules of `tastemaker.engine.sql.EVENT_REASON`, quarantine the bad
+        ``__line``, and ``__nested`` where the reader found JSON objects or lists: the names of
+        those columns; `resolved` maps canonical columns to the file's, `kinds` spellings of
+        event kinds to kinds) by the rules of `tastemaker.engine.sql.event_reason` with the
+        plausible time `window` [earliest, latest) (ids NFC-normalised), quarantine the bad
         rows (raw row = the `columns` of the file), give new users, artists and tracks their
         dense ids and insert the rest. Call inside the file's transaction."""
 
     @abc.abstractmethod
     def load_catalog_batch(self, file_id: int, batch, resolved: dict[str, str], columns: list[str]) -> BatchResult:
         """The same for catalogue rows (`tastemaker.engine.sql.CATALOG_REASON`): new tracks are
-        inserted, known ones updated; other columns are kept as the tracks' attributes."""
+        inserted, known ones updated in the columns the file carries (a value left empty keeps the
+        track's); other columns are kept as the tracks' attributes."""
 
     @abc.abstractmethod
     def quarantine_duplicate_events(self, file_id: int) -> int:

@@ -70,31 +70,59 @@ def interactions(min_play_ms: int, *, until: str | None = None, since: str | Non
 # Each staged row is accepted when its reason is NULL. The columns named here are those of the
 # staging relation every engine builds from a batch (raw text, parsed value).
 
-#: why an event row is rejected (NULL: accepted), over user_id, track_id, artist_id, kind,
-#: kind_raw, ts_raw, ts, count_raw, count_d, ms_raw, ms_d
-EVENT_REASON = """CASE
+#: the largest finite double: a value outside [-FINITE, FINITE] is infinite or NaN (NaN compares
+#: above every number in DuckDB and Spark SQL alike, so no engine's own isnan is needed)
+FINITE = "1.7976931348623157e308"
+
+#: the longest play we believe, per play (ms): a day
+MAX_MS_PLAYED = 86_400_000
+
+#: the longest track we believe (ms): 100 hours
+MAX_DURATION_MS = 360_000_000
+
+
+def _finite(x: str) -> str:
+    return f"({x} BETWEEN -{FINITE} AND {FINITE})"
+
+
+def event_reason(earliest: str, latest: str) -> str:
+    """Why an event row is rejected (NULL: accepted), over id_problem, user_id, track_id,
+    artist_id, kind, kind_raw, ts_raw, ts, count_raw, count_d, ms_raw, ms_d. Timestamps must lie
+    in ``[earliest, latest)`` (ISO strings: the plausible window of `IngestParams`)."""
+    return f"""CASE
+    WHEN id_problem IS NOT NULL THEN id_problem
     WHEN user_id IS NULL THEN 'missing user_id'
     WHEN track_id IS NULL AND artist_id IS NULL THEN 'missing track_id'
     WHEN kind IS NULL THEN 'unknown event kind ''' || kind_raw || ''' (expected play, save, skip or artist_visit)'
     WHEN track_id IS NULL AND kind <> 'artist_visit' THEN 'missing track_id: a ' || kind || ' needs a track'
     WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'bad timestamp ''' || ts_raw || ''''
+    WHEN ts < TIMESTAMP '{earliest}' OR ts >= TIMESTAMP '{latest}' THEN 'implausible timestamp: '''
+        || coalesce(ts_raw, CAST(ts AS VARCHAR)) || ''' is outside [{earliest}, {latest})'
     WHEN count_raw IS NOT NULL AND count_d IS NULL THEN 'count is not a number: ''' || count_raw || ''''
+    WHEN NOT {_finite('count_d')} THEN 'count is not a finite number: ' || count_raw
     WHEN count_d < 0 THEN 'negative count: ' || count_raw
     WHEN count_d <> floor(count_d) THEN 'count is not a whole number: ' || count_raw
     WHEN count_d = 0 THEN 'zero count: nothing happened'
     WHEN count_d > 2147483647 THEN 'count too large: ' || count_raw
     WHEN ms_raw IS NOT NULL AND ms_d IS NULL THEN 'ms_played is not a number: ''' || ms_raw || ''''
+    WHEN NOT {_finite('ms_d')} THEN 'ms_played is not a finite number: ' || ms_raw
     WHEN ms_d < 0 THEN 'negative ms_played: ' || ms_raw
+    WHEN ms_d > {MAX_MS_PLAYED} * coalesce(count_d, 1)
+        THEN 'ms_played too large: ' || ms_raw || ' (more than a day per play)'
     END"""
 
-#: why a catalogue row is rejected, over track_id, dur_ms_raw, dur_s_raw, dur_ms, released_raw,
-#: released, available_raw, available, rn (its rank among the file's rows of that track, last
-#: first) and kept_line
-CATALOG_REASON = """CASE
+
+#: why a catalogue row is rejected, over id_problem, track_id, dur_ms_raw, dur_s_raw, dur_ms,
+#: released_raw, released, available_raw, available, rn (its rank among the file's rows of that
+#: track, last first) and kept_line
+CATALOG_REASON = f"""CASE
+    WHEN id_problem IS NOT NULL THEN id_problem
     WHEN track_id IS NULL THEN 'missing track_id'
     WHEN (dur_ms_raw IS NOT NULL OR dur_s_raw IS NOT NULL) AND dur_ms IS NULL
         THEN 'duration is not a number: ''' || coalesce(dur_ms_raw, dur_s_raw) || ''''
+    WHEN NOT {_finite('dur_ms')} THEN 'duration is not a finite number: ' || coalesce(dur_ms_raw, dur_s_raw)
     WHEN dur_ms < 0 THEN 'negative duration: ' || coalesce(dur_ms_raw, dur_s_raw)
+    WHEN dur_ms > {MAX_DURATION_MS} THEN 'duration too long: ' || coalesce(dur_ms_raw, dur_s_raw) || ' (over 100 hours)'
     WHEN released_raw IS NOT NULL AND released IS NULL THEN 'bad release date ''' || released_raw || ''''
     WHEN available_raw IS NOT NULL AND available IS NULL THEN 'available is not true/false: ''' || available_raw || ''''
     WHEN rn > 1 THEN 'repeated track_id: line ' || kept_line || ' of this file is kept'

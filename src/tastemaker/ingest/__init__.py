@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from ..config import IngestParams
 from ..engine import Engine
 from ..errors import ParameterError
 from .columns import CATALOG_COLUMNS, EVENT_COLUMNS, KIND_ALIASES, parse_mapping
@@ -41,12 +42,15 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def ingest_events(engine: Engine, paths: Iterable[str | Path], *, mapping: dict[str, str] | None = None,
                   options: ReadOptions | None = None, default_kind: str = "play",
-                  dedupe: bool = True) -> IngestReport:
-    """Ingest event files (play, save, skip, artist_visit). See the module docstring."""
+                  dedupe: bool = True, params: IngestParams | None = None) -> IngestReport:
+    """Ingest event files (play, save, skip, artist_visit). See the module docstring. Events
+    outside the plausible window of `params` (`IngestParams`) are quarantined."""
     if default_kind not in set(KIND_ALIASES.values()):
         raise ParameterError(f"The 'default_kind' parameter must be one of play, save, skip, "
                              f"artist_visit. Got {default_kind!r} instead.")
-    return _ingest(engine, paths, "events", mapping, options, default_kind=default_kind, dedupe=dedupe)
+    window = (params or IngestParams()).window()
+    return _ingest(engine, paths, "events", mapping, options, default_kind=default_kind, dedupe=dedupe,
+                   window=window)
 
 
 def ingest_catalog(engine: Engine, paths: Iterable[str | Path], *, mapping: dict[str, str] | None = None,

@@ -13,10 +13,12 @@ recorded in the ledger.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pyarrow as pa
 
+from ..config import IngestParams
 from ..engine import Engine
 from ..errors import EngineError, InputError
 from ..progress import progress
@@ -26,9 +28,12 @@ from .readers import FileReader, ReadOptions
 
 __all__ = ["FileReport", "IngestReport", "ingest_file"]
 
+log = logging.getLogger(__name__)
+
 
 def ingest_file(engine: Engine, path: Path, target: str, *, mapping: dict[str, str],
-                options: ReadOptions, default_kind: str = "play", dedupe: bool = True) -> FileReport:
+                options: ReadOptions, default_kind: str = "play", dedupe: bool = True,
+                window: tuple[str, str] | None = None) -> FileReport:
     """Ingest one file into `target` ("events" or "catalog"); never raises for bad input."""
     path = Path(path)
     report = FileReport(str(path), "ingested")
@@ -45,15 +50,24 @@ def ingest_file(engine: Engine, path: Path, target: str, *, mapping: dict[str, s
         if earlier:
             return skipped(path, earlier)
         with engine.transaction():
-            _load(engine, path, sha, target, mapping, options, default_kind, dedupe, report)
+            _load(engine, path, sha, target, mapping, options, default_kind, dedupe, report,
+                  window or IngestParams().window())
     except InputError as exc:
         return reject(engine, path, sha, target, str(exc))
     except EngineError as exc:
         return reject(engine, path, sha, target, f"{path}: {exc}")
+    except OSError as exc:
+        return reject(engine, path, sha, target, f"{path}: cannot be read ({exc.strerror or exc})")
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the files after it
+        log.error("ingest of %s failed unexpectedly", path, exc_info=exc)
+        return reject(engine, path, sha, target,
+                      f"{path}: unexpected {type(exc).__name__} ({exc}); nothing of the file was kept. "
+                      f"This is a bug in tastemaker: the traceback is in the log (logs/tastemaker.log "
+                      f"in the home)")
     return report
 
 
-def _load(engine: Engine, path, sha, target, mapping, options, default_kind, dedupe, report):
+def _load(engine: Engine, path, sha, target, mapping, options, default_kind, dedupe, report, window):
     file_id = engine.next_file_id()
     reader = FileReader(path, options)
     spec = EVENT_COLUMNS if target == "events" else CATALOG_COLUMNS
@@ -66,7 +80,8 @@ def _load(engine: Engine, path, sha, target, mapping, options, default_kind, ded
             table = _padded(batch, reader.columns)
             if target == "events":
                 result = engine.load_event_batch(file_id, table, resolved, reader.columns,
-                                                 kinds=KIND_ALIASES, default_kind=default_kind)
+                                                 kinds=KIND_ALIASES, default_kind=default_kind,
+                                                 window=window)
             else:
                 result = engine.load_catalog_batch(file_id, table, resolved, reader.columns)
             report.add(result)

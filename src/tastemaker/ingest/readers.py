@@ -8,9 +8,11 @@ file; the row number for Parquet) so rejected rows can be traced back. Structura
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +20,15 @@ from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..errors import InputError
+from ..errors import InputError, ParameterError, check_param
 
 FORMATS = ("csv", "jsonl", "parquet")
+#: separates the names in a batch's ``__nested`` column (the unit separator)
+NESTED_SEP = "\x1f"
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 
@@ -38,6 +43,28 @@ class ReadOptions:
     header: bool = True
     column_names: list[str] | None = None   # names to use when the file has no header
     batch_rows: int = 1_000_000
+
+    def __post_init__(self):
+        if self.format is not None and self.format not in FORMATS:
+            raise ParameterError(f"unknown format {self.format!r}; expected one of {', '.join(FORMATS)}")
+        if self.delimiter is not None:
+            if self.delimiter.lower() in ("tab", "\\t"):
+                self.delimiter = "\t"
+            if len(self.delimiter) != 1 or self.delimiter in ('"', "\n", "\r"):
+                raise ParameterError(
+                    f"the delimiter must be one character other than a quote or a line break "
+                    f"(such as , ; | or tab); got {self.delimiter!r}")
+        try:
+            self.encoding = codecs.lookup(self.encoding).name
+        except (LookupError, TypeError):
+            raise ParameterError(f"unknown text encoding {self.encoding!r}; use a name Python knows, "
+                                 f"such as utf-8, latin-1, cp1252 or utf-16") from None
+        check_param("ReadOptions", "batch_rows", self.batch_rows, low=1, kind=int)
+        if self.column_names is not None:
+            names = [str(n).strip() for n in self.column_names]
+            if not names or any(not n for n in names) or len(set(names)) != len(names):
+                raise ParameterError(f"column names must be distinct and not empty; got {names}")
+            self.column_names = names
 
 
 @dataclass
@@ -77,10 +104,11 @@ class FileReader:
         try:
             opener = gzip.open if _is_gzip(self.path) else open
             with opener(self.path, "rb") as f:
-                if b"\x00" in f.read(1 << 16):
-                    raise InputError(f"{self.path}: binary data (NUL bytes), not {fmt.upper()} text")
+                if b"\x00" in f.read(1 << 16) and not _wide(self.options.encoding):
+                    raise InputError(f"{self.path}: binary data (NUL bytes), not {fmt.upper()} text "
+                                     f"(if it is UTF-16 text, pass --encoding utf-16)")
             yield from self._jsonl() if fmt == "jsonl" else self._csv()
-        except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
+        except (pa.ArrowException, OSError, EOFError, UnicodeError) as exc:
             raise InputError(_explain(self.path, exc, self.options.encoding)) from exc
 
     # -- CSV -------------------------------------------------------------------------------
@@ -92,7 +120,11 @@ class FileReader:
             if opts.header:
                 quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
                 names = next(csv.reader([first], delimiter=delimiter, quoting=quoting), [])
-                names = [str(n).strip() for n in names]
+                names = [str(n).strip().lstrip("\ufeff") for n in names]
+                if not any(names):
+                    raise InputError(f"{self.path}: the first line, which should be the header, is "
+                                     f"blank; pass --no-header --names … if the file has none")
+                names = _named(names, self._second_line_fields(delimiter, quoting))
                 if len(set(names)) != len(names):
                     raise InputError(f"{self.path}: repeated column names in the header: {names}")
             else:
@@ -128,6 +160,7 @@ class FileReader:
             first_data_line = 2 if opts.header else 1
             done = 0
             seen_bad = 0
+            extra_breaks = 0
             while True:
                 try:
                     batch = reader.read_next_batch()
@@ -141,8 +174,12 @@ class FileReader:
                 seen_bad = len(bad)
                 k = np.arange(done, done + batch.num_rows, dtype=np.int64)
                 # valid row k sits at line first_data_line + k + (skipped lines before it)
+                # + (line breaks inside quoted fields of the rows before it)
                 shifted = skipped - first_data_line - np.arange(len(skipped))
-                lines = first_data_line + k + np.searchsorted(shifted, k, side="right")
+                breaks = _line_breaks(batch)
+                before = extra_breaks + np.concatenate(([0], np.cumsum(breaks)[:-1])) if len(breaks) else breaks
+                lines = first_data_line + k + before + np.searchsorted(shifted, k + before, side="right")
+                extra_breaks += int(breaks.sum())
                 done += batch.num_rows
                 blank = _all_empty(batch)
                 if blank is not None and blank.any():
@@ -160,7 +197,7 @@ class FileReader:
         rows: list[dict] = []
         lines: list[int] = []
         with self._open() as stream:
-            text = io.TextIOWrapper(stream, encoding=opts.encoding, newline="\n")
+            text = io.TextIOWrapper(stream, encoding=_sig(opts.encoding), newline="\n")
             for number, raw in enumerate(text, start=1):
                 if not raw.strip():
                     self.blank_lines += 1
@@ -175,7 +212,7 @@ class FileReader:
                                                 raw.rstrip("\n")))
                     continue
                 for key in obj:
-                    columns.setdefault(str(key), None)
+                    columns.setdefault(str(key).lstrip("\ufeff"), None)
                 rows.append(obj)
                 lines.append(number)
                 if len(rows) >= opts.batch_rows:
@@ -202,9 +239,27 @@ class FileReader:
                     names=self.columns)
                 lines = np.arange(done + 1, done + 1 + batch.num_rows, dtype=np.int64)
                 done += batch.num_rows
-                yield _with_lines(cast, lines)
+                out = _with_lines(cast, lines)
+                nested = [name for name, col in zip(self.columns, batch.columns) if pa.types.is_nested(col.type)]
+                if nested:   # lists and structs are values, never ids: name them per row
+                    valid = [pc.is_valid(batch.column(name)) for name in nested]
+                    marks = [pc.if_else(v, name, None) for v, name in zip(valid, nested)]
+                    joined = pc.binary_join_element_wise(*marks, NESTED_SEP,
+                                                         null_handling="skip") if len(marks) > 1 else marks[0]
+                    out = pa.RecordBatch.from_arrays(list(out.columns) + [pc.if_else(
+                        pc.equal(joined, ""), None, joined)], names=out.schema.names + ["__nested"])
+                yield out
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"{self.path}: Parquet data cannot be read ({exc})") from exc
+
+    def _second_line_fields(self, delimiter: str, quoting: int) -> int | None:
+        """How many fields the line after the header has (None when there is none)."""
+        opener = gzip.open if _is_gzip(self.path) else open
+        with opener(self.path, "rt", encoding=self.options.encoding, errors="replace", newline="") as f:
+            rows = csv.reader(f, delimiter=delimiter, quoting=quoting)
+            next(rows, None)
+            second = next(rows, None)
+        return None if second is None else len(second)
 
     def _open(self):
         raw = open(self.path, "rb")
@@ -244,6 +299,35 @@ def sniff_delimiter(path: Path, first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _wide(encoding: str) -> bool:
+    """Encodings whose text holds NUL bytes (UTF-16, UTF-32)."""
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _sig(encoding: str) -> str:
+    """UTF-8 that also accepts (and drops) a byte-order mark at the start."""
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def _named(names: list[str], data_fields: int | None) -> list[str]:
+    """Header names with the empty ones dealt with: trailing empty names (a header ending in a
+    delimiter) are dropped when the data lines do not have those fields; the rest are named
+    ``column_N`` (their position, from 1)."""
+    trailing = len(names) - len(list(itertools.dropwhile(lambda n: not n, reversed(names))))
+    if trailing and data_fields is not None and data_fields == len(names) - trailing:
+        names = names[:len(names) - trailing]
+    return [n or f"column_{i}" for i, n in enumerate(names, start=1)]
+
+
+def _line_breaks(batch: pa.RecordBatch) -> np.ndarray:
+    """Line breaks inside the fields of each row (quoted fields may span lines)."""
+    total = np.zeros(batch.num_rows, dtype=np.int64)
+    for col in batch.columns:
+        if pa.types.is_string(col.type) and pc.any(pc.match_substring(col, "\n")).as_py():
+            total += np.asarray(pc.count_substring(col, "\n").fill_null(0), dtype=np.int64)
+    return total
+
+
 def _is_gzip(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(2) == _GZIP_MAGIC
@@ -276,11 +360,14 @@ def _with_lines(batch: pa.RecordBatch, lines: np.ndarray) -> pa.RecordBatch:
 def _all_empty(batch: pa.RecordBatch) -> np.ndarray | None:
     if batch.num_columns == 0:
         return None
-    import pyarrow.compute as pc
     mask = None
     for col in batch.columns:
-        empty = pc.equal(pc.utf8_trim_whitespace(col), "")
+        if pa.types.is_null(col.type):
+            continue
+        empty = pc.equal(pc.utf8_trim_whitespace(col.cast(pa.string())), "")
         mask = empty if mask is None else pc.and_(mask, empty)
+    if mask is None:    # only columns of nothing at all
+        return np.ones(batch.num_rows, dtype=bool)
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -294,7 +381,6 @@ def _to_string(col: pa.Array) -> pa.Array:
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return col.cast(pa.string())
     if pa.types.is_timestamp(col.type):
-        import pyarrow.compute as pc
         return pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
     try:
         return col.cast(pa.string())
@@ -304,12 +390,21 @@ def _to_string(col: pa.Array) -> pa.Array:
 
 
 def _rows_to_batch(rows: list[dict], columns: list[str], lines: list[int]) -> pa.RecordBatch:
+    """JSON objects as a batch of strings; values that are objects or lists are kept as JSON text,
+    and their columns are named in ``__nested`` (so that an id can be told from a JSON value)."""
     arrays = []
+    nested: list[list[str] | None] = [None] * len(rows)
     for c in columns:
         vals = []
-        for r in rows:
+        for i, r in enumerate(rows):
             v = r.get(c)
+            if isinstance(v, (dict, list)):
+                nested[i] = (nested[i] or []) + [c]
             vals.append(None if v is None else v if isinstance(v, str) else json.dumps(v))
         arrays.append(pa.array(vals, pa.string()))
+    names = columns + ["__line"]
     arrays.append(pa.array(lines, pa.int64()))
-    return pa.RecordBatch.from_arrays(arrays, names=columns + ["__line"])
+    if any(n is not None for n in nested):
+        arrays.append(pa.array([None if n is None else NESTED_SEP.join(n) for n in nested], pa.string()))
+        names.append("__nested")
+    return pa.RecordBatch.from_arrays(arrays, names=names)

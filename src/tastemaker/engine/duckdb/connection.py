@@ -38,13 +38,20 @@ class Connection:
         """Open (creating or migrating as needed) the warehouse at `path`; None means in memory."""
         if path is not None:
             path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as exc:
+                raise TastemakerError(f"Cannot create the warehouse {path}: {path.parent} or a folder "
+                                      f"above it is a file, not a folder. Choose another --home.") from exc
+            except PermissionError as exc:
+                raise TastemakerError(f"Cannot create the folder {path.parent}: permission denied. "
+                                      f"Choose another --home.") from exc
+            if path.is_dir():
+                raise TastemakerError(f"Cannot open the warehouse {path}: it is a folder, not a file.")
         try:
             con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only)
-        except duckdb.IOException as exc:
-            raise TastemakerError(
-                f"Cannot open the warehouse {path}: {exc}. Is another tastemaker command using it?"
-            ) from exc
+        except duckdb.Error as exc:
+            raise TastemakerError(f"Cannot open the warehouse {path}: {_open_failure(path, exc, read_only)}") from exc
         if memory_limit:
             con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET preserve_insertion_order = true")
@@ -153,3 +160,20 @@ class Connection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _open_failure(path: Path | None, exc: Exception, read_only: bool) -> str:
+    """Why DuckDB could not open the warehouse, in words that say what to do."""
+    msg = str(exc)
+    low = msg.lower()
+    if "lock" in low:
+        return (f"another process holds it ({msg.splitlines()[0]}). Wait for the other tastemaker "
+                f"command to finish; DuckDB allows one writing process and no reader beside it.")
+    if path is not None and ("permission" in low or "read-only" in low or "read only" in low
+                             or (path.exists() and not os.access(path, os.W_OK) and not read_only)):
+        return (f"the file or its folder is not writable ({msg.splitlines()[0]}). "
+                f"Fix its permissions, or use another --home.")
+    if "not a valid duckdb" in low or "corrupt" in low or "magic" in low or "checksum" in low:
+        return (f"the file is not a DuckDB warehouse or is corrupt ({msg.splitlines()[0]}). "
+                f"Move it away and run the pipeline again, or use another --home.")
+    return msg.splitlines()[0] if msg else type(exc).__name__

@@ -18,6 +18,9 @@ from ..base import BatchResult
 from . import dialect
 from .connection import Connection
 
+#: the plausible window of event times when the caller gives none (`tastemaker.config.IngestParams`)
+DEFAULT_WINDOW = ("2000-01-01", "9999-01-01")
+
 
 class Columns:
     """SQL expressions for the canonical columns of ``raw_batch`` (alias b), by their Arrow type:
@@ -42,6 +45,30 @@ class Columns:
             return f"nullif(trim({expr}), '')"
         return f"CAST({expr} AS VARCHAR)"
 
+    def ident(self, name: str) -> str:
+        """An id as text: trimmed, NFC-normalised, zero-width characters removed; NULL when
+        absent or empty (so the NFC and NFD spellings of one name are one user)."""
+        return dialect.normalise_id(self.text(name))
+
+    def id_problem(self, names: tuple[str, ...]) -> str:
+        """The first id column whose value cannot be an id (a JSON object or list, or a control
+        character such as NUL inside it), as a reason; NULL when every id is fine."""
+        whens = []
+        for name in names:
+            if name not in self.resolved:
+                continue
+            col = self.resolved[name]
+            if self.nested:
+                whens.append(f"WHEN {dialect.listed('b.__nested', col)} THEN "
+                             f"'{name} is a JSON object or list, not a single value'")
+            whens.append(f"WHEN {dialect.has_control(self.text(name))} THEN "
+                         f"'{name} contains a control character (such as NUL)'")
+        return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
+
+    @property
+    def nested(self) -> bool:
+        return "__nested" in self.types
+
     def number(self, name: str) -> str:
         ref = self._ref(name)
         if ref is not None and (pa.types.is_integer(ref[1]) or pa.types.is_floating(ref[1])):
@@ -58,9 +85,11 @@ class Columns:
 class Ingest(Connection):
 
     def load_event_batch(self, file_id: int, batch: pa.Table, resolved: dict[str, str],
-                         columns: list[str], *, kinds: dict[str, str], default_kind: str = "play") -> BatchResult:
+                         columns: list[str], *, kinds: dict[str, str], default_kind: str = "play",
+                         window: tuple[str, str] = DEFAULT_WINDOW) -> BatchResult:
         with self.registered("raw_batch", batch):
-            self._stage_events(Columns(resolved, {f.name: f.type for f in batch.schema}), kinds, default_kind)
+            self._stage_events(Columns(resolved, {f.name: f.type for f in batch.schema}), kinds,
+                               default_kind, window)
             result = self._quarantine_staged(file_id, columns)
             self._insert_events(file_id)
         return result
@@ -85,12 +114,14 @@ class Ingest(Connection):
                 reasons[reason] += k
         return BatchResult(int(n), int(bad), reasons)
 
-    def _stage_events(self, c: Columns, kinds: dict[str, str], default_kind: str) -> None:
+    def _stage_events(self, c: Columns, kinds: dict[str, str], default_kind: str,
+                      window: tuple[str, str]) -> None:
         self.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged AS
         WITH r AS (
-            SELECT b.__line AS line, {c.text('user_id')} AS user_id,
-                   {c.text('track_id')} AS track_id, {c.text('artist_id')} AS artist_id,
+            SELECT b.__line AS line, {c.ident('user_id')} AS user_id,
+                   {c.ident('track_id')} AS track_id, {c.ident('artist_id')} AS artist_id,
+                   {c.id_problem(('user_id', 'track_id', 'artist_id'))} AS id_problem,
                    coalesce({c.text('kind')}, '{default_kind}') AS kind_raw,
                    {c.text('ts')} AS ts_raw, {c.timestamp('ts')} AS ts,
                    {c.text('count')} AS count_raw, {c.number('count')} AS count_d,
@@ -99,10 +130,11 @@ class Ingest(Connection):
         ), p AS (
             SELECT *, {sql.kind_case(kinds, 'kind_raw')} AS kind FROM r
         ), v AS (
-            SELECT *, {sql.EVENT_REASON} AS reason FROM p
+            SELECT *, {sql.event_reason(*window)} AS reason FROM p
         )
         SELECT line, user_id, track_id, artist_id, kind, ts,
-               CAST(coalesce(count_d, 1) AS INTEGER) AS plays, CAST(ms_d AS BIGINT) AS ms_played,
+               CASE WHEN reason IS NULL THEN CAST(coalesce(count_d, 1) AS INTEGER) END AS plays,
+               CASE WHEN reason IS NULL THEN CAST(ms_d AS BIGINT) END AS ms_played,
                reason, {sql.REASON_KIND} AS reason_kind
         FROM v
         """)
@@ -179,15 +211,16 @@ class Ingest(Connection):
         self.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged AS
         WITH r AS (
-            SELECT b.__line AS line, {c.text('track_id')} AS track_id, {c.text('title')} AS title,
-                   {c.text('artist_id')} AS artist_id_raw, {c.text('artist_name')} AS artist_name,
+            SELECT b.__line AS line, {c.ident('track_id')} AS track_id, {c.text('title')} AS title,
+                   {c.ident('artist_id')} AS artist_id_raw, {c.text('artist_name')} AS artist_name,
+                   {c.id_problem(('track_id', 'artist_id'))} AS id_problem,
                    {c.text('album')} AS album, {c.text('duration_ms')} AS dur_ms_raw,
                    {c.text('duration')} AS dur_s_raw, {c.text('released')} AS released_raw,
                    {c.text('style')} AS style, {c.text('uri')} AS uri,
                    {c.text('available')} AS available_raw, {attrs} AS attrs
             FROM raw_batch b
         ), p AS (
-            SELECT *, coalesce(artist_id_raw, artist_name) AS artist_id,
+            SELECT *, coalesce(artist_id_raw, {dialect.normalise_id('artist_name')}) AS artist_id,
                    coalesce(TRY_CAST(dur_ms_raw AS DOUBLE), TRY_CAST(dur_s_raw AS DOUBLE) * 1000) AS dur_ms,
                    CASE WHEN regexp_full_match(released_raw, '[0-9]{{4}}')
                         THEN make_date(CAST(released_raw AS INTEGER), 1, 1)
@@ -197,8 +230,9 @@ class Ingest(Connection):
                    max(line) OVER (PARTITION BY track_id) AS kept_line
             FROM r
         )
-        SELECT line, track_id, title, artist_id, artist_name, album, CAST(dur_ms AS BIGINT) AS duration_ms,
-               released, style, uri, coalesce(available, TRUE) AS available, attrs, reason,
+        SELECT line, track_id, title, artist_id, artist_name, album,
+               CASE WHEN reason IS NULL THEN CAST(dur_ms AS BIGINT) END AS duration_ms,
+               released, style, uri, available, attrs, reason,
                {sql.REASON_KIND} AS reason_kind
         FROM (SELECT *, {sql.CATALOG_REASON} AS reason FROM p)
         """)
@@ -216,7 +250,7 @@ class Ingest(Connection):
             artist_idx = coalesce(a.artist_idx, tracks.artist_idx), album = coalesce(s.album, tracks.album),
             duration_ms = coalesce(s.duration_ms, tracks.duration_ms),
             released = coalesce(s.released, tracks.released), style = coalesce(s.style, tracks.style),
-            uri = coalesce(s.uri, tracks.uri), available = s.available,
+            uri = coalesce(s.uri, tracks.uri), available = coalesce(s.available, tracks.available),
             attrs = coalesce(s.attrs, tracks.attrs)
         FROM staged s LEFT JOIN artists a ON a.artist_id = s.artist_id
         WHERE s.reason IS NULL AND tracks.track_id = s.track_id
@@ -225,7 +259,7 @@ class Ingest(Connection):
         INSERT INTO tracks
         SELECT (SELECT coalesce(max(track_idx), -1) FROM tracks) + row_number() OVER (ORDER BY s.line),
                s.track_id, s.title, a.artist_idx, s.album, s.duration_ms, s.released, s.style, s.uri,
-               s.available, s.attrs
+               coalesce(s.available, TRUE), s.attrs
         FROM staged s LEFT JOIN artists a ON a.artist_id = s.artist_id
         WHERE s.reason IS NULL AND NOT EXISTS (SELECT 1 FROM tracks x WHERE x.track_id = s.track_id)
         """)
