@@ -26,7 +26,7 @@ class Run:
     run_id: str
     kind: str                         # train | weekly | evaluate
     started_at: dt.datetime
-    status: str = "done"              # running | done
+    status: str = "done"              # running | done | superseded (an interrupted run not resumed)
     finished_at: dt.datetime | None = None
     week: str | None = None
     model_version: str | None = None

@@ -65,6 +65,8 @@ def run(argv: list[str] | None = None) -> int:
     """The CLI on `argv` (default: sys.argv); returns the exit code."""
     try:
         code = app(args=argv, standalone_mode=False, prog_name="tastemaker")
+        if code == EXIT_INTERRUPTED:
+            _interrupted()      # typer turns Ctrl-C into this exit code, silently
         return code if isinstance(code, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
@@ -76,9 +78,7 @@ def run(argv: list[str] | None = None) -> int:
             _error(exc.format_message())
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        common.error_console.print(
-            "interrupted: the warehouse is left as it was before the unfinished step; "
-            "run the command again to finish it.", style="yellow")
+        _interrupted()
         return EXIT_INTERRUPTED
     except TastemakerError as exc:
         _error(str(exc))
@@ -92,6 +92,11 @@ def run(argv: list[str] | None = None) -> int:
         _error(f"unexpected {type(exc).__name__}: {exc}. This is a bug in tastemaker; the "
                f"traceback is in {log}. Please report it with that file.")
         return EXIT_BUG
+
+
+def _interrupted() -> None:
+    common.error_console.print("interrupted: the warehouse is left as it was before the unfinished "
+                               "step; run the command again to finish it.", style="yellow")
 
 
 def _error(message: str) -> None:

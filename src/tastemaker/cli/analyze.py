@@ -24,7 +24,7 @@ def analyze_cmd(
         None, help="Audio files or folders (WAV, FLAC, OGG, MP3; folders are searched recursively)."),
     json_dir: Optional[Path] = typer.Option(
         None, "--json-dir", help="Also write one audio-analysis JSON per file here, named after its stem."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (0: one per core)."),
     force: bool = typer.Option(False, "--force", help="Analyse again even when the bytes are cached."),
     max_duration: float = typer.Option(
         1800.0, "--max-duration", help="Analyse at most this many seconds of each file."),
@@ -102,6 +102,8 @@ def analyze_cmd(
         common.console.print(f"[red]failed:[/] {common.esc(str(reason or path))}", markup=True)
     if items is not None:
         _print_evaluation(items, results, report)
+    if files and counts["failed"] == len(files):
+        raise typer.Exit(1)     # nothing could be analysed: a script must notice
 
 
 def _write_json(folder: Path, result, written: dict[str, str]) -> None:

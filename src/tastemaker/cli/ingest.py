@@ -39,6 +39,7 @@ def events_cmd(
     mapping = parse_mapping(map_, EVENT_COLUMNS)
     with common.engine() as engine:
         report = ingest_events(engine, files, mapping=mapping, default_kind=kind, dedupe=dedupe,
+                               params=common.settings().ingest,
                                options=_options(fmt, delimiter, encoding, no_header, names))
     print_report(report)
 

@@ -13,7 +13,7 @@ from . import common
 def similar_cmd(
     kind: str = typer.Argument(..., help="track, artist or user"),
     key: str = typer.Argument(..., help="The id (an artist may also be given by name)"),
-    n: int = typer.Option(10, "-n", help="How many neighbours"),
+    n: int = typer.Option(10, "-n", min=1, max=10_000, help="How many neighbours"),
     model: str = typer.Option("collaborative", help="Which model's vectors"),
     embeddings: bool = typer.Option(False, "--embeddings", help="Text model: blend the term vectors with the "
                                     "MiniLM embeddings (after tastemaker train text --embeddings)"),

@@ -10,6 +10,7 @@ import typer
 
 from ..queries import feedback_report, latest_week, user_list
 from ..weekly.export import FORMATS, export_week
+from ..weekly.weeks import parse_week, week_of
 from . import common
 
 weekly_app = typer.Typer(help="This week's discovery playlist for every user.", no_args_is_help=True)
@@ -47,7 +48,7 @@ def export_cmd(
     """Write a week as JSON, CSV, M3U or XSPF."""
     settings = common.settings()
     with common.engine(read_only=True) as engine:
-        week = week or latest_week(engine)
+        week = latest_week(engine) if week is None else week_of(parse_week(week))
         path = export_week(engine, week, fmt, out or settings.exports_dir, users=user)
     common.console.print(f"week {week} exported as {fmt}: {path}")
 
@@ -70,7 +71,7 @@ def show_cmd(
 
 @weekly_app.command("report")
 def report_cmd(
-    n_weeks: Optional[int] = typer.Option(None, "--weeks", help="Only the N latest weeks [default: all]"),
+    n_weeks: Optional[int] = typer.Option(None, "--weeks", min=1, help="Only the N latest weeks [default: all]"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ):
     """How the lists were received: delivered tracks played, saved and skipped that week, by source."""

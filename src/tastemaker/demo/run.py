@@ -87,7 +87,8 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
     try:
         def ingest():
             cat = ingest_catalog(engine, [world_dir / "catalog.csv"])
-            ev = ingest_events(engine, [world_dir / f for f in result.world["files"]["events"]])
+            ev = ingest_events(engine, [world_dir / f for f in result.world["files"]["events"]],
+                               params=settings.ingest)
             skipped = sum(f.status == "skipped" for f in cat.files + ev.files)
             return (f"catalogue {cat.accepted:,} tracks; events read {ev.rows_read:,}, accepted "
                     f"{ev.accepted:,}, quarantined {ev.quarantined:,}"

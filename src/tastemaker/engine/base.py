@@ -437,7 +437,8 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def start_weekly_run(self, run) -> np.ndarray:
         """Start (or resume) a weekly run (`tastemaker.runs.Run`): staged lists of other runs of
-        the week are dropped. Returns the users already staged by this run."""
+        the week are dropped and their runs, if still running, marked superseded. Returns the
+        users already staged by this run."""
 
     @abc.abstractmethod
     def stage_playlist_batch(self, week: str, run_id: str, model_version: str, table) -> None:

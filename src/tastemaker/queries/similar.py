@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import Settings
 from ..engine import Engine
-from ..errors import NotFoundError, ParameterError
+from ..errors import NotFoundError, ParameterError, check_param
 from ..kernels import unit_rows
 from ..models import registry
 from ..text import load_text
@@ -39,6 +39,7 @@ def similar(engine: Engine, settings: Settings, kind: str, key: str, n: int = 10
     `embeddings` (text model only): blend the term vectors with the MiniLM embeddings."""
     if kind not in KINDS:
         raise ParameterError(f"kind must be one of {KINDS}. Got {kind!r} instead.")
+    check_param("similar", "n", n, low=1, kind=int)
     if model not in ("collaborative", "text", "audio"):
         raise ParameterError(f"model must be 'collaborative', 'text' or 'audio'. Got {model!r}.")
     if embeddings and model != "text":

@@ -17,7 +17,7 @@ from ..engine import Engine
 from ..errors import NotFoundError
 from ..weekly.export import rows
 from ..weekly.feedback import feedback, notes
-from ..weekly.weeks import current_week
+from ..weekly.weeks import current_week, parse_week, week_of
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def user_weeks(engine: Engine, user_id: str) -> list[str]:
 def user_list(engine: Engine, user_id: str, week: str | None = None) -> UserWeek:
     """`user_id`'s list of `week` (default the latest). `NotFoundError` for an unknown user or
     week; a known user without a list that week gets an empty list."""
-    week = week or latest_week(engine)
+    week = latest_week(engine) if week is None else week_of(parse_week(week))
     if engine.user_index(user_id) is None:
         raise NotFoundError(f"No user {user_id!r} in the warehouse")
     found = [ListedTrack(r["position"], r["track_id"], r["title"], r["artist"], r["album"], r["duration_ms"],

@@ -12,7 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..engine import Engine
-from ..errors import NotFoundError, ParameterError
+from ..errors import InputError, NotFoundError, ParameterError
 
 FORMATS = ("json", "csv", "m3u", "xspf")
 
@@ -50,6 +50,25 @@ def export_week(engine: Engine, week: str, fmt: str, out: Path, users: list[str]
     if fmt not in FORMATS:
         raise ParameterError(f"The export format must be one of {FORMATS}. Got {fmt!r} instead.")
     out = Path(out)
+    unknown = [u for u in users or [] if engine.user_index(u) is None]
+    if unknown:
+        raise NotFoundError(f"No such user{'s' if len(unknown) > 1 else ''}: {', '.join(map(repr, unknown))}")
+    try:
+        return _write(engine, week, fmt, out, users)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InputError(f"Cannot export to {out}: {exc.filename or out} is a file where a folder is "
+                         f"needed. Give a folder, or a file name ending in .{fmt}") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"Cannot export to {out}: it is a folder; give a file name or "
+                         f"another folder") from exc
+    except PermissionError as exc:
+        raise InputError(f"Cannot export to {out}: permission denied ({exc.filename}). "
+                         f"Choose another --out") from exc
+    except OSError as exc:
+        raise InputError(f"Cannot export to {out}: {exc.strerror or exc}") from exc
+
+
+def _write(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | None) -> Path:
     records = rows(engine, week, users)
     if fmt == "csv":
         path = out / f"{week}.csv" if out.suffix != ".csv" else out

@@ -34,7 +34,7 @@ from ..engine import Engine
 from ..matrix import load_matrix
 from ..progress import progress
 from ..runs import Run, now
-from .weeks import current_week, parse_week, previous_weeks
+from .weeks import check_week, current_week, parse_week, previous_weeks
 
 __all__ = ["generate_week", "WeeklyReport", "current_week"]
 
@@ -64,7 +64,7 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
     if params is not None:
         settings = dataclasses.replace(settings, weekly=params)
     params = settings.weekly
-    week = week or current_week()
+    week = current_week() if week is None else check_week(week)
     monday = parse_week(week)
     started = time.perf_counter()
     engine.materialize_interactions(settings.signals.min_play_ms, force=False)

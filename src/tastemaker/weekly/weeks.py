@@ -21,6 +21,25 @@ def parse_week(week: str) -> dt.date:
         raise ParameterError(f"{week!r} is not a week of that year ({exc})") from exc
 
 
+#: the first week a list can be generated for (weeks before it lead nowhere useful, and the
+#: calendar arithmetic of earlier years overflows)
+FIRST_YEAR = 2000
+
+
+def check_week(week: str, *, ahead: int = 1, today: dt.date | None = None) -> str:
+    """A week given by a user, checked: it reads YYYY-Www, is a week of that year, is not before
+    FIRST_YEAR and not more than `ahead` weeks after this one."""
+    monday = parse_week(week)
+    if monday.year < FIRST_YEAR:
+        raise ParameterError(f"The week {week} is before {FIRST_YEAR}; give a week of the data, e.g. "
+                             f"{current_week(today)}")
+    this = parse_week(current_week(today))
+    if monday > this + dt.timedelta(weeks=ahead):
+        raise ParameterError(f"The week {week} is more than {ahead} week{'s' if ahead != 1 else ''} "
+                             f"ahead of this one ({current_week(today)})")
+    return week
+
+
 def week_of(day: dt.date | dt.datetime) -> str:
     year, number, _ = day.isocalendar()
     return f"{year}-W{number:02d}"

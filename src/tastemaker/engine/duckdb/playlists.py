@@ -78,6 +78,10 @@ class Playlists(Runs, Connection):
         existing = self.run_status(run.run_id)
         with self.transaction():
             self.execute("DELETE FROM playlist_staging WHERE week = ? AND run_id <> ?", [run.week, run.run_id])
+            # an interrupted run of this week that this one does not resume will never finish
+            self.execute("""UPDATE runs SET status = 'superseded', finished_at = ?
+                            WHERE kind = 'weekly' AND week = ? AND status = 'running' AND run_id <> ?""",
+                         [run.started_at, run.week, run.run_id])
             if existing is None or existing == "done":
                 self.execute("DELETE FROM playlist_staging WHERE run_id = ?", [run.run_id])
                 self._delete_run(run.run_id)
