@@ -303,3 +303,45 @@ def test_a_run_that_is_not_resumed_is_marked_superseded(week_home, tmp_path):
         engine.start_weekly_run(Run("weekly-next", "weekly", now(), "running", week="2026-W49"))
         assert engine.run_status("weekly-interrupted") == "superseded"
         assert engine.run_status("weekly-next") == "running"
+
+
+def test_a_file_that_grew_adds_only_its_new_rows(tmp_path, cli):
+    home, log = tmp_path / "h", tmp_path / "plays.csv"
+    log.write_text("user_id,track_id\nu1,t1\nu2,t2\n")                 # no timestamps: no dedupe
+    assert cli(home, "ingest", "events", log)[0] == 0
+    with open(log, "a") as f:
+        f.write("u3,t3\n,t4\n")
+    code, out = cli(home, "ingest", "events", log)
+    assert code == 0 and "only the rows after them are new" in out
+    assert counts(home, "events", "quarantine") == {"events": 3, "quarantine": 1}
+    assert [line for line, _ in quarantined(home)] == [5]
+    assert cli(home, "ingest", "events", log)[1].count("skipped") >= 1          # the same again
+    assert counts(home, "events")["events"] == 3
+    cut = tmp_path / "cut.csv"
+    cut.write_text("user_id,track_id\nu1,t1\nu2,t")                     # last line not ended
+    assert cli(home, "ingest", "events", cut)[0] == 0
+    with open(cut, "a") as f:
+        f.write("2\nu5,t5\n")
+    code, out = cli(home, "ingest", "events", cut)
+    assert code == 1 and "did not end with a line break" in out
+
+
+@pytest.mark.parametrize("damage", ["delete", "garbage"])
+def test_a_damaged_model_is_named_with_what_to_do(week_home, cli, damage):
+    folder = next((week_home / "models" / "collaborative").glob("2*"))
+    target = folder / "user_factors.npy"
+    if damage == "delete":
+        target.unlink()
+    else:
+        target.write_bytes(b"not a numpy file at all")
+    code, out = cli(week_home, "weekly", "generate", "--week", "2026-W49")
+    assert code == 2 and "is incomplete or damaged" in out and "tastemaker train collaborative" in out
+    assert counts(week_home, "playlists")["playlists"] == 240 * 30
+
+
+def test_analyze_exits_non_zero_when_nothing_could_be_analysed(tmp_path, cli):
+    (tmp_path / "a.wav").write_bytes(b"RIFF but not audio")
+    code, out = cli(tmp_path / "h", "analyze", tmp_path / "a.wav", "--jobs", "1")
+    assert code == 1 and "failed" in out
+    code, out = cli(tmp_path / "h", "analyze", tmp_path / "a.wav", "--jobs", "-3")
+    assert code == 2 and "Invalid value for '--jobs'" in out

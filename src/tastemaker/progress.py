@@ -14,6 +14,7 @@ import time
 from typing import Iterator
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -66,7 +67,7 @@ def progress(description: str, total: float | None = None) -> Iterator["Step"]:
         console=console,
     )
     with bar:
-        task = bar.add_task(description, total=total)
+        task = bar.add_task(escape(description), total=total)   # a file name is not markup
         yield Step(bar, task)
 
 
@@ -80,6 +81,8 @@ class Step:
 
     def update(self, **kwargs) -> None:
         if self._bar is not None:
+            if kwargs.get("description") is not None:
+                kwargs["description"] = escape(kwargs["description"])
             self._bar.update(self._task, **kwargs)
 
 

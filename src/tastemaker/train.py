@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import time
 
 from .config import ALSParams, Settings
@@ -76,5 +75,4 @@ def _validate(engine: Engine, settings: Settings, params: ALSParams) -> dict:
 
 
 def load_collaborative(settings: Settings, version: str | None = None) -> tuple[ALS, dict]:
-    folder = registry.resolve(settings.models_dir, COLLABORATIVE, version)
-    return ALS.load(folder), json.loads((folder / "manifest.json").read_text())
+    return registry.load(settings.models_dir, COLLABORATIVE, ALS.load, version)

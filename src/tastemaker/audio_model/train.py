@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 
 import numpy as np
@@ -92,8 +91,7 @@ def train_audio(engine: Engine, settings: Settings, *, params: AudioModelParams 
 
 
 def load_audio_model(settings: Settings, version: str | None = None) -> tuple[AudioModel, dict]:
-    folder = registry.resolve(settings.models_dir, AUDIO, version)
-    return AudioModel.load(folder), json.loads((folder / "manifest.json").read_text())
+    return registry.load(settings.models_dir, AUDIO, AudioModel.load, version)
 
 
 def predict_missing(engine: Engine, settings: Settings, track_idx: np.ndarray) -> dict | None:

@@ -249,10 +249,11 @@ def make_scorer(settings: Settings, ctx=None, *, mode: str | None = None) -> Sco
     mode = mode or settings.blend.mode
     if mode in ("auto", "learned"):
         try:
+            ranker, doc = registry.load(settings.models_dir, RANKER,
+                                        lambda folder: LearnedRanker.load(folder, settings.blend))
             folder = registry.resolve(settings.models_dir, RANKER)
-            ranker = LearnedRanker.load(folder, settings.blend)
             ranker.version = folder.name
-            held = json.loads((folder / "manifest.json").read_text()).get("held_out", {})
+            held = doc.get("held_out", {})
             if mode == "auto" and held.get("fixed", {}).get("recall", 0) > held.get("learned", {}).get("recall", 1):
                 # the ranker lost to the fixed blend on its held-out users: use that blend, with
                 # the weights chosen alongside it

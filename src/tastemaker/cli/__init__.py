@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """The CLI on `argv` (default: sys.argv); returns the exit code."""
+    if not (sys.argv[1:] if argv is None else argv):
+        argv = ["--help"]       # a bare `tastemaker` shows what it can do
     try:
         code = app(args=argv, standalone_mode=False, prog_name="tastemaker")
         if code == EXIT_INTERRUPTED:

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console, ConsoleDimensions
-from rich.markup import escape as esc
+from rich.markup import escape as esc  # noqa: F401 - the commands escape user text with it
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text

@@ -180,8 +180,15 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def record_ingested(self, file_id: int, path: str, sha256: str, target: str, *, rows_read: int,
-                        accepted: int, quarantined: int) -> None:
-        """Record a file as ingested into `target` (events, catalog, documents, artist_tags, …)."""
+                        accepted: int, quarantined: int, size: int | None = None,
+                        lines: int | None = None) -> None:
+        """Record a file as ingested into `target` (events, catalog, documents, artist_tags, …),
+        with its size in bytes and line breaks where known (to recognise it when it grows)."""
+
+    @abc.abstractmethod
+    def ingested_under_path(self, path: str, target: str) -> list[tuple[str, int, int, str]]:
+        """(sha256, bytes, lines, ingested_at) of the files ingested into `target` from `path`
+        whose size was recorded, largest first."""
 
     @abc.abstractmethod
     def record_rejected(self, path: str, sha256: str | None, target: str, reason: str) -> None:

@@ -120,8 +120,62 @@ def quarantine_bad_rows(engine: Engine, file_id: int, bad_rows: list[BadRow], re
 
 def record_file(engine: Engine, file_id: int, path: Path | str, sha: str, target: str,
                 report: FileReport) -> None:
+    size = lines = None
+    if _plain_text(Path(path)):
+        size, lines = Path(path).stat().st_size, _line_breaks(Path(path))
     engine.record_ingested(file_id, str(path), sha, target, rows_read=report.rows_read,
-                           accepted=report.accepted, quarantined=report.quarantined)
+                           accepted=report.accepted, quarantined=report.quarantined, size=size, lines=lines)
+
+
+@dataclass(frozen=True)
+class Growth:
+    """A file ingested before that has grown since: its first `lines` lines are in the warehouse."""
+
+    lines: int
+    bytes: int
+    ingested_at: str
+
+
+def grown_from(engine: Engine, path: Path, target: str) -> Growth | None:
+    """The earlier ingest of this path whose content is the beginning of the file as it is now
+    (a log that was appended to), or None. Plain text files only (not gzip, not Parquet)."""
+    if not _plain_text(path):
+        return None
+    size = path.stat().st_size
+    for sha, old_bytes, old_lines, at in engine.ingested_under_path(str(path), target):
+        if old_bytes < size and _prefix_sha256(path, old_bytes) == sha:
+            return Growth(int(old_lines), int(old_bytes), at)
+    return None
+
+
+def _plain_text(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return not head.startswith(b"\x1f\x8b") and head != b"PAR1"
+
+
+def _prefix_sha256(path: Path, n: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        left = n
+        while left > 0:
+            chunk = f.read(min(1 << 20, left))
+            if not chunk:
+                break
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest()
+
+
+def _line_breaks(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            n += chunk.count(b"\n")
+    return n
 
 
 def record_side_file(engine: Engine, path: Path, sha: str, target: str, reader: FileReader, *,

@@ -17,13 +17,15 @@ import logging
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import IngestParams
 from ..engine import Engine
 from ..errors import EngineError, InputError
 from ..progress import progress
 from .columns import CATALOG_COLUMNS, EVENT_COLUMNS, KIND_ALIASES, resolve_columns
-from .ledger import FileReport, IngestReport, quarantine_bad_rows, record_file, reject, sha256_of, skipped
+from .ledger import (FileReport, IngestReport, grown_from, quarantine_bad_rows, record_file, reject,
+                     sha256_of, skipped)
 from .readers import FileReader, ReadOptions
 
 __all__ = ["FileReport", "IngestReport", "ingest_file"]
@@ -49,9 +51,18 @@ def ingest_file(engine: Engine, path: Path, target: str, *, mapping: dict[str, s
         earlier = engine.ingested_path(sha, target)
         if earlier:
             return skipped(path, earlier)
+        growth = grown_from(engine, path, target) if target == "events" else None
+        if growth is not None:
+            if not _ends_a_line(path, growth.bytes):
+                raise InputError(
+                    f"{path}: the file grew since it was ingested ({growth.ingested_at}), but the part "
+                    f"ingested then did not end with a line break, so its last row may have been cut. "
+                    f"Put the new rows in a file of their own")
+            report.message = (f"appended since {growth.ingested_at}: its first {growth.lines:,} lines were "
+                              f"ingested then; only the rows after them are new")
         with engine.transaction():
             _load(engine, path, sha, target, mapping, options, default_kind, dedupe, report,
-                  window or IngestParams().window())
+                  window or IngestParams().window(), growth.lines if growth else 0)
     except InputError as exc:
         return reject(engine, path, sha, target, str(exc))
     except EngineError as exc:
@@ -67,7 +78,8 @@ def ingest_file(engine: Engine, path: Path, target: str, *, mapping: dict[str, s
     return report
 
 
-def _load(engine: Engine, path, sha, target, mapping, options, default_kind, dedupe, report, window):
+def _load(engine: Engine, path, sha, target, mapping, options, default_kind, dedupe, report, window,
+          known_lines: int = 0):
     file_id = engine.next_file_id()
     reader = FileReader(path, options)
     spec = EVENT_COLUMNS if target == "events" else CATALOG_COLUMNS
@@ -78,6 +90,10 @@ def _load(engine: Engine, path, sha, target, mapping, options, default_kind, ded
             if resolved is None:
                 resolved = resolve_columns(reader.columns, spec, mapping, path=path, required=required)
             table = _padded(batch, reader.columns)
+            if known_lines:     # an appended file: its first lines are in the warehouse already
+                table = table.filter(pc.greater(table.column("__line"), known_lines))
+                if not table.num_rows:
+                    continue
             if target == "events":
                 result = engine.load_event_batch(file_id, table, resolved, reader.columns,
                                                  kinds=KIND_ALIASES, default_kind=default_kind,
@@ -89,7 +105,7 @@ def _load(engine: Engine, path, sha, target, mapping, options, default_kind, ded
     if resolved is None and not reader.bad_rows:
         # a header with no rows, or nothing at all: resolve to report missing columns anyway
         resolve_columns(reader.columns, spec, mapping, path=path, required=required)
-    quarantine_bad_rows(engine, file_id, reader.bad_rows, report)
+    quarantine_bad_rows(engine, file_id, [b for b in reader.bad_rows if b.line > known_lines], report)
     report.blank_lines = reader.blank_lines
     if target == "events" and dedupe and report.accepted:
         dups = engine.quarantine_duplicate_events(file_id)
@@ -98,6 +114,12 @@ def _load(engine: Engine, path, sha, target, mapping, options, default_kind, ded
             report.accepted -= dups
             report.quarantined += dups
     record_file(engine, file_id, path, sha, target, report)
+
+
+def _ends_a_line(path: Path, size: int) -> bool:
+    with open(path, "rb") as f:
+        f.seek(size - 1)
+        return f.read(1) == b"\n"
 
 
 def _padded(batch: pa.RecordBatch, columns: list[str]) -> pa.Table:

@@ -165,6 +165,9 @@ class FileReader:
                 try:
                     batch = reader.read_next_batch()
                 except StopIteration:
+                    # rows rejected after the last batch (or in a file with no valid row at all)
+                    self.bad_rows.extend(BadRow(int(line), reason, raw)
+                                         for line, reason, raw in bad[seen_bad:] if reason)
                     break
                 # lines of rows skipped by the handler so far, in file order
                 skipped = np.array(sorted(b[0] for b in bad), dtype=np.int64)

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NotFoundError
+from ..errors import InputError, NotFoundError
 from .base import Recommender
 
 
@@ -73,6 +73,22 @@ def resolve(models_dir: Path, kind: str, version: str | None = None) -> Path:
         raise NotFoundError(f"No {kind} model version {version!r} in {root}; "
                             f"versions: {versions(models_dir, kind) or 'none'}")
     return folder
+
+
+def load(models_dir: Path, kind: str, loader, version: str | None = None):
+    """(loader(folder), manifest) of a saved version; a version whose files are missing or
+    damaged is an `InputError` that says so and how to make it again."""
+    folder = resolve(models_dir, kind, version)
+    try:
+        doc = json.loads((folder / "manifest.json").read_text())
+        return loader(folder), doc
+    except Exception as exc:  # noqa: BLE001 - numpy, torch and LightGBM each fail their own way
+        if isinstance(exc, (InputError, NotFoundError)):
+            raise
+        what = f"{type(exc).__name__}: {exc}" if not isinstance(exc, OSError) else (
+            f"{Path(exc.filename).name if exc.filename else 'a file'}: {exc.strerror or exc}")
+        raise InputError(f"The {kind} model {folder.name} in {folder.parent} is incomplete or damaged "
+                         f"({what}). Train it again: tastemaker train {kind}") from exc
 
 
 def manifest(models_dir: Path, kind: str, version: str | None = None) -> dict:

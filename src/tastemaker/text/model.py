@@ -308,4 +308,4 @@ def train_text(engine: Engine, settings, *, params: TextParams | None = None, re
 
 
 def load_text(settings, version: str | None = None) -> TextVectors:
-    return TextVectors.load(registry.resolve(settings.models_dir, TEXT, version))
+    return registry.load(settings.models_dir, TEXT, TextVectors.load, version)[0]

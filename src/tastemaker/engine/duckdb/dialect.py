@@ -61,7 +61,9 @@ def struct_json(fields: dict[str, str]) -> str:
 
 def normalise_id(expr: str) -> str:
     """An id as one spelling: NFC-normalised, zero-width characters removed, NULL when empty."""
-    return (f"nullif(trim(regexp_replace(nfc_normalize({expr}), '{_ZERO_WIDTH}', '', 'g')), '')")
+    # most ids are ASCII (as many characters as bytes): those need neither NFC nor the regex
+    return (f"nullif(trim(CASE WHEN length({expr}) = strlen({expr}) THEN {expr} "
+            f"ELSE regexp_replace(nfc_normalize({expr}), '{_ZERO_WIDTH}', '', 'g') END), '')")
 
 
 def has_control(expr: str) -> str:

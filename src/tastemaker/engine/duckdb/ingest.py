@@ -53,16 +53,18 @@ class Columns:
     def id_problem(self, names: tuple[str, ...]) -> str:
         """The first id column whose value cannot be an id (a JSON object or list, or a control
         character such as NUL inside it), as a reason; NULL when every id is fine."""
-        whens = []
-        for name in names:
-            if name not in self.resolved:
-                continue
-            col = self.resolved[name]
+        whens, controls, raw = [], [], []
+        for name in (n for n in names if n in self.resolved):
             if self.nested:
-                whens.append(f"WHEN {dialect.listed('b.__nested', col)} THEN "
+                whens.append(f"WHEN {dialect.listed('b.__nested', self.resolved[name])} THEN "
                              f"'{name} is a JSON object or list, not a single value'")
-            whens.append(f"WHEN {dialect.has_control(self.text(name))} THEN "
-                         f"'{name} contains a control character (such as NUL)'")
+            ref, t = self._ref(name)
+            if pa.types.is_string(t):       # numbers and times hold no control characters
+                raw.append(f"coalesce({ref}, '')")
+                controls.append(f"WHEN {dialect.has_control(ref)} THEN "
+                                f"'{name} contains a control character (such as NUL)'")
+        if controls:    # one scan of all the ids as they were read; the column named only if needed
+            whens.append(f"WHEN {dialect.has_control(' || '.join(raw))} THEN CASE {' '.join(controls)} END")
         return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
 
     @property

@@ -28,9 +28,15 @@ class Ledger(Connection):
         return int(self.scalar("SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files"))
 
     def record_ingested(self, file_id: int, path: str, sha256: str, target: str, *, rows_read: int,
-                        accepted: int, quarantined: int) -> None:
-        self.execute("INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     [file_id, path, sha256, target, _now(), rows_read, accepted, quarantined])
+                        accepted: int, quarantined: int, size: int | None = None,
+                        lines: int | None = None) -> None:
+        self.execute("INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     [file_id, path, sha256, target, _now(), rows_read, accepted, quarantined, size, lines])
+
+    def ingested_under_path(self, path: str, target: str) -> list[tuple[str, int, int, str]]:
+        return self.execute("""SELECT sha256, bytes, lines, CAST(ingested_at AS VARCHAR) FROM ingested_files
+                               WHERE path = ? AND target = ? AND bytes IS NOT NULL
+                               ORDER BY bytes DESC""", [path, target]).fetchall()
 
     def record_rejected(self, path: str, sha256: str | None, target: str, reason: str) -> None:
         self.execute("INSERT INTO rejected_files VALUES (?, ?, ?, ?, ?)", [path, sha256, target, reason, _now()])

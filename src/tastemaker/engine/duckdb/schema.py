@@ -245,6 +245,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        6,
+        "ingested files keep their size and lines, so that a file that grew is recognised",
+        """
+        ALTER TABLE ingested_files ADD COLUMN bytes BIGINT;    -- size when ingested (NULL: not recorded)
+        ALTER TABLE ingested_files ADD COLUMN lines BIGINT;    -- line breaks in those bytes
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
