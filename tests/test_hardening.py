@@ -345,3 +345,18 @@ def test_analyze_exits_non_zero_when_nothing_could_be_analysed(tmp_path, cli):
     assert code == 1 and "failed" in out
     code, out = cli(tmp_path / "h", "analyze", tmp_path / "a.wav", "--jobs", "-3")
     assert code == 2 and "Invalid value for '--jobs'" in out
+
+
+def test_an_unbalanced_quote_costs_its_own_line_only(tmp_path, cli):
+    events = tmp_path / "events.csv"
+    events.write_text('user_id,track_id,note\nu1,t1,x\nu2,t2,"oops\nu3,t3,y\nu4,t4,"z"\nu5,t5,w\n')
+    assert cli(tmp_path / "h", "ingest", "events", events)[0] == 0
+    [(line, why)] = quarantined(tmp_path / "h")
+    assert line == 3 and why.startswith("unbalanced quote")
+    with DuckDBEngine.open(load_settings(tmp_path / "h").warehouse_path, read_only=True) as engine:
+        lines = sorted(n for (n,) in engine.execute("SELECT line FROM events").fetchall())
+    assert lines == [2, 4, 5, 6]
+    legit = tmp_path / "legit.csv"          # a quoted field over lines that are not rows stays one
+    legit.write_text('user_id,track_id,note\nu1,t1,"first line\nsecond line"\nu2,t2,x\n')
+    assert cli(tmp_path / "h2", "ingest", "events", legit)[0] == 0
+    assert counts(tmp_path / "h2", "events", "quarantine") == {"events": 2, "quarantine": 0}

@@ -189,9 +189,66 @@ class FileReader:
                     self.blank_lines += int(blank.sum())
                     keep = ~blank
                     batch = batch.filter(pa.array(keep))
-                    lines = lines[keep]
+                    lines, breaks = lines[keep], breaks[keep]
+                recovered = None
+                if breaks.any():
+                    batch, lines, recovered = self._unbalanced(batch, lines, breaks, delimiter, names)
                 if batch.num_rows:
                     yield _with_lines(batch, lines)
+                if recovered is not None:
+                    yield recovered
+
+    def _unbalanced(self, batch, lines, breaks, delimiter, names):
+        """Rows whose quoted field spans lines that each read as a whole row on their own: an
+        unbalanced quote swallowed them. The opening line is quarantined; the lines it swallowed
+        are read again one by one (returned as a batch of their own, or quarantined)."""
+        spans = {int(line): int(b) for line, b in zip(lines[breaks > 0], breaks[breaks > 0])}
+        wanted = {n for start, b in spans.items() for n in range(start, start + b + 1)}
+        text = self._physical_lines(wanted)
+        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+
+        def fields(n):
+            return next(csv.reader([text.get(n, "")], delimiter=delimiter, quoting=quoting), [])
+
+        swallowing = {start for start, b in spans.items()
+                      if any(len(fields(n)) == len(names) and text.get(n, "").count('"') % 2 == 0
+                             for n in range(start + 1, start + b + 1))}
+        if not swallowing:
+            return batch, lines, None
+        keep = ~np.isin(lines, list(swallowing))
+        rows, row_lines = [], []
+        for start in sorted(swallowing):
+            self.bad_rows.append(BadRow(start, "unbalanced quote: a quoted field opens on this line and "
+                                               "does not close on it", text.get(start, "")))
+            for n in range(start + 1, start + spans[start] + 1):
+                got = fields(n)
+                if not text.get(n, "").strip():
+                    self.blank_lines += 1
+                elif len(got) == len(names):
+                    rows.append(got)
+                    row_lines.append(n)
+                else:
+                    self.bad_rows.append(BadRow(n, f"wrong number of fields: expected {len(names)}, "
+                                                   f"found {len(got)} (after an unbalanced quote)",
+                                                text.get(n, "")))
+        recovered = None
+        if rows:
+            arrays = [pa.array([r[i] for r in rows], pa.string()) for i in range(len(names))]
+            recovered = _with_lines(pa.RecordBatch.from_arrays(arrays, names=list(batch.schema.names)),
+                                    np.asarray(row_lines, dtype=np.int64))
+        return batch.filter(pa.array(keep)), lines[keep], recovered
+
+    def _physical_lines(self, wanted: set[int]) -> dict[int, str]:
+        """The text of the given physical lines of the file (1-based)."""
+        out, last = {}, max(wanted)
+        opener = gzip.open if _is_gzip(self.path) else open
+        with opener(self.path, "rt", encoding=_sig(self.options.encoding), errors="replace", newline="") as f:
+            for n, line in enumerate(f, start=1):
+                if n in wanted:
+                    out[n] = line.rstrip("\r\n")
+                if n >= last:
+                    break
+        return out
 
     # -- JSON Lines --------------------------------------------------------------------------
     def _jsonl(self) -> Iterator[pa.RecordBatch]:
