@@ -3,6 +3,7 @@ warehouse holds afterwards. Each case is one that once crashed, lost rows or was
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -114,6 +115,9 @@ def test_one_name_in_any_unicode_spelling_is_one_user(tmp_path, cli):
     events.write_text(HEADER + f"{nfc},t1,1,,\n{nfd},t2,1,,\nZo\u200bë,t3,1,,\n", encoding="utf-8")
     assert cli(tmp_path / "h", "ingest", "events", events)[0] == 0
     assert counts(tmp_path / "h", "users", "events") == {"users": 1, "events": 3}
+    with DuckDBEngine.open(load_settings(tmp_path / "h").warehouse_path, read_only=True) as engine:
+        kept = engine.execute("SELECT kind, id, spelling FROM id_spellings ORDER BY spelling").fetchall()
+    assert sorted(kept) == sorted([("user", nfc, nfd), ("user", nfc, "Zo\u200bë")])
 
 
 def test_objects_lists_and_control_characters_are_not_ids(tmp_path, cli):
@@ -360,3 +364,33 @@ def test_an_unbalanced_quote_costs_its_own_line_only(tmp_path, cli):
     legit.write_text('user_id,track_id,note\nu1,t1,"first line\nsecond line"\nu2,t2,x\n')
     assert cli(tmp_path / "h2", "ingest", "events", legit)[0] == 0
     assert counts(tmp_path / "h2", "events", "quarantine") == {"events": 2, "quarantine": 0}
+
+
+def test_a_full_disk_is_named_and_loses_nothing(tmp_path, cli):
+    import subprocess
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small disk here ({made.stderr.strip() or 'not root'})")
+    try:
+        home = mount / "h"
+        events = tmp_path / "e.csv"
+        events.write_text(HEADER + "".join(f"u{i % 50},t{i % 40},1,,2026-11-{i % 20 + 1:02d}T10:00:00\n"
+                                           for i in range(2000)))
+        assert cli(home, "ingest", "events", events)[0] == 0
+        before = counts(home, "events", "interactions")
+        filler = mount / "filler"
+        with open(filler, "wb") as f:
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+        code, out = cli(home, "train", "collaborative", "--factors", "4", "--iterations", "2")
+        assert code == 2 and "Is the disk full?" in out and "nothing of it was kept" in out
+        filler.unlink()
+        assert counts(home, "events", "interactions") == before
+        assert cli(home, "train", "collaborative", "--factors", "4", "--iterations", "2")[0] == 0
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)

@@ -118,17 +118,27 @@ class Connection:
             yield self
         except BaseException:
             self._depth = 0
-            self.con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):   # the first failure is the one to report
+                self.con.execute("ROLLBACK")
             raise
         else:
             self._depth = 0
-            self.con.execute("COMMIT")
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    self.con.execute("ROLLBACK")
+                hint = (" Is the disk full? Free some space and run the command again."
+                        if _disk_full(exc) else " Run the command again.")
+                raise EngineError(f"The warehouse could not keep this step ({str(exc).splitlines()[0]}); "
+                                  f"nothing of it was kept.{hint}") from exc
 
     def execute(self, sql: str, params=None):
         try:
             return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
         except duckdb.Error as exc:
-            raise EngineError(f"The warehouse could not run a statement: {exc}", sql) from exc
+            hint = " Is the disk full? Free some space and run the command again." if _disk_full(exc) else ""
+            raise EngineError(f"The warehouse could not run a statement: {exc}{hint}", sql) from exc
 
     def one(self, sql: str, params=None) -> tuple | None:
         """The first row of a query (None if it has none); the result is consumed entirely."""
@@ -160,6 +170,11 @@ class Connection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _disk_full(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "no space left" in text or "disk full" in text or "enospc" in text
 
 
 def _open_failure(path: Path | None, exc: Exception, read_only: bool) -> str:

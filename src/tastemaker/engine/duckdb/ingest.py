@@ -90,19 +90,40 @@ class Ingest(Connection):
                          columns: list[str], *, kinds: dict[str, str], default_kind: str = "play",
                          window: tuple[str, str] = DEFAULT_WINDOW) -> BatchResult:
         with self.registered("raw_batch", batch):
-            self._stage_events(Columns(resolved, {f.name: f.type for f in batch.schema}), kinds,
-                               default_kind, window)
+            c = Columns(resolved, {f.name: f.type for f in batch.schema})
+            self._stage_events(c, kinds, default_kind, window)
             result = self._quarantine_staged(file_id, columns)
             self._insert_events(file_id)
+            self._keep_spellings(c, file_id, {"user": "user_id", "track": "track_id", "artist": "artist_id"})
         return result
 
     def load_catalog_batch(self, file_id: int, batch: pa.Table, resolved: dict[str, str],
                            columns: list[str]) -> BatchResult:
         with self.registered("raw_batch", batch):
-            self._stage_catalog(Columns(resolved, {f.name: f.type for f in batch.schema}), columns)
+            c = Columns(resolved, {f.name: f.type for f in batch.schema})
+            self._stage_catalog(c, columns)
             result = self._quarantine_staged(file_id, columns)
             self._upsert_catalog()
+            self._keep_spellings(c, file_id, {"track": "track_id"})
         return result
+
+    def _keep_spellings(self, c: Columns, file_id: int, ids: dict[str, str]) -> None:
+        """Where normalising changed an accepted id (NFC, zero-width characters), keep the
+        spelling as the file had it in ``id_spellings``. Only batches with non-ASCII ids pay."""
+        for kind, name in ids.items():
+            ref = c._ref(name)
+            if ref is None or not pa.types.is_string(ref[1]):
+                continue
+            if not self.scalar(f"SELECT count(*) FROM raw_batch b WHERE length({ref[0]}) <> strlen({ref[0]})"):
+                continue
+            self.execute(f"""
+            INSERT INTO id_spellings
+            SELECT DISTINCT '{kind}', s.{name}, {c.text(name)}, ?
+            FROM staged s JOIN raw_batch b ON b.__line = s.line
+            WHERE s.reason IS NULL AND s.{name} IS NOT NULL AND {c.text(name)} <> s.{name}
+              AND NOT EXISTS (SELECT 1 FROM id_spellings x
+                              WHERE x.kind = '{kind}' AND x.id = s.{name} AND x.spelling = {c.text(name)})
+            """, [file_id])
 
     def _quarantine_staged(self, file_id: int, columns: list[str]) -> BatchResult:
         n, bad = self.one("SELECT count(*), count(reason) FROM staged")

@@ -10,7 +10,7 @@ from .connection import Connection
 
 #: the tables `table_counts` may count
 _TABLES = {"users", "artists", "tracks", "events", "interactions", "quarantine", "playlists", "artist_tags",
-           "documents", "terms", "audio_analyses", "audio_vectors", "rejected_files", "ingested_files", "runs"}
+           "documents", "terms", "audio_analyses", "audio_vectors", "rejected_files", "ingested_files", "runs", "id_spellings"}
 
 
 def _now() -> dt.datetime:

@@ -247,10 +247,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (
         6,
-        "ingested files keep their size and lines, so that a file that grew is recognised",
+        "ingested files keep their size and lines (a file that grew is recognised); ids' original spellings",
         """
         ALTER TABLE ingested_files ADD COLUMN bytes BIGINT;    -- size when ingested (NULL: not recorded)
         ALTER TABLE ingested_files ADD COLUMN lines BIGINT;    -- line breaks in those bytes
+        CREATE TABLE id_spellings (            -- ids as a file spelled them, where normalising changed them
+            kind VARCHAR NOT NULL,             -- user | track | artist
+            id VARCHAR NOT NULL,               -- the id as stored (NFC, no zero-width characters)
+            spelling VARCHAR NOT NULL,         -- as the file had it
+            file_id INTEGER NOT NULL           -- the first file with that spelling
+        );
         """,
     ),
 ]
