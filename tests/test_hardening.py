@@ -394,3 +394,25 @@ def test_a_full_disk_is_named_and_loses_nothing(tmp_path, cli):
         assert cli(home, "train", "collaborative", "--factors", "4", "--iterations", "2")[0] == 0
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_ctrl_c_while_the_libraries_load_is_quiet(monkeypatch, capsys):
+    import builtins
+
+    from tastemaker import launch
+    real = builtins.__import__
+
+    def loading(name, *args, **kwargs):
+        if name == "cli" and kwargs.get("level", args[3] if len(args) > 3 else 0) == 1:
+            raise KeyboardInterrupt
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", loading)
+    with pytest.raises(SystemExit) as stopped:
+        launch.main()
+    assert stopped.value.code == 130
+    assert "interrupted while starting" in capsys.readouterr().err
+
+
+def test_a_missing_file_keeps_its_name_as_given(tmp_path, cli):
+    code, out = cli(tmp_path / "h", "ingest", "events", tmp_path / "nosuch[final].csv")
+    assert code == 1 and "nosuch[final].csv: no such file" in out
