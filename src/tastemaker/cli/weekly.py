@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import ParameterError
 from ..queries import feedback_report, latest_week, user_list
 from ..weekly.export import FORMATS, export_week
 from ..weekly.weeks import parse_week, week_of
@@ -46,6 +47,8 @@ def export_cmd(
     user: Optional[List[str]] = typer.Option(None, help="Only these users (repeatable)"),
 ):
     """Write a week as JSON, CSV, M3U or XSPF."""
+    if fmt not in FORMATS:
+        raise ParameterError(f"The export format must be one of {', '.join(FORMATS)}. Got {fmt!r} instead.")
     settings = common.settings()
     with common.engine(read_only=True) as engine:
         week = latest_week(engine) if week is None else week_of(parse_week(week))
