@@ -419,3 +419,16 @@ def test_ctrl_c_while_the_libraries_load_is_quiet(monkeypatch, capsys):
 def test_a_missing_file_keeps_its_name_as_given(tmp_path, cli):
     code, out = cli(tmp_path / "h", "ingest", "events", tmp_path / "nosuch[final].csv")
     assert code == 1 and "nosuch[final].csv: no such file" in out
+
+
+def test_a_busy_warehouse_says_so(tmp_path, cli):
+    import subprocess
+    import sys
+    home = tmp_path / "h"
+    (tmp_path / "e.csv").write_text(HEADER + GOOD)
+    assert cli(home, "ingest", "events", tmp_path / "e.csv")[0] == 0
+    with DuckDBEngine.open(load_settings(home).warehouse_path):        # another writer holds it
+        done = subprocess.run([sys.executable, "-m", "tastemaker", "--home", str(home), "status"],
+                              capture_output=True, text=True)
+    assert done.returncode == 2 and "another process holds it" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
