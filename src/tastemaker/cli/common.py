@@ -17,7 +17,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from .. import __version__
+from .. import __version__, snapshots
 from ..config import Settings, load_settings, resolve_home
 from ..engine import Engine, open_engine
 from ..errors import NotFoundError
@@ -135,7 +135,8 @@ def settings() -> Settings:
 
 @contextlib.contextmanager
 def engine(read_only: bool = False) -> Engine:
-    """The home's engine for the duration of a command (read-only: the warehouse must exist)."""
+    """The home's engine for the duration of a command (read-only: the warehouse must exist).
+    A command that wrote publishes a read-only snapshot at its end when the home serves."""
     s = settings()
     if read_only and not s.warehouse_path.exists():
         raise NotFoundError(f"No warehouse at {s.warehouse_path}: ingest data first "
@@ -143,6 +144,8 @@ def engine(read_only: bool = False) -> Engine:
     opened = open_engine(s, read_only=read_only)
     try:
         yield opened
+        if not read_only and snapshots.enabled(s):
+            snapshots.publish(opened, s)     # the service swaps to it; see tastemaker.snapshots
     finally:
         opened.close()
 

@@ -179,6 +179,11 @@ class Engine(abc.ABC):
         """The id the next ingested file gets (call inside the file's transaction)."""
 
     @abc.abstractmethod
+    def copy_to(self, path: Path) -> None:
+        """Write a consistent copy of the whole warehouse to `path` (a new file), for readers
+        that must not wait for this writer (`tastemaker.snapshots`)."""
+
+    @abc.abstractmethod
     def record_ingested(self, file_id: int, path: str, sha256: str, target: str, *, rows_read: int,
                         accepted: int, quarantined: int, size: int | None = None,
                         lines: int | None = None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -132,6 +133,14 @@ class Connection:
                         if _disk_full(exc) else " Run the command again.")
                 raise EngineError(f"The warehouse could not keep this step ({str(exc).splitlines()[0]}); "
                                   f"nothing of it was kept.{hint}") from exc
+
+    def copy_to(self, path) -> None:
+        """CHECKPOINT (the file then holds every committed change, the WAL nothing), then copy
+        the file: this process is the only writer, so nothing changes during the copy."""
+        if self.path is None:
+            raise EngineError("An in-memory warehouse has no file to copy")
+        self.execute("CHECKPOINT")
+        shutil.copyfile(self.path, path)
 
     def execute(self, sql: str, params=None):
         try:

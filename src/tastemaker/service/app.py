@@ -1,0 +1,224 @@
+"""The HTTP API, version 1: JSON answers shaped as ListenBrainz's (``{"payload": …}``), errors as
+``application/problem+json``, never a stack trace."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__, queries, snapshots
+from ..config import Settings
+from ..engine.duckdb import DuckDBEngine
+from ..errors import NotFoundError, ParameterError, TastemakerError
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+#: how long a client may keep a week's answer (a week changes only when it is generated again)
+MAX_AGE = 300
+
+
+class Snapshot:
+    """The read-only engine on the snapshot CURRENT names; reopened when CURRENT changes. One
+    query at a time (an embedded connection is not shared between threads)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._path: Path | None = None
+        self._engine = None
+
+    @contextlib.contextmanager
+    def engine(self):
+        with self._lock:
+            path = snapshots.current(self.settings)
+            if path is None:
+                raise Unavailable("No snapshot of the warehouse yet: run a command that writes "
+                                  "(tastemaker ingest, train or weekly generate) on this home")
+            if path != self._path:
+                fresh = DuckDBEngine.open(path, read_only=True)
+                if self._engine is not None:
+                    self._engine.close()
+                self._engine, self._path = fresh, path
+            yield self._engine
+
+    @property
+    def name(self) -> str | None:
+        return self._path.name if self._path else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+
+
+class Unavailable(TastemakerError):
+    """The service cannot answer yet (no snapshot)."""
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail},
+                        status_code=status, media_type=PROBLEM)
+
+
+def _plain(value):
+    """Dataclasses, dates and paths as JSON values."""
+    if dataclasses.is_dataclass(value):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def create_app(settings: Settings) -> FastAPI:
+    snap = Snapshot(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        snap.close()
+
+    app = FastAPI(title="tastemaker", version=__version__, lifespan=lifespan,
+                  description="A weekly discovery playlist for every listener of a music catalogue.")
+    app.state.snapshot = snap
+    requests: Counter = Counter()
+
+    @app.middleware("http")
+    async def count(request: Request, call_next):
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        requests[(getattr(route, "path", "unmatched"), response.status_code)] += 1
+        response.headers["X-Response-Time-Ms"] = f"{(time.perf_counter() - start) * 1000:.1f}"
+        return response
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_request, exc):
+        return _problem(404, "Not found", str(exc))
+
+    @app.exception_handler(ParameterError)
+    async def bad_parameter(_request, exc):
+        return _problem(400, "Bad parameter", str(exc))
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(_request, exc):
+        return _problem(503, "Not ready", str(exc))
+
+    @app.exception_handler(TastemakerError)
+    async def failed(_request, exc):
+        return _problem(500, "The request could not be answered", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request, exc):
+        parts = [f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in exc.errors()]
+        return _problem(400, "Bad parameter", "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request, exc):
+        return _problem(exc.status_code, "Not found" if exc.status_code == 404 else "Error", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def bug(_request, exc):
+        log.error("request failed unexpectedly", exc_info=exc)
+        return _problem(500, "Internal error", f"unexpected {type(exc).__name__}; the service's log has "
+                                               f"the details")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz():
+        with snap.engine() as engine:
+            return {"status": "ready", "snapshot": snap.name, "weeks": len(engine.playlist_weeks())}
+
+    @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
+    def metrics():
+        lines = ["# HELP tastemaker_requests_total Requests answered, by route and status.",
+                 "# TYPE tastemaker_requests_total counter"]
+        for (path, status), n in sorted(requests.items()):
+            lines.append(f'tastemaker_requests_total{{route="{path}",status="{status}"}} {n}')
+        return "\n".join(lines) + "\n"
+
+    @app.get("/v1/status", summary="Models, weeks and table counts of the home")
+    def get_status():
+        with snap.engine() as engine:
+            s = queries.status(engine, settings)
+        return {"payload": {"counts": s.counts, "models": _plain(s.models), "weeks": s.weeks,
+                            "snapshot": snap.name}}
+
+    @app.get("/v1/users/{user_id}/weekly", summary="A user's list of a week (default the latest)",
+             responses={204: {"description": "The user has no list that week"}})
+    def get_weekly(request: Request, user_id: str, week: str | None = None,
+                   count: int = Query(30, ge=1, le=1000), offset: int = Query(0, ge=0)):
+        with snap.engine() as engine:
+            found = queries.user_list(engine, user_id, week)
+        tag = '"' + hashlib.sha256(f"{found.week}|{found.run_id}|{user_id}|{count}|{offset}".encode()
+                                   ).hexdigest()[:32] + '"'
+        headers = {"ETag": tag, "Cache-Control": f"max-age={MAX_AGE}"}
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers=headers)
+        if not found.tracks:
+            return Response(status_code=204, headers=headers)
+        page = found.tracks[offset:offset + count]
+        return JSONResponse({"payload": {
+            "user_id": user_id, "week": found.week, "count": len(page), "offset": offset,
+            "total_count": len(found.tracks), "tracks": _plain(page),
+            "model_version": found.model_version, "models": found.models, "run_id": found.run_id,
+            "last_updated": _plain(found.last_updated)}}, headers=headers)
+
+    @app.get("/v1/users/{user_id}/weeks", summary="The weeks in which a user has a list")
+    def get_user_weeks(user_id: str):
+        with snap.engine() as engine:
+            return {"payload": {"user_id": user_id, "weeks": queries.user_weeks(engine, user_id)}}
+
+    @app.get("/v1/weeks", summary="The weeks generated, oldest first")
+    def get_weeks():
+        with snap.engine() as engine:
+            return {"payload": {"weeks": queries.weeks(engine)}}
+
+    @app.get("/v1/tracks/{track_id}", summary="A track of the catalogue")
+    def get_track(track_id: str):
+        with snap.engine() as engine:
+            return {"payload": _plain(queries.track(engine, track_id))}
+
+    def _neighbours(kind: str, key: str, model: str, count: int):
+        with snap.engine() as engine:
+            me, found = queries.similar(engine, settings, kind, key, n=count, model=model)
+        return {"payload": {"query": _plain(me), "model": model, "count": len(found),
+                            "neighbours": _plain(found)}}
+
+    @app.get("/v1/tracks/{track_id}/similar", summary="Tracks near a track, by a model's vectors")
+    def similar_tracks(track_id: str, model: str = Query("collaborative", pattern="^(collaborative|audio)$"),
+                       count: int = Query(10, ge=1, le=1000)):
+        return _neighbours("track", track_id, model, count)
+
+    @app.get("/v1/artists/{artist}/similar", summary="Artists near an artist (id or name)")
+    def similar_artists(artist: str, model: str = Query("collaborative", pattern="^(collaborative|text)$"),
+                        count: int = Query(10, ge=1, le=1000)):
+        return _neighbours("artist", artist, model, count)
+
+    @app.get("/v1/users/{user_id}/similar", summary="Listeners with the nearest taste")
+    def similar_users(user_id: str, count: int = Query(10, ge=1, le=1000)):
+        return _neighbours("user", user_id, "collaborative", count)
+
+    return app

@@ -1,0 +1,127 @@
+"""The HTTP API through FastAPI's test client, on a tiny world: answers, errors as
+problem+json, caching headers, and reads that go on while a writer holds the warehouse."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tastemaker import snapshots
+from tastemaker.cli import run
+from tastemaker.config import load_settings
+from tastemaker.engine import DuckDBEngine
+from tastemaker.ingest import ingest_catalog, ingest_events
+from tastemaker.service import create_app
+from tastemaker.train import train_collaborative
+from tastemaker.weekly.generate import generate_week
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def served(tiny_world):
+    settings = load_settings(tiny_world["home"])
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        ingest_catalog(engine, [tiny_world["catalog"]])
+        ingest_events(engine, [tiny_world["events"]])
+        train_collaborative(engine, settings)
+        generate_week(engine, settings, week="2026-W48")
+    with TestClient(create_app(settings)) as client:
+        yield settings, client
+
+
+def _publish(settings):
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        snapshots.publish(engine, settings)
+
+
+def test_not_ready_until_a_snapshot_is_published(served):
+    settings, client = served
+    assert client.get("/healthz").json() == {"status": "ok"}
+    waiting = client.get("/readyz")
+    assert waiting.status_code == 503 and waiting.headers["content-type"] == PROBLEM
+    assert "No snapshot of the warehouse yet" in waiting.json()["detail"]
+    _publish(settings)
+    assert client.get("/readyz").json()["weeks"] == 1
+
+
+def test_a_users_week_with_paging_and_caching(served):
+    settings, client = served
+    _publish(settings)
+    got = client.get("/v1/users/u1/weekly")
+    assert got.status_code == 200 and got.headers["cache-control"] == "max-age=300"
+    body = got.json()["payload"]
+    assert body["week"] == "2026-W48" and body["count"] == body["total_count"] == 30
+    assert [t["position"] for t in body["tracks"]] == list(range(1, 31))
+    assert all(t["reason"] and t["source"] for t in body["tracks"]) and body["models"]
+    page = client.get("/v1/users/u1/weekly", params={"count": 10, "offset": 25}).json()["payload"]
+    assert page["count"] == 5 and [t["position"] for t in page["tracks"]] == [26, 27, 28, 29, 30]
+    again = client.get("/v1/users/u1/weekly", headers={"If-None-Match": got.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("/v1/users/u1/weeks").json()["payload"]["weeks"] == ["2026-W48"]
+    assert client.get("/v1/weeks").json()["payload"]["weeks"] == ["2026-W48"]
+
+
+@pytest.mark.parametrize("path,params,status,detail", [
+    ("/v1/users/nobody/weekly", {}, 404, "No user 'nobody'"),
+    ("/v1/users/u1/weekly", {"week": "last week"}, 400, "A week reads YYYY-Www"),
+    ("/v1/users/u1/weekly", {"week": "2026-W49"}, 404, "No playlists for 2026-W49"),
+    ("/v1/users/u1/weekly", {"count": 0}, 400, "count"),
+    ("/v1/users/u1/weekly", {"offset": -1}, 400, "offset"),
+    ("/v1/tracks/t1/similar", {"model": "text"}, 400, "model"),
+    ("/v1/tracks/nosuch/similar", {}, 404, "nosuch"),
+    ("/v1/tracks/nosuch", {}, 404, "nosuch"),
+    ("/v1/nothing/here", {}, 404, "Not Found"),
+])
+def test_errors_are_problems_that_say_what_to_change(served, path, params, status, detail):
+    settings, client = served
+    _publish(settings)
+    got = client.get(path, params=params)
+    assert got.status_code == status and got.headers["content-type"] == PROBLEM
+    problem = got.json()
+    assert problem["status"] == status and detail in problem["detail"], problem
+    assert "Traceback" not in got.text
+
+
+def test_a_bug_is_a_500_problem_without_a_trace(served, monkeypatch):
+    settings, client = served
+    _publish(settings)
+    from tastemaker import queries
+
+    def broken(*_a, **_k):
+        raise ZeroDivisionError("planted")
+    monkeypatch.setattr(queries, "track", broken)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as fresh:
+        got = fresh.get("/v1/tracks/t1")
+    assert got.status_code == 500 and got.headers["content-type"] == PROBLEM
+    assert "ZeroDivisionError" in got.json()["detail"] and "planted" not in got.text
+
+
+def test_neighbours_by_each_model(served):
+    settings, client = served
+    _publish(settings)
+    tracks = client.get("/v1/tracks/t3/similar", params={"count": 5}).json()["payload"]
+    assert tracks["count"] == 5 and tracks["query"]["id"] == "t3"
+    # the tiny world's tastes are tracks i % 3: neighbours of t3 are of its group
+    assert sum(int(n["id"][1:]) % 3 == 0 for n in tracks["neighbours"]) >= 4
+    users = client.get("/v1/users/u1/similar").json()["payload"]
+    assert users["count"] == 10 and "u1" not in [n["id"] for n in users["neighbours"]]
+    assert client.get("/v1/artists/a0/similar").status_code == 200
+    assert client.get("/v1/status").json()["payload"]["weeks"] == ["2026-W48"]
+    metrics = client.get("/metrics").text
+    assert 'route="/v1/tracks/{track_id}/similar",status="200"} 1' in metrics
+
+
+def test_the_service_answers_while_the_batch_writes_and_sees_the_new_week(served, tiny_world, tmp_path, capsys):
+    settings, client = served
+    snapshots.folder(settings).mkdir()
+    assert run(["--home", str(settings.home), "-q", "weekly", "generate", "--week", "2026-W49"]) == 0
+    capsys.readouterr()
+    with DuckDBEngine.open(settings.warehouse_path):     # a writer holds the warehouse ...
+        got = client.get("/v1/users/u1/weekly")          # ... and the service still answers
+        assert got.status_code == 200 and got.json()["payload"]["week"] == "2026-W49"
+    newcomer = tmp_path / "new.csv"
+    newcomer.write_text("user_id,track_id,ts\nu-new,t1,2026-11-30T10:00:00\n")
+    assert run(["--home", str(settings.home), "-q", "ingest", "events", str(newcomer)]) == 0
+    assert client.get("/v1/users/u-new/weekly").status_code == 204    # known, no list yet
+    assert len(list(snapshots.folder(settings).glob("warehouse-*.duckdb"))) == snapshots.KEEP
