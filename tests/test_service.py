@@ -125,3 +125,18 @@ def test_the_service_answers_while_the_batch_writes_and_sees_the_new_week(served
     assert run(["--home", str(settings.home), "-q", "ingest", "events", str(newcomer)]) == 0
     assert client.get("/v1/users/u-new/weekly").status_code == 204    # known, no list yet
     assert len(list(snapshots.folder(settings).glob("warehouse-*.duckdb"))) == snapshots.KEEP
+
+
+def test_terms_analysis_and_feedback_say_when_there_is_nothing(served):
+    settings, client = served
+    _publish(settings)
+    no_analysis = client.get("/v1/tracks/t1/analysis")
+    assert no_analysis.status_code == 404 and "run tastemaker analyze" in no_analysis.json()["detail"]
+    assert client.get("/v1/tracks/t1/features").status_code == 404
+    bad_kind = client.get("/v1/artists/a0/terms", params={"kind": "verbs"})
+    assert bad_kind.status_code == 400 and "unknown term kind" in bad_kind.json()["detail"]
+    terms = client.get("/v1/artists/a0/terms")
+    assert terms.status_code == 200 and terms.json()["payload"]["artist_id"] == "a0"
+    feedback = client.get("/v1/feedback").json()["payload"]
+    assert [w["week"] for w in feedback["weeks"]] == ["2026-W48"]
+    assert client.get("/v1/feedback", params={"weeks": 0}).status_code == 400

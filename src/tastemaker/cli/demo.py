@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
+from .. import snapshots
 from . import common
 
 
@@ -29,6 +30,9 @@ def demo_cmd(
     result = run_demo(settings, n_users=users, n_artists=artists, tracks_per_artist=tracks_per_artist,
                       weeks=weeks, seed=seed, evaluate=evaluate, audio_seconds=audio_seconds,
                       log=console.print)
+    if snapshots.enabled(settings):
+        with common.engine():     # a home that serves gets the demo's week at once
+            pass
     with common.engine(read_only=True) as engine:
         user = engine.first_listed_user(result.week, "collaborative")
         sample = user_list(engine, user, result.week).tracks[:10] if user else []

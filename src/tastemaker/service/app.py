@@ -22,6 +22,7 @@ from .. import __version__, queries, snapshots
 from ..config import Settings
 from ..engine.duckdb import DuckDBEngine
 from ..errors import NotFoundError, ParameterError, TastemakerError
+from ..text.terms import KINDS as TERM_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,32 @@ def create_app(settings: Settings) -> FastAPI:
     def get_track(track_id: str):
         with snap.engine() as engine:
             return {"payload": _plain(queries.track(engine, track_id))}
+
+    @app.get("/v1/tracks/{track_id}/analysis", summary="The track's audio analysis (The Echo Nest's shape)")
+    def get_analysis(track_id: str):
+        with snap.engine() as engine:
+            return {"payload": queries.track_analysis(engine, track_id)}
+
+    @app.get("/v1/tracks/{track_id}/features", summary="The track's audio features (tempo, key, loudness, …)")
+    def get_features(track_id: str):
+        with snap.engine() as engine:
+            return {"payload": queries.track_features(engine, track_id)}
+
+    @app.get("/v1/artists/{artist}/terms", summary="What people write about an artist: top terms by kind")
+    def get_terms(artist: str, count: int = Query(10, ge=1, le=1000),
+                  kind: list[str] = Query(["n2", "np", "adj"])):
+        unknown = sorted(set(kind) - set(TERM_KINDS))
+        if unknown:
+            raise ParameterError(f"unknown term kind(s) {unknown}; expected some of {list(TERM_KINDS)}")
+        with snap.engine() as engine:
+            return {"payload": _plain(queries.artist_terms(engine, artist, kinds=tuple(kind), n=count))}
+
+    @app.get("/v1/feedback", summary="What listeners did with each week's lists, by source")
+    def get_feedback(weeks: int | None = Query(None, ge=1)):
+        with snap.engine() as engine:
+            report = queries.feedback_report(engine, settings, weeks=weeks)
+        return {"payload": {"min_play_ms": report.min_play_ms, "weeks": _plain(report.weeks),
+                            "notes": report.notes}}
 
     def _neighbours(kind: str, key: str, model: str, count: int):
         with snap.engine() as engine:
