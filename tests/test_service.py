@@ -140,3 +140,71 @@ def test_terms_analysis_and_feedback_say_when_there_is_nothing(served):
     feedback = client.get("/v1/feedback").json()["payload"]
     assert [w["week"] for w in feedback["weeks"]] == ["2026-W48"]
     assert client.get("/v1/feedback", params={"weeks": 0}).status_code == 400
+
+
+def test_keys_scopes_and_rate_limits(served, capsys):
+    settings, client = served
+    _publish(settings)
+    post = {"events": [{"user_id": "u1", "track_id": "t2", "ts": "2026-11-30T10:00:00"}]}
+    anonymous = client.post("/v1/events", json=post)
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Token"
+    assert run(["--home", str(settings.home), "keys", "create", "--scope", "read", "--name", "app"]) == 0
+    read_token = capsys.readouterr().out.split(": ")[1].split()[0]
+    refused = client.post("/v1/events", json=post, headers={"Authorization": f"Token {read_token}"})
+    assert refused.status_code == 403 and "read scope" in refused.json()["detail"]
+    bad = client.get("/v1/weeks", headers={"Authorization": "Token tmk_nonsense"})
+    assert bad.status_code == 401
+    assert client.get("/v1/weeks", headers={"Authorization": f"Token {read_token}"}).status_code == 200
+    from tastemaker.service import keys
+    [key] = keys.load(settings)
+    assert read_token not in (settings.home / "service" / "keys.json").read_text()   # only its hash
+    keys.revoke(settings, key.key_id)
+    assert client.get("/v1/weeks", headers={"Authorization": f"Token {read_token}"}).status_code == 401
+    import dataclasses
+    tight = dataclasses.replace(settings, service=dataclasses.replace(settings.service, requests_per_minute=3))
+    with TestClient(create_app(tight)) as limited:
+        answers = [limited.get("/v1/weeks") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["x-ratelimit-limit"] == "3" and answers[2].headers["x-ratelimit-remaining"] == "0"
+    assert int(answers[3].headers["retry-after"]) >= 1
+
+
+def test_posted_events_are_checked_spooled_once_and_ingested(served, capsys):
+    settings, client = served
+    from tastemaker.service import keys
+    _, token = keys.create(settings, "write", "player")
+    auth = {"Authorization": f"Token {token}", "Idempotency-Key": "post-1"}
+    events = [{"user_id": "u1", "track_id": "t2", "ts": "2026-11-30T10:00:00", "count": 2},
+              {"user_id": "u1", "track_id": "t5", "kind": "dance", "ts": "2026-11-30T10:05:00"},
+              {"user_id": "", "track_id": "t5"},
+              {"user_id": "u2", "track_id": "t9", "kind": "save", "ts": "9999-01-01T00:00:00"}]
+    got = client.post("/v1/events", json={"events": events}, headers=auth)
+    assert got.status_code == 202, got.text
+    answer = got.json()["payload"]
+    assert answer["accepted"] == 1 and answer["quarantined"] == 3
+    assert [r["index"] for r in answer["rejected"]] == [1, 2, 3]
+    assert answer["rejected"][0]["reason"].startswith("unknown event kind 'dance'")
+    again = client.post("/v1/events", json={"events": events}, headers=auth)
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["payload"] == answer
+    assert len(list(_spooled(settings))) == 1
+    before = _events(settings)
+    assert run(["--home", str(settings.home), "-q", "ingest", "spool"]) == 0
+    assert _events(settings) == before + 1
+    assert run(["--home", str(settings.home), "-q", "ingest", "spool"]) == 0     # the spool is empty now
+    assert "the spool is empty" in capsys.readouterr().out
+    assert _events(settings) == before + 1
+    too_many = client.post("/v1/events", json={"events": []}, headers={"Authorization": f"Token {token}"})
+    assert too_many.status_code == 400 and "events is empty" in too_many.json()["detail"]
+    not_json = client.post("/v1/events", content=b"{", headers={"Authorization": f"Token {token}",
+                                                                "Content-Type": "application/json"})
+    assert not_json.status_code == 400 and not_json.headers["content-type"] == PROBLEM
+
+
+def _spooled(settings):
+    return (settings.home / "spool").glob("*.jsonl")
+
+
+def _events(settings):
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as engine:
+        return engine.table_counts(["events"])["events"]

@@ -100,6 +100,21 @@ class WeeklyParams:
 
 
 @dataclass(frozen=True)
+class ServiceParams:
+    """`tastemaker serve`: whether reads need an API key, and each key's (or, for open reads,
+    each client address's) budget of requests per minute."""
+
+    read_needs_key: bool = False
+    requests_per_minute: int = 600
+    max_events_per_post: int = 10_000
+
+    def __post_init__(self):
+        check_param("ServiceParams", "read_needs_key", self.read_needs_key, kind=bool)
+        check_param("ServiceParams", "requests_per_minute", self.requests_per_minute, low=1, kind=int)
+        check_param("ServiceParams", "max_events_per_post", self.max_events_per_post, low=1, kind=int)
+
+
+@dataclass(frozen=True)
 class IngestParams:
     """What ingest believes of event times: an event before ``earliest`` (ISO date) or more than
     ``future_days`` after the moment of ingest is quarantined as an implausible timestamp (a
@@ -258,6 +273,7 @@ class Settings:
     audio_model: AudioModelParams = field(default_factory=AudioModelParams)
     blend: BlendParams = field(default_factory=BlendParams)
     ingest: IngestParams = field(default_factory=IngestParams)
+    service: ServiceParams = field(default_factory=ServiceParams)
 
     @property
     def warehouse_path(self) -> Path:
@@ -274,7 +290,7 @@ class Settings:
 
 _SECTIONS = {"signals": SignalWeights, "als": ALSParams, "weekly": WeeklyParams, "text": TextParams,
              "audio_model": AudioModelParams, "blend": BlendParams,
-             "ingest": IngestParams}
+             "ingest": IngestParams, "service": ServiceParams}
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:

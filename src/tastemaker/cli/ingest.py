@@ -62,6 +62,19 @@ def catalog_cmd(
     print_report(report)
 
 
+@ingest_app.command("spool")
+def spool_cmd():
+    """Ingest the events posted to the service (HOME/spool), then move them to HOME/spool-done."""
+    from ..ingest.spool import ingest_spool
+
+    with common.engine() as engine:
+        report = ingest_spool(engine, common.settings())
+    if not report.files:
+        common.console.print("the spool is empty: nothing posted since the last ingest spool")
+        return
+    print_report(report)
+
+
 def print_report(report: IngestReport) -> None:
     """Per file read / accepted / quarantined, then the reasons; exit 1 if a file was rejected."""
     rows = [(f.path, f.status, f.rows_read, f.accepted, f.quarantined) for f in report.files]

@@ -13,16 +13,21 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from fastapi import FastAPI, Query, Request
+from typing import Any
+
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, queries, snapshots
 from ..config import Settings
 from ..engine.duckdb import DuckDBEngine
 from ..errors import NotFoundError, ParameterError, TastemakerError
+from ..ingest import spool
 from ..text.terms import KINDS as TERM_KINDS
+from .keys import KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +95,45 @@ def _plain(value):
     return value
 
 
+class EventBatch(BaseModel):
+    """Events as file ingest reads them: user_id, track_id, artist_id, kind, ts, count, ms_played."""
+
+    events: list[dict[str, Any]]
+
+
+class RateLimiter:
+    """A budget of requests per minute for each key (or client address), fixed windows."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._windows: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, who: str) -> tuple[bool, dict[str, str]]:
+        now = time.time()
+        window = int(now // 60)
+        with self._lock:
+            start, used = self._windows.get(who, (window, 0))
+            if start != window:
+                start, used = window, 0
+            allowed = used < self.per_minute
+            self._windows[who] = (start, used + allowed)
+        left = self.per_minute - used - allowed
+        headers = {"X-RateLimit-Limit": str(self.per_minute), "X-RateLimit-Remaining": str(max(0, left)),
+                   "X-RateLimit-Reset": str(int((window + 1) * 60 - now) + 1)}
+        return bool(allowed), headers
+
+
+class Refused(Exception):
+    def __init__(self, status: int, title: str, detail: str, headers: dict | None = None):
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.headers = status, title, detail, headers or {}
+
+
 def create_app(settings: Settings) -> FastAPI:
     snap = Snapshot(settings)
+    ring = KeyRing(settings)
+    limiter = RateLimiter(settings.service.requests_per_minute)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -103,13 +145,53 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.snapshot = snap
     requests: Counter = Counter()
 
+    def admitted(scope: str):
+        """A dependency: the request's key allows `scope` (reads may need none) and its budget
+        of requests is not spent."""
+        def check(request: Request):
+            header = request.headers.get("authorization", "")
+            key = None
+            if header:
+                kind, _, token = header.partition(" ")
+                key = ring.find(token.strip()) if kind.lower() == "token" else None
+                if key is None or key.revoked_at is not None:
+                    raise Refused(401, "Unauthorized", "The key is unknown or revoked; send "
+                                  "'Authorization: Token <key>' with a key from tastemaker keys create",
+                                  {"WWW-Authenticate": "Token"})
+            if key is None and (scope != "read" or settings.service.read_needs_key):
+                raise Refused(401, "Unauthorized", f"This needs a key with the {scope} scope: send "
+                              f"'Authorization: Token <key>' (tastemaker keys create --scope {scope})",
+                              {"WWW-Authenticate": "Token"})
+            if key is not None and not key.allows(scope):
+                raise Refused(403, "Forbidden", f"The key {key.key_id} has the {key.scope} scope; "
+                              f"this needs {scope}")
+            ok, headers = limiter.admit(f"key:{key.key_id}" if key else
+                                        f"ip:{request.client.host if request.client else '-'}")
+            request.state.rate_headers = headers
+            if not ok:
+                raise Refused(429, "Too many requests", f"More than {limiter.per_minute} requests in "
+                              f"this minute; wait {headers['X-RateLimit-Reset']} s",
+                              {**headers, "Retry-After": headers["X-RateLimit-Reset"]})
+            return key
+        return Depends(check)
+
+    reads = [admitted("read")]
+
     @app.middleware("http")
     async def count(request: Request, call_next):
         start = time.perf_counter()
         response = await call_next(request)
+        for name, value in getattr(request.state, "rate_headers", {}).items():
+            response.headers.setdefault(name, value)
         route = request.scope.get("route")
         requests[(getattr(route, "path", "unmatched"), response.status_code)] += 1
         response.headers["X-Response-Time-Ms"] = f"{(time.perf_counter() - start) * 1000:.1f}"
+        return response
+
+    @app.exception_handler(Refused)
+    async def refused(request, exc):
+        response = _problem(exc.status, exc.title, exc.detail)
+        response.headers.update({**getattr(request.state, "rate_headers", {}), **exc.headers})
         return response
 
     @app.exception_handler(NotFoundError)
@@ -160,14 +242,14 @@ def create_app(settings: Settings) -> FastAPI:
             lines.append(f'tastemaker_requests_total{{route="{path}",status="{status}"}} {n}')
         return "\n".join(lines) + "\n"
 
-    @app.get("/v1/status", summary="Models, weeks and table counts of the home")
+    @app.get("/v1/status", dependencies=reads, summary="Models, weeks and table counts of the home")
     def get_status():
         with snap.engine() as engine:
             s = queries.status(engine, settings)
         return {"payload": {"counts": s.counts, "models": _plain(s.models), "weeks": s.weeks,
                             "snapshot": snap.name}}
 
-    @app.get("/v1/users/{user_id}/weekly", summary="A user's list of a week (default the latest)",
+    @app.get("/v1/users/{user_id}/weekly", dependencies=reads, summary="A user's list of a week (default the latest)",
              responses={204: {"description": "The user has no list that week"}})
     def get_weekly(request: Request, user_id: str, week: str | None = None,
                    count: int = Query(30, ge=1, le=1000), offset: int = Query(0, ge=0)):
@@ -187,32 +269,32 @@ def create_app(settings: Settings) -> FastAPI:
             "model_version": found.model_version, "models": found.models, "run_id": found.run_id,
             "last_updated": _plain(found.last_updated)}}, headers=headers)
 
-    @app.get("/v1/users/{user_id}/weeks", summary="The weeks in which a user has a list")
+    @app.get("/v1/users/{user_id}/weeks", dependencies=reads, summary="The weeks in which a user has a list")
     def get_user_weeks(user_id: str):
         with snap.engine() as engine:
             return {"payload": {"user_id": user_id, "weeks": queries.user_weeks(engine, user_id)}}
 
-    @app.get("/v1/weeks", summary="The weeks generated, oldest first")
+    @app.get("/v1/weeks", dependencies=reads, summary="The weeks generated, oldest first")
     def get_weeks():
         with snap.engine() as engine:
             return {"payload": {"weeks": queries.weeks(engine)}}
 
-    @app.get("/v1/tracks/{track_id}", summary="A track of the catalogue")
+    @app.get("/v1/tracks/{track_id}", dependencies=reads, summary="A track of the catalogue")
     def get_track(track_id: str):
         with snap.engine() as engine:
             return {"payload": _plain(queries.track(engine, track_id))}
 
-    @app.get("/v1/tracks/{track_id}/analysis", summary="The track's audio analysis (The Echo Nest's shape)")
+    @app.get("/v1/tracks/{track_id}/analysis", dependencies=reads, summary="The track's audio analysis (The Echo Nest's shape)")
     def get_analysis(track_id: str):
         with snap.engine() as engine:
             return {"payload": queries.track_analysis(engine, track_id)}
 
-    @app.get("/v1/tracks/{track_id}/features", summary="The track's audio features (tempo, key, loudness, …)")
+    @app.get("/v1/tracks/{track_id}/features", dependencies=reads, summary="The track's audio features (tempo, key, loudness, …)")
     def get_features(track_id: str):
         with snap.engine() as engine:
             return {"payload": queries.track_features(engine, track_id)}
 
-    @app.get("/v1/artists/{artist}/terms", summary="What people write about an artist: top terms by kind")
+    @app.get("/v1/artists/{artist}/terms", dependencies=reads, summary="What people write about an artist: top terms by kind")
     def get_terms(artist: str, count: int = Query(10, ge=1, le=1000),
                   kind: list[str] = Query(["n2", "np", "adj"])):
         unknown = sorted(set(kind) - set(TERM_KINDS))
@@ -221,12 +303,28 @@ def create_app(settings: Settings) -> FastAPI:
         with snap.engine() as engine:
             return {"payload": _plain(queries.artist_terms(engine, artist, kinds=tuple(kind), n=count))}
 
-    @app.get("/v1/feedback", summary="What listeners did with each week's lists, by source")
+    @app.get("/v1/feedback", dependencies=reads, summary="What listeners did with each week's lists, by source")
     def get_feedback(weeks: int | None = Query(None, ge=1)):
         with snap.engine() as engine:
             report = queries.feedback_report(engine, settings, weeks=weeks)
         return {"payload": {"min_play_ms": report.min_play_ms, "weeks": _plain(report.weeks),
                             "notes": report.notes}}
+
+    @app.post("/v1/events", status_code=202, summary="Post listening events (plays, saves, skips, …)",
+              responses={200: {"description": "The same Idempotency-Key was posted before: its answer"}})
+    def post_events(batch: EventBatch, request: Request, key=admitted("write")):
+        """Checked at once by the rules of file ingest; every row answered with its reason if it
+        will be quarantined; the post waits in the spool for the next `tastemaker ingest spool`.
+        Send an `Idempotency-Key` header: a retry with the same key is answered, not doubled."""
+        limit = settings.service.max_events_per_post
+        if not batch.events:
+            raise ParameterError("events is empty: post at least one event")
+        if len(batch.events) > limit:
+            raise ParameterError(f"{len(batch.events):,} events in one post; at most {limit:,} "
+                                 f"([service] max_events_per_post)")
+        answer, replayed = spool.post(settings, batch.events, request.headers.get("idempotency-key"))
+        return JSONResponse({"payload": answer}, status_code=200 if replayed else 202,
+                            headers={"Idempotent-Replayed": "true"} if replayed else {})
 
     def _neighbours(kind: str, key: str, model: str, count: int):
         with snap.engine() as engine:
@@ -234,17 +332,17 @@ def create_app(settings: Settings) -> FastAPI:
         return {"payload": {"query": _plain(me), "model": model, "count": len(found),
                             "neighbours": _plain(found)}}
 
-    @app.get("/v1/tracks/{track_id}/similar", summary="Tracks near a track, by a model's vectors")
+    @app.get("/v1/tracks/{track_id}/similar", dependencies=reads, summary="Tracks near a track, by a model's vectors")
     def similar_tracks(track_id: str, model: str = Query("collaborative", pattern="^(collaborative|audio)$"),
                        count: int = Query(10, ge=1, le=1000)):
         return _neighbours("track", track_id, model, count)
 
-    @app.get("/v1/artists/{artist}/similar", summary="Artists near an artist (id or name)")
+    @app.get("/v1/artists/{artist}/similar", dependencies=reads, summary="Artists near an artist (id or name)")
     def similar_artists(artist: str, model: str = Query("collaborative", pattern="^(collaborative|text)$"),
                         count: int = Query(10, ge=1, le=1000)):
         return _neighbours("artist", artist, model, count)
 
-    @app.get("/v1/users/{user_id}/similar", summary="Listeners with the nearest taste")
+    @app.get("/v1/users/{user_id}/similar", dependencies=reads, summary="Listeners with the nearest taste")
     def similar_users(user_id: str, count: int = Query(10, ge=1, le=1000)):
         return _neighbours("user", user_id, "collaborative", count)
 
