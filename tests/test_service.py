@@ -208,3 +208,20 @@ def _spooled(settings):
 def _events(settings):
     with DuckDBEngine.open(settings.warehouse_path, read_only=True) as engine:
         return engine.table_counts(["events"])["events"]
+
+
+@pytest.mark.parametrize("fmt,media,marker", [
+    ("jspf", "application/jspf+json", '"playlist"'), ("xspf", "application/xspf+xml", "<trackList>"),
+    ("m3u", "audio/x-mpegurl", "#EXTM3U")])
+def test_a_week_as_a_playlist_file(served, fmt, media, marker):
+    settings, client = served
+    _publish(settings)
+    got = client.get("/v1/users/u1/weekly", params={"format": fmt})
+    assert got.status_code == 200 and got.headers["content-type"].startswith(media)
+    assert marker in got.text
+    if fmt == "jspf":
+        import json
+        tracks = json.loads(got.text)["playlist"]["track"]
+        assert len(tracks) == 30 and all(t["annotation"] and t["location"] for t in tracks)
+    else:
+        assert got.text.count("#EXTINF:" if fmt == "m3u" else "<track>") == 30

@@ -200,6 +200,10 @@ class Engine(abc.ABC):
         """Record a file that could not be read at all, with the reason."""
 
     @abc.abstractmethod
+    def quarantined_rows(self, file_id: int) -> list[tuple[int, str]]:
+        """(line, reason) of the rows of a file that were quarantined, by line."""
+
+    @abc.abstractmethod
     def quarantine(self, file_id: int, rows) -> None:
         """Keep rejected rows of a file: an iterable of (line, reason, raw row as read)."""
 

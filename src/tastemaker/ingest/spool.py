@@ -46,7 +46,7 @@ def post(settings: Settings, events: list[dict], idempotency_key: str | None) ->
         with DuckDBEngine.open(None) as scratch:          # the rules of ingest, nothing kept
             report = ingest_events(scratch, [staged], options=ReadOptions(format="jsonl"),
                                    params=settings.ingest)
-            rows = scratch.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall()
+            rows = scratch.quarantined_rows(scratch.ingested_file_id(str(staged)) or 1)
         file = report.files[0]
         answer = {"received": len(events), "accepted": file.accepted, "quarantined": file.quarantined,
                   "rejected": [{"index": int(line) - 1, "reason": reason} for line, reason in rows],

@@ -26,6 +26,7 @@ from ..config import Settings
 from ..engine.duckdb import DuckDBEngine
 from ..errors import NotFoundError, ParameterError, TastemakerError
 from ..ingest import spool
+from ..weekly.export import PLAYLIST_TYPES, playlist
 from ..text.terms import KINDS as TERM_KINDS
 from .keys import KeyRing
 
@@ -252,10 +253,11 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/users/{user_id}/weekly", dependencies=reads, summary="A user's list of a week (default the latest)",
              responses={204: {"description": "The user has no list that week"}})
     def get_weekly(request: Request, user_id: str, week: str | None = None,
-                   count: int = Query(30, ge=1, le=1000), offset: int = Query(0, ge=0)):
+                   count: int = Query(30, ge=1, le=1000), offset: int = Query(0, ge=0),
+                   format: str = Query("json", pattern="^(json|jspf|xspf|m3u)$")):
         with snap.engine() as engine:
             found = queries.user_list(engine, user_id, week)
-        tag = '"' + hashlib.sha256(f"{found.week}|{found.run_id}|{user_id}|{count}|{offset}".encode()
+        tag = '"' + hashlib.sha256(f"{found.week}|{found.run_id}|{user_id}|{count}|{offset}|{format}".encode()
                                    ).hexdigest()[:32] + '"'
         headers = {"ETag": tag, "Cache-Control": f"max-age={MAX_AGE}"}
         if request.headers.get("if-none-match") == tag:
@@ -263,6 +265,9 @@ def create_app(settings: Settings) -> FastAPI:
         if not found.tracks:
             return Response(status_code=204, headers=headers)
         page = found.tracks[offset:offset + count]
+        if format != "json":
+            text = playlist(format, found.week, user_id, [dataclasses.asdict(t) for t in page])
+            return Response(text, media_type=PLAYLIST_TYPES[format], headers=headers)
         return JSONResponse({"payload": {
             "user_id": user_id, "week": found.week, "count": len(page), "offset": offset,
             "total_count": len(found.tracks), "tracks": _plain(page),

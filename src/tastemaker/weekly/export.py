@@ -97,6 +97,29 @@ def _write(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | No
     return folder
 
 
+#: one user's list as a playlist file: media type of each format
+PLAYLIST_TYPES = {"jspf": "application/jspf+json", "xspf": "application/xspf+xml",
+                  "m3u": "audio/x-mpegurl"}
+
+
+def playlist(fmt: str, week: str, user, items) -> str:
+    """One user's list (dicts with track_id, title, artist, album, duration_ms, uri, reason) as
+    JSPF (the JSON form of XSPF that ListenBrainz uses), XSPF or M3U text."""
+    if fmt == "m3u":
+        return _m3u(items)
+    if fmt == "xspf":
+        return _xspf(week, user, items)
+    if fmt == "jspf":
+        return json.dumps({"playlist": {
+            "title": f"Discover Weekly {week} for {user}", "creator": "tastemaker",
+            "track": [{k: v for k, v in (("title", r["title"]), ("creator", r["artist"]), ("album", r["album"]),
+                                         ("duration", int(r["duration_ms"]) if r["duration_ms"] else None),
+                                         ("identifier", [f"tastemaker:track:{r['track_id']}"]),
+                                         ("location", [_location(r)]), ("annotation", r["reason"]))
+                       if v is not None} for r in items]}}, indent=1)
+    raise ParameterError(f"A playlist format is one of {', '.join(PLAYLIST_TYPES)}. Got {fmt!r} instead.")
+
+
 def _location(r) -> str:
     return r["uri"] or f"tastemaker:track:{r['track_id']}"
 

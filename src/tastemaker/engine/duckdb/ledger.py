@@ -41,6 +41,10 @@ class Ledger(Connection):
     def record_rejected(self, path: str, sha256: str | None, target: str, reason: str) -> None:
         self.execute("INSERT INTO rejected_files VALUES (?, ?, ?, ?, ?)", [path, sha256, target, reason, _now()])
 
+    def quarantined_rows(self, file_id: int) -> list[tuple[int, str]]:
+        return self.execute("SELECT line, reason FROM quarantine WHERE file_id = ? ORDER BY line",
+                            [file_id]).fetchall()
+
     def quarantine(self, file_id: int, rows) -> None:
         rows = [(file_id, int(line) if line is not None else None, reason, raw) for line, reason, raw in rows]
         if rows:
