@@ -225,3 +225,12 @@ def test_a_week_as_a_playlist_file(served, fmt, media, marker):
         assert len(tracks) == 30 and all(t["annotation"] and t["location"] for t in tracks)
     else:
         assert got.text.count("#EXTINF:" if fmt == "m3u" else "<track>") == 30
+
+
+def test_the_api_page_needs_no_internet(served):
+    _, client = served
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in page.text
+    assert "http://" not in page.text and "https://" not in page.text      # nothing from elsewhere
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").json()["paths"]["/v1/users/{user_id}/weekly"]

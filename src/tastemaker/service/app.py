@@ -18,7 +18,10 @@ from typing import Any
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from swagger_ui_bundle import swagger_ui_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, queries, snapshots
@@ -141,8 +144,17 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         snap.close()
 
-    app = FastAPI(title="tastemaker", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="tastemaker", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="A weekly discovery playlist for every listener of a music catalogue.")
+    # the API page's scripts come from the package, not a CDN: these machines may have no internet
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="tastemaker API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
     app.state.snapshot = snap
     requests: Counter = Counter()
 
