@@ -234,3 +234,31 @@ def test_the_api_page_needs_no_internet(served):
     assert "http://" not in page.text and "https://" not in page.text      # nothing from elsewhere
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").json()["paths"]["/v1/users/{user_id}/weekly"]
+
+
+def test_an_admin_starts_a_week_and_watches_it(served):
+    import time
+
+    from tastemaker.service import keys
+    settings, client = served
+    snapshots.folder(settings).mkdir()
+    _publish(settings)
+    _, write = keys.create(settings, "write")
+    _, admin = keys.create(settings, "admin")
+    assert client.post("/v1/admin/weekly", json={}, headers={"Authorization": f"Token {write}"}).status_code == 403
+    auth = {"Authorization": f"Token {admin}"}
+    assert client.post("/v1/admin/weekly", json={"week": "9999-W01"}, headers=auth).status_code == 400
+    started = client.post("/v1/admin/weekly", json={"week": "2026-W49"}, headers=auth)
+    assert started.status_code == 202, started.text
+    job = started.json()["payload"]["job_id"]
+    again = client.post("/v1/admin/weekly", json={"week": "2026-W49"}, headers=auth)
+    assert again.status_code in (202, 409)       # 409 while the first still runs
+    deadline = time.time() + 120
+    while (state := client.get(f"/v1/admin/jobs/{job}", headers=auth).json()["payload"])["state"] == "running":
+        assert time.time() < deadline, state
+        time.sleep(0.5)
+    assert state["state"] == "done" and state["exit_code"] == 0, state
+    while client.get("/v1/admin/jobs", headers=auth).json()["payload"]["jobs"][-1]["state"] == "running":
+        time.sleep(0.5)
+    assert client.get("/v1/weeks").json()["payload"]["weeks"] == ["2026-W48", "2026-W49"]
+    assert client.get("/v1/admin/jobs/nosuch", headers=auth).status_code == 404

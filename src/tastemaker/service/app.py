@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from swagger_ui_bundle import swagger_ui_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -31,6 +31,8 @@ from ..errors import NotFoundError, ParameterError, TastemakerError
 from ..ingest import spool
 from ..weekly.export import PLAYLIST_TYPES, playlist
 from ..text.terms import KINDS as TERM_KINDS
+from ..weekly.weeks import check_week
+from .jobs import Busy, Jobs
 from .keys import KeyRing
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,11 @@ def _plain(value):
     return value
 
 
+class WeeklyRun(BaseModel):
+    week: str | None = None                 # default: this week
+    ranking: str | None = Field(None, pattern="^(auto|learned|fixed|collaborative)$")
+
+
 class EventBatch(BaseModel):
     """Events as file ingest reads them: user_id, track_id, artist_id, kind, ts, count, ms_played."""
 
@@ -137,6 +144,7 @@ class Refused(Exception):
 def create_app(settings: Settings) -> FastAPI:
     snap = Snapshot(settings)
     ring = KeyRing(settings)
+    jobs = Jobs(settings)
     limiter = RateLimiter(settings.service.requests_per_minute)
 
     @contextlib.asynccontextmanager
@@ -206,6 +214,10 @@ def create_app(settings: Settings) -> FastAPI:
         response = _problem(exc.status, exc.title, exc.detail)
         response.headers.update({**getattr(request.state, "rate_headers", {}), **exc.headers})
         return response
+
+    @app.exception_handler(Busy)
+    async def busy(_request, exc):
+        return _problem(409, "Busy", str(exc))
 
     @app.exception_handler(NotFoundError)
     async def not_found(_request, exc):
@@ -342,6 +354,22 @@ def create_app(settings: Settings) -> FastAPI:
         answer, replayed = spool.post(settings, batch.events, request.headers.get("idempotency-key"))
         return JSONResponse({"payload": answer}, status_code=200 if replayed else 202,
                             headers={"Idempotent-Replayed": "true"} if replayed else {})
+
+    @app.post("/v1/admin/weekly", status_code=202, summary="Start writing a week's lists (admin)")
+    def start_weekly(run: WeeklyRun, key=admitted("admin")):
+        """Runs `tastemaker weekly generate` in a child process; the new week is served as soon
+        as it ends (it publishes a snapshot). One job at a time: 409 while one runs."""
+        args = ["weekly", "generate"] + (["--week", check_week(run.week)] if run.week else []) + (
+            ["--ranking", run.ranking] if run.ranking else [])
+        return {"payload": jobs.start(args).state()}
+
+    @app.get("/v1/admin/jobs", summary="The batch jobs this service started (admin)")
+    def list_jobs(key=admitted("admin")):
+        return {"payload": {"jobs": [j.state() for j in jobs.all()]}}
+
+    @app.get("/v1/admin/jobs/{job_id}", summary="A job's state and its last lines of output (admin)")
+    def get_job(job_id: str, key=admitted("admin")):
+        return {"payload": jobs.get(job_id).state()}
 
     def _neighbours(kind: str, key: str, model: str, count: int):
         with snap.engine() as engine:
