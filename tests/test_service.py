@@ -262,3 +262,27 @@ def test_an_admin_starts_a_week_and_watches_it(served):
         time.sleep(0.5)
     assert client.get("/v1/weeks").json()["payload"]["weeks"] == ["2026-W48", "2026-W49"]
     assert client.get("/v1/admin/jobs/nosuch", headers=auth).status_code == 404
+
+
+def test_the_web_page_and_its_plot(served):
+    settings, client = served
+    _publish(settings)
+    page = client.get("/")
+    assert page.status_code == 200 and '<script src="/static/page/app.js">' in page.text
+    assert "http://" not in page.text and "https://" not in page.text
+    script = client.get("/static/page/app.js")
+    assert script.status_code == 200 and "/v1/users/" in script.text
+    users = client.get("/v1/users", params={"prefix": "u1", "count": 5}).json()["payload"]["users"]
+    assert users == sorted(users) and len(users) == 5 and all(u.startswith("u1") for u in users)
+    flow = client.get("/v1/users/u1/weekly/flow.svg")
+    assert flow.status_code == 200 and flow.headers["content-type"].startswith("image/svg+xml")
+    assert "no audio analysis for these tracks yet" in flow.text      # the tiny world has no audio
+    assert client.get("/v1/users/nobody/weekly/flow.svg").status_code == 404
+
+
+def test_the_flow_plot_draws_each_series_with_gaps():
+    from tastemaker.service.plots import flow_svg
+    svg = flow_svg("w", {"tempo": [120.0, 124.0, None, 128.0], "loudness": [-9.0, -8.0, -7.0, -6.0]},
+                   {"tempo": "BPM"})
+    assert svg.count('data-series="tempo"') == 2 and svg.count('data-series="loudness"') == 1
+    assert "tempo 120–128 BPM" in svg and svg.startswith("<svg") and svg.endswith("</svg>")

@@ -484,6 +484,10 @@ class Engine(abc.ABC):
         """Tracks listed in a week per source, most first."""
 
     @abc.abstractmethod
+    def listed_users(self, week: str, limit: int, prefix: str = "") -> list[str]:
+        """Up to `limit` users with a list in the week whose id starts with `prefix`, by id."""
+
+    @abc.abstractmethod
     def first_listed_user(self, week: str, source: str) -> str | None:
         """The first user (by index) with a track of this source in the week, or None."""
 

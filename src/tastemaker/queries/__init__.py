@@ -15,9 +15,10 @@ from .catalogue import ArtistTerms, Term, Track, artist_terms, track, track_anal
 from .similar import KINDS as SIMILAR_KINDS
 from .similar import Neighbour, similar
 from .status import ModelInfo, Status, models, status
-from .weeks import (FeedbackReport, ListedTrack, UserWeek, feedback_report, latest_week, user_list,
-                    user_weeks, weeks)
+from .weeks import (FeedbackReport, ListedTrack, UserWeek, feedback_report, latest_week, listed_users,
+                    user_list, user_weeks, weeks)
 
 __all__ = ["ArtistTerms", "FeedbackReport", "ListedTrack", "ModelInfo", "Neighbour", "SIMILAR_KINDS", "Status",
-           "Term", "Track", "UserWeek", "artist_terms", "feedback_report", "latest_week", "models", "similar",
+           "Term", "Track", "UserWeek", "artist_terms", "feedback_report", "latest_week", "listed_users", "models",
+           "similar",
            "status", "track", "track_analysis", "track_features", "user_list", "user_weeks", "weeks"]

@@ -67,6 +67,12 @@ def latest_week(engine: Engine) -> str:
     return found[-1]
 
 
+def listed_users(engine: Engine, week: str | None = None, *, prefix: str = "", limit: int = 50) -> list[str]:
+    """Users with a list in `week` (default the latest) whose id starts with `prefix`, by id."""
+    week = latest_week(engine) if week is None else week_of(parse_week(week))
+    return engine.listed_users(week, limit, prefix)
+
+
 def user_weeks(engine: Engine, user_id: str) -> list[str]:
     """The weeks in which `user_id` has a list, oldest first."""
     idx = engine.user_index(user_id)

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -34,6 +34,7 @@ from ..text.terms import KINDS as TERM_KINDS
 from ..weekly.weeks import check_week
 from .jobs import Busy, Jobs
 from .keys import KeyRing
+from .plots import flow_svg
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,12 @@ def create_app(settings: Settings) -> FastAPI:
                   description="A weekly discovery playlist for every listener of a music catalogue.")
     # the API page's scripts come from the package, not a CDN: these machines may have no internet
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    app.mount("/static/page", StaticFiles(directory=Path(__file__).parent / "static"), name="page")
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(Path(__file__).parent / "static" / "index.html")
 
     @app.get("/docs", include_in_schema=False)
     def docs():
@@ -297,6 +304,28 @@ def create_app(settings: Settings) -> FastAPI:
             "total_count": len(found.tracks), "tracks": _plain(page),
             "model_version": found.model_version, "models": found.models, "run_id": found.run_id,
             "last_updated": _plain(found.last_updated)}}, headers=headers)
+
+    @app.get("/v1/users", dependencies=reads, summary="Listeners with a list in a week (default the latest)")
+    def get_users(week: str | None = None, prefix: str = "", count: int = Query(50, ge=1, le=1000)):
+        with snap.engine() as engine:
+            return {"payload": {"users": queries.listed_users(engine, week, prefix=prefix, limit=count)}}
+
+    @app.get("/v1/users/{user_id}/weekly/flow.svg", dependencies=reads,
+             summary="Tempo and loudness across a user's list, as SVG", response_class=Response)
+    def get_flow(user_id: str, week: str | None = None):
+        with snap.engine() as engine:
+            found = queries.user_list(engine, user_id, week)
+            features = []
+            for t in found.tracks:
+                try:
+                    features.append(queries.track_features(engine, t.track_id))
+                except NotFoundError:
+                    features.append({})
+        svg = flow_svg(f"{found.week} for {user_id}",
+                       {"tempo": [f.get("tempo") for f in features],
+                        "loudness": [f.get("loudness") for f in features]},
+                       {"tempo": "BPM", "loudness": "LUFS"})
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": f"max-age={MAX_AGE}"})
 
     @app.get("/v1/users/{user_id}/weeks", dependencies=reads, summary="The weeks in which a user has a list")
     def get_user_weeks(user_id: str):

@@ -141,6 +141,12 @@ class Playlists(Runs, Connection):
         return dict(self.execute("SELECT source, count(*) FROM playlists WHERE week = ? GROUP BY 1 "
                                  "ORDER BY 2 DESC", [week]).fetchall())
 
+    def listed_users(self, week: str, limit: int, prefix: str = "") -> list[str]:
+        return [u for (u,) in self.execute(
+            """SELECT DISTINCT u.user_id FROM playlists p JOIN users u USING (user_idx)
+               WHERE p.week = ? AND starts_with(u.user_id, ?) ORDER BY 1 LIMIT ?""",
+            [week, prefix, int(limit)]).fetchall()]
+
     def first_listed_user(self, week: str, source: str) -> str | None:
         return self.scalar("""SELECT u.user_id FROM playlists p JOIN users u USING (user_idx)
                               WHERE week = ? AND source = ? ORDER BY p.user_idx LIMIT 1""", [week, source])
