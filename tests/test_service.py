@@ -285,4 +285,4 @@ def test_the_flow_plot_draws_each_series_with_gaps():
     svg = flow_svg("w", {"tempo": [120.0, 124.0, None, 128.0], "loudness": [-9.0, -8.0, -7.0, -6.0]},
                    {"tempo": "BPM"})
     assert svg.count('data-series="tempo"') == 2 and svg.count('data-series="loudness"') == 1
-    assert "tempo 120–128 BPM" in svg and svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "tempo 120 to 128 BPM" in svg and svg.startswith("<svg") and svg.endswith("</svg>")

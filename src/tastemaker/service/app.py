@@ -325,7 +325,8 @@ def create_app(settings: Settings) -> FastAPI:
                        {"tempo": [f.get("tempo") for f in features],
                         "loudness": [f.get("loudness") for f in features]},
                        {"tempo": "BPM", "loudness": "LUFS"})
-        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": f"max-age={MAX_AGE}"})
+        # analyses may arrive within the week: no caching
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
     @app.get("/v1/users/{user_id}/weeks", dependencies=reads, summary="The weeks in which a user has a list")
     def get_user_weeks(user_id: str):

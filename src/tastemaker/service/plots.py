@@ -41,7 +41,7 @@ def flow_svg(title: str, series: dict[str, list[float | None]], units: dict[str,
             parts.append(f'<polyline class="series" data-series="{escape(name)}" fill="none" '
                          f'stroke="{colour}" stroke-width="2" points="{" ".join(seg)}"/>')
         parts.append(f'<text x="{PAD + 190 * drawn}" y="16" font-size="12" fill="{colour}">'
-                     f'{escape(name)} {low:.0f}–{high:.0f} {escape(units.get(name, ""))}</text>')
+                     f'{escape(name)} {low:.0f} to {high:.0f} {escape(units.get(name, ""))}</text>')
         drawn += 1
     if not drawn:
         parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" font-size="13" text-anchor="middle" fill="#555">'
