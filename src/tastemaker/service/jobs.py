@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import ParameterError
+from ..errors import NotFoundError, ParameterError
 
 
 @dataclass
@@ -63,7 +63,6 @@ class Jobs:
             return job
 
     def get(self, job_id: str) -> Job:
-        from ..errors import NotFoundError
         if job_id not in self._jobs:
             raise NotFoundError(f"No job {job_id!r} in this service's life; jobs: "
                                 f"{', '.join(self._jobs) or 'none'}")
