@@ -62,6 +62,9 @@ class Snapshot:
                                   "(tastemaker ingest, train or weekly generate) on this home")
             if path != self._path:
                 fresh = DuckDBEngine.open(path, read_only=True)
+                # a snapshot never changes: the weeks it holds (asked by every lookup) are read once
+                weeks = tuple(fresh.playlist_weeks())
+                fresh.playlist_weeks = lambda: list(weeks)
                 if self._engine is not None:
                     self._engine.close()
                 self._engine, self._path = fresh, path

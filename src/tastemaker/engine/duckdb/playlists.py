@@ -128,6 +128,9 @@ class Playlists(Runs, Connection):
                                            [int(user_idx)]).fetchall()]
 
     def playlist_rows(self, week: str, users: list[str] | None = None, *, batch: int = 100_000):
+        if users is not None and len(users) == 1:
+            yield from self._one_users_rows(week, users[0])
+            return
         flt = "AND u.user_id IN (SELECT unnest(?))" if users else ""
         cur = self.con.cursor()
         try:
@@ -136,6 +139,26 @@ class Playlists(Runs, Connection):
                 yield from chunk
         finally:
             cur.close()
+
+    def _one_users_rows(self, week: str, user_id: str):
+        """One user's rows without joining whole tables: the week's rows of that user_idx (the
+        table's min/max per row group skip the rest), then their tracks by index. The answer of
+        a lookup by the service, in milliseconds at any size."""
+        idx = self.user_index(user_id)
+        if idx is None:
+            return
+        rows = self.execute("""SELECT position, track_idx, score, source, reason, model_version FROM playlists
+                               WHERE week = ? AND user_idx = ? ORDER BY position""", [week, int(idx)]).fetchall()
+        if not rows:
+            return
+        info = {r[0]: r[1:] for r in self.execute(
+            """SELECT t.track_idx, t.track_id, t.title, a.name, t.album, t.duration_ms, t.uri
+               FROM tracks t LEFT JOIN artists a ON a.artist_idx = t.artist_idx
+               WHERE t.track_idx IN (SELECT unnest(?))""", [[r[1] for r in rows]]).fetchall()}
+        for position, track_idx, score, source, reason, version in rows:
+            track_id, title, artist, album, duration_ms, uri = info[track_idx]
+            yield (user_id, position, track_id, title, artist, album, duration_ms, uri, score, source, reason,
+                   version)
 
     def playlist_source_counts(self, week: str) -> dict[str, int]:
         return dict(self.execute("SELECT source, count(*) FROM playlists WHERE week = ? GROUP BY 1 "
