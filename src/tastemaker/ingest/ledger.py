@@ -18,15 +18,23 @@ from typing import Callable
 
 from ..engine import Engine
 from ..engine.base import BatchResult
-from .readers import BadRow, FileReader
+from .readers import BadRow, FileReader, detect_format, is_gzip
 
 
-def sha256_of(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
+def digest(path: Path, limit: int | None = None, chunk: int = 1 << 22) -> tuple[str, int]:
+    """(sha256, line breaks) of the file, or of its first `limit` bytes, in one read."""
+    h, lines, left = hashlib.sha256(), 0, limit
     with open(path, "rb") as f:
-        while block := f.read(chunk):
+        while block := f.read(chunk if left is None else min(chunk, left)):
             h.update(block)
-    return h.hexdigest()
+            lines += block.count(b"\n")
+            if left is not None:
+                left -= len(block)
+    return h.hexdigest(), lines
+
+
+def sha256_of(path: Path) -> str:
+    return digest(path)[0]
 
 
 def reason_kind(reason: str) -> str:
@@ -119,10 +127,10 @@ def quarantine_bad_rows(engine: Engine, file_id: int, bad_rows: list[BadRow], re
 
 
 def record_file(engine: Engine, file_id: int, path: Path | str, sha: str, target: str,
-                report: FileReport) -> None:
-    size = lines = None
-    if _plain_text(Path(path)):
-        size, lines = Path(path).stat().st_size, _line_breaks(Path(path))
+                report: FileReport, lines: int | None = None) -> None:
+    """Record an ingested file; with its `lines` (a plain text file) also its size, so that
+    `grown_from` recognises it when it grows."""
+    size = Path(path).stat().st_size if lines is not None else None
     engine.record_ingested(file_id, str(path), sha, target, rows_read=report.rows_read,
                            accepted=report.accepted, quarantined=report.quarantined, size=size, lines=lines)
 
@@ -139,43 +147,21 @@ class Growth:
 def grown_from(engine: Engine, path: Path, target: str) -> Growth | None:
     """The earlier ingest of this path whose content is the beginning of the file as it is now
     (a log that was appended to), or None. Plain text files only (not gzip, not Parquet)."""
-    if not _plain_text(path):
+    if not plain_text(path):
         return None
     size = path.stat().st_size
     for sha, old_bytes, old_lines, at in engine.ingested_under_path(str(path), target):
-        if old_bytes < size and _prefix_sha256(path, old_bytes) == sha:
+        if old_bytes < size and digest(path, old_bytes)[0] == sha:
             return Growth(int(old_lines), int(old_bytes), at)
     return None
 
 
-def _plain_text(path: Path) -> bool:
+def plain_text(path: Path) -> bool:
+    """A file that can grow by appended lines: neither gzip nor Parquet."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(4)
+        return not is_gzip(path) and detect_format(path) != "parquet"
     except OSError:
         return False
-    return not head.startswith(b"\x1f\x8b") and head != b"PAR1"
-
-
-def _prefix_sha256(path: Path, n: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        left = n
-        while left > 0:
-            chunk = f.read(min(1 << 20, left))
-            if not chunk:
-                break
-            h.update(chunk)
-            left -= len(chunk)
-    return h.hexdigest()
-
-
-def _line_breaks(path: Path) -> int:
-    n = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            n += chunk.count(b"\n")
-    return n
 
 
 def record_side_file(engine: Engine, path: Path, sha: str, target: str, reader: FileReader, *,

@@ -25,7 +25,7 @@ from ..errors import EngineError, InputError
 from ..progress import progress
 from .columns import CATALOG_COLUMNS, EVENT_COLUMNS, KIND_ALIASES, resolve_columns
 from .ledger import (FileReport, IngestReport, grown_from, quarantine_bad_rows, record_file, reject,
-                     sha256_of, skipped)
+                     digest, plain_text, skipped)
 from .readers import FileReader, ReadOptions
 
 __all__ = ["FileReport", "IngestReport", "ingest_file"]
@@ -47,7 +47,7 @@ def ingest_file(engine: Engine, path: Path, target: str, *, mapping: dict[str, s
             raise InputError(f"{path}: is a folder, not a file")
         if path.stat().st_size == 0:
             raise InputError(f"{path}: empty file (0 bytes)")
-        sha = sha256_of(path)
+        sha, lines = digest(path)
         earlier = engine.ingested_path(sha, target)
         if earlier:
             return skipped(path, earlier)
@@ -62,7 +62,8 @@ def ingest_file(engine: Engine, path: Path, target: str, *, mapping: dict[str, s
                               f"ingested then; only the rows after them are new")
         with engine.transaction():
             _load(engine, path, sha, target, mapping, options, default_kind, dedupe, report,
-                  window or IngestParams().window(), growth.lines if growth else 0)
+                  window or IngestParams().window(), growth.lines if growth else 0,
+                  lines if target == "events" and plain_text(path) else None)
     except InputError as exc:
         return reject(engine, path, sha, target, str(exc))
     except EngineError as exc:
@@ -79,7 +80,7 @@ def ingest_file(engine: Engine, path: Path, target: str, *, mapping: dict[str, s
 
 
 def _load(engine: Engine, path, sha, target, mapping, options, default_kind, dedupe, report, window,
-          known_lines: int = 0):
+          known_lines: int = 0, lines: int | None = None):
     file_id = engine.next_file_id()
     reader = FileReader(path, options)
     spec = EVENT_COLUMNS if target == "events" else CATALOG_COLUMNS
@@ -113,7 +114,7 @@ def _load(engine: Engine, path, sha, target, mapping, options, default_kind, ded
             report.reasons["duplicate event"] += dups
             report.accepted -= dups
             report.quarantined += dups
-    record_file(engine, file_id, path, sha, target, report)
+    record_file(engine, file_id, path, sha, target, report, lines)
 
 
 def _ends_a_line(path: Path, size: int) -> bool:

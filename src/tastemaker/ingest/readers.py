@@ -102,7 +102,7 @@ class FileReader:
             yield from self._parquet()
             return
         try:
-            opener = gzip.open if _is_gzip(self.path) else open
+            opener = gzip.open if is_gzip(self.path) else open
             with opener(self.path, "rb") as f:
                 if b"\x00" in f.read(1 << 16) and not _wide(self.options.encoding):
                     raise InputError(f"{self.path}: binary data (NUL bytes), not {fmt.upper()} text "
@@ -241,7 +241,7 @@ class FileReader:
     def _physical_lines(self, wanted: set[int]) -> dict[int, str]:
         """The text of the given physical lines of the file (1-based)."""
         out, last = {}, max(wanted)
-        opener = gzip.open if _is_gzip(self.path) else open
+        opener = gzip.open if is_gzip(self.path) else open
         with opener(self.path, "rt", encoding=_sig(self.options.encoding), errors="replace", newline="") as f:
             for n, line in enumerate(f, start=1):
                 if n in wanted:
@@ -314,7 +314,7 @@ class FileReader:
 
     def _second_line_fields(self, delimiter: str, quoting: int) -> int | None:
         """How many fields the line after the header has (None when there is none)."""
-        opener = gzip.open if _is_gzip(self.path) else open
+        opener = gzip.open if is_gzip(self.path) else open
         with opener(self.path, "rt", encoding=self.options.encoding, errors="replace", newline="") as f:
             rows = csv.reader(f, delimiter=delimiter, quoting=quoting)
             next(rows, None)
@@ -324,7 +324,7 @@ class FileReader:
     def _open(self):
         raw = open(self.path, "rb")
         self._raw = raw
-        if _is_gzip(self.path):
+        if is_gzip(self.path):
             return gzip.GzipFile(fileobj=raw, mode="rb")
         return raw
 
@@ -388,13 +388,13 @@ def _line_breaks(batch: pa.RecordBatch) -> np.ndarray:
     return total
 
 
-def _is_gzip(path: Path) -> bool:
+def is_gzip(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(2) == _GZIP_MAGIC
 
 
 def _peek_line(path: Path, encoding: str) -> str:
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if is_gzip(path) else open
     try:
         with opener(path, "rt", encoding=encoding, errors="replace", newline="") as f:
             return f.readline().rstrip("\r\n")

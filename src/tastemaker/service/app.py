@@ -225,25 +225,16 @@ def create_app(settings: Settings) -> FastAPI:
         response.headers.update({**getattr(request.state, "rate_headers", {}), **exc.headers})
         return response
 
-    @app.exception_handler(Busy)
-    async def busy(_request, exc):
-        return _problem(409, "Busy", str(exc))
+    def answer_with(status: int, title: str):
+        async def handler(_request, exc):
+            return _problem(status, title, str(exc))
+        return handler
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(_request, exc):
-        return _problem(404, "Not found", str(exc))
-
-    @app.exception_handler(ParameterError)
-    async def bad_parameter(_request, exc):
-        return _problem(400, "Bad parameter", str(exc))
-
-    @app.exception_handler(Unavailable)
-    async def unavailable(_request, exc):
-        return _problem(503, "Not ready", str(exc))
-
-    @app.exception_handler(TastemakerError)
-    async def failed(_request, exc):
-        return _problem(500, "The request could not be answered", str(exc))
+    # the most specific class wins (Busy before ParameterError, all before TastemakerError)
+    for cls, status, title in ((Busy, 409, "Busy"), (NotFoundError, 404, "Not found"),
+                               (ParameterError, 400, "Bad parameter"), (Unavailable, 503, "Not ready"),
+                               (TastemakerError, 500, "The request could not be answered")):
+        app.add_exception_handler(cls, answer_with(status, title))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request, exc):
