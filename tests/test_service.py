@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tastemaker import snapshots
+from tastemaker import queries, snapshots
 from tastemaker.cli import run
 from tastemaker.config import load_settings
 from tastemaker.engine import DuckDBEngine
+from tastemaker.errors import NotFoundError
 from tastemaker.ingest import ingest_catalog, ingest_events
 from tastemaker.service import create_app
 from tastemaker.train import train_collaborative
@@ -123,8 +124,36 @@ def test_the_service_answers_while_the_batch_writes_and_sees_the_new_week(served
     newcomer = tmp_path / "new.csv"
     newcomer.write_text("user_id,track_id,ts\nu-new,t1,2026-11-30T10:00:00\n")
     assert run(["--home", str(settings.home), "-q", "ingest", "events", str(newcomer)]) == 0
-    assert client.get("/v1/users/u-new/weekly").status_code == 204    # known, no list yet
+    assert client.get("/v1/users/u-new/weekly").status_code == 404    # the newer copy loads aside ...
+    client.app.state.snapshot.settle()
+    assert client.get("/v1/users/u-new/weekly").status_code == 204    # ... then answers: known, no list yet
     assert len(list(snapshots.folder(settings).glob("warehouse-*.duckdb"))) == snapshots.KEEP
+
+
+def test_lists_held_in_memory_are_the_warehouses_rows(served):
+    """Every user's list of the week held in memory equals the one read from the warehouse; an
+    older week is read from the warehouse; an unknown user is 404 either way."""
+    settings, client = served
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        generate_week(engine, settings, week="2026-W49")
+    _publish(settings)
+    snap = client.app.state.snapshot
+    snap.settle()
+    assert snap.in_memory(None) and snap.in_memory("2026-W49") and not snap.in_memory("2026-W48")
+    with DuckDBEngine.open(snapshots.current(settings), read_only=True) as engine:
+        users = engine.user_ids()
+        assert len(users) > 20
+        for user_id in users:
+            for week in (None, "2026-W48", "2026-W49"):
+                mine, theirs = snap.user_list(user_id, week), queries.user_list(engine, user_id, week)
+                assert mine == theirs
+                assert [tuple(map(type, vars(t).values())) for t in mine.tracks] == [
+                    tuple(map(type, vars(t).values())) for t in theirs.tracks]
+    for week in (None, "2026-W48"):
+        with pytest.raises(NotFoundError):
+            snap.user_list("nobody", week)
+    listed = client.get("/v1/users/u1/weekly").json()["payload"]
+    assert listed["week"] == "2026-W49" and len(listed["tracks"]) == 30 and listed["last_updated"]
 
 
 def test_terms_analysis_and_feedback_say_when_there_is_nothing(served):
@@ -140,6 +169,64 @@ def test_terms_analysis_and_feedback_say_when_there_is_nothing(served):
     feedback = client.get("/v1/feedback").json()["payload"]
     assert [w["week"] for w in feedback["weeks"]] == ["2026-W48"]
     assert client.get("/v1/feedback", params={"weeks": 0}).status_code == 400
+
+
+def test_what_a_user_did_with_last_weeks_list(served, capsys):
+    """The feedback loop: a player posts what the listener did with last week's list (a full
+    play, a like, a dislike, a short play) and the next ingest, week and page see it."""
+    settings, client = served
+    from tastemaker.service import keys
+    _, token = keys.create(settings, "write", "player")
+    _publish(settings)
+    delivered = [t["track_id"] for t in client.get("/v1/users/u1/weekly").json()["payload"]["tracks"]]
+    events = [{"user_id": "u1", "track_id": delivered[0], "ts": "2026-11-24T10:00:00", "ms_played": 200000},
+              {"user_id": "u1", "track_id": delivered[1], "ts": "2026-11-24T10:05:00", "kind": "like"},
+              {"user_id": "u1", "track_id": delivered[2], "ts": "2026-11-24T10:06:00", "kind": "thumbs_down"},
+              {"user_id": "u1", "track_id": delivered[3], "ts": "2026-11-24T10:07:00", "ms_played": 4000}]
+    got = client.post("/v1/events", json={"events": events}, headers={"Authorization": f"Token {token}"})
+    assert got.status_code == 202 and got.json()["payload"]["accepted"] == 4, got.text
+    assert run(["--home", str(settings.home), "-q", "ingest", "spool"]) == 0
+    assert run(["--home", str(settings.home), "-q", "weekly", "generate", "--week", "2026-W49"]) == 0
+    capsys.readouterr()
+    _publish(settings)
+    client.app.state.snapshot.settle()
+    seen = client.get("/v1/users/u1/feedback").json()["payload"]        # last week's: W48, before W49
+    assert seen["week"] == "2026-W48" and len(seen["tracks"]) == 30
+    assert (seen["played"], seen["saved"], seen["disliked"], seen["skipped"]) == (1, 1, 1, 1)
+    by_track = {t["track_id"]: t for t in seen["tracks"]}
+    assert by_track[delivered[2]]["disliked"] and by_track[delivered[3]]["skipped"]
+    assert not by_track[delivered[3]]["plays"]                          # 4 s is a skip, not a play
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as engine:
+        assert engine.interaction_sums(settings.signals.min_play_ms)["dislikes"].sum() == 1
+    newer = {t["track_id"] for t in client.get("/v1/users/u1/weekly").json()["payload"]["tracks"]}
+    assert not newer & set(delivered[:4])                               # heard, liked or disliked: not again
+    assert client.get("/v1/users/u1/feedback", params={"week": "2026-W49"}).json()["payload"]["played"] == 0
+    assert client.get("/v1/users/nobody/feedback").status_code == 404
+    chart = client.get("/v1/feedback.svg")
+    assert chart.status_code == 200 and "2026-W48" in chart.text and 'data-series="play"' in chart.text
+
+
+def test_co_mentions_and_the_analysis_drawn(served):
+    settings, client = served
+    _publish(settings)
+    assert client.get("/v1/artists/a0/comentioned").json()["payload"]["artists"] == []   # no text yet
+    assert client.get("/v1/artists/nobody/comentioned").status_code == 404
+    assert client.get("/v1/tracks/t1/analysis.svg").status_code == 404
+    from tastemaker.service.plots import analysis_svg
+    doc = {"track": {"duration": 8.0, "tempo": 120.0, "key": 9, "mode": 0, "loudness": -9.5},
+           "sections": [{"start": 0.0, "duration": 4.0, "key": 9, "mode": 0},
+                        {"start": 4.0, "duration": 4.0, "key": 0, "mode": 1}],
+           "beats": [{"start": 0.5 * i, "duration": 0.5} for i in range(16)],
+           "bars": [{"start": 2.0 * i, "duration": 2.0} for i in range(4)],
+           "segments": [{"start": 0.25 * i, "duration": 0.25, "loudness_max": -20.0 + i % 5,
+                         "loudness_max_time": 0.05, "pitches": [1.0 if p == i % 12 else 0.0 for p in range(12)]}
+                        for i in range(32)]}
+    svg = analysis_svg("A – Song", doc)
+    assert svg.startswith("<svg") and svg.endswith("</svg>") and "A minor · 120 BPM" in svg
+    assert svg.count('class="section"') == 2 and "C major" in svg
+    ticks = {kind: svg.split(f'class="{kind}" d="')[1].split('"')[0].count("M") for kind in ("beats", "bars")}
+    assert ticks == {"beats": 16, "bars": 4}
+    assert svg.count("<rect x=") - 1 == 32           # a chroma cell per segment, and the background
 
 
 def test_keys_scopes_and_rate_limits(served, capsys):

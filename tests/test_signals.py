@@ -21,9 +21,9 @@ def test_confidence_log_formula_by_hand():
 
 def test_signal_sum_weights_every_signal():
     w = SignalWeights(play=1, save=4, artist_visit=2, skip=1.5)
-    s = signal_sum(w, plays=[3, 0, 1], short_plays=[0, 2, 0], saves=[1, 0, 0], skips=[0, 1, 2],
-                   artist_visits=[1, 0, 0])
-    assert s.tolist() == [3 + 4 + 2, -1.5 * 3, 1 - 3.0]
+    s = signal_sum(w, plays=[3, 0, 1, 2], short_plays=[0, 2, 0, 0], saves=[1, 0, 0, 0], skips=[0, 1, 2, 0],
+                   artist_visits=[1, 0, 0, 0], dislikes=[0, 0, 0, 1])
+    assert s.tolist() == [3 + 4 + 2, -1.5 * 3, 1 - 3.0, 2 - 4.0]     # a thumbs-down outweighs two plays
 
 
 def test_linear_and_bm25_schemes():
@@ -56,10 +56,13 @@ def test_interactions_from_events_by_hand():
         (1, 4, 0, None, 0, "artist_visit", "2026-11-03 10:02:00", 1, None),  # counts for t0 and t1
         (1, 5, 0, 1, 0, "play", "2026-11-04 10:00:00", 1, None),
         (1, 6, 1, 2, 1, "skip", "2026-11-09 10:00:00", 3, None),
+        (1, 7, 1, 1, 0, "play", "2026-11-09 11:00:00", 1, None),
+        (1, 8, 1, 1, 0, "dislike", "2026-11-09 11:01:00", 1, None),
     ]
     wh.con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ev)
     rows = wh.execute(f"SELECT * FROM ({interactions_sql(30_000)}) ORDER BY 1, 2").fetchall()
-    t0, t1, t2 = rows
+    t0, t1, disliked, t2 = rows
+    assert disliked[:8] == (1, 1, 1, 0, None, 0, 0, 0) and disliked[10] == 1 and t0[10] == 0
     assert t0[:8] == (0, 0, 2, 1, 410_000, 1, 0, 1)
     assert str(t0[8]) == "2026-11-02 10:00:00" and str(t0[9]) == "2026-11-03 10:01:00"
     assert t1[:8] == (0, 1, 1, 0, None, 0, 0, 1)
@@ -68,5 +71,5 @@ def test_interactions_from_events_by_hand():
     cut = wh.execute(f"SELECT count(*) FROM ({interactions_sql(30_000, until='2026-11-03')})").fetchall()
     assert cut == [(1,)]
     m = load_matrix(wh, SignalWeights(scheme="log")).user_items
-    assert m[0, 0] > m[0, 1] > 0 and m[1, 2] < 0
+    assert m[0, 0] > m[0, 1] > 0 and m[1, 2] < 0 and m[1, 1] < 0    # played, then disliked
     assert load_matrix(wh, SignalWeights()).fingerprint == load_matrix(wh, SignalWeights()).fingerprint

@@ -30,7 +30,7 @@ class SignalWeights:
 
     For each (user, track) the signals are summed with these weights::
 
-        s = play·plays + save·saves + artist_visit·visits − skip·skips
+        s = play·plays + save·saves + artist_visit·visits − skip·skips − dislike·dislikes
 
     The preference is 1 when s > 0 and 0 otherwise. With ``scheme = "log"`` the confidence is
     ``c = 1 + alpha·log(1 + |s|/epsilon)``; with ``scheme = "linear"`` it is ``1 + alpha·|s|``;
@@ -45,6 +45,7 @@ class SignalWeights:
     save: float = 4.0
     artist_visit: float = 2.0
     skip: float = 1.0
+    dislike: float = 4.0             # a thumbs-down: as strong as a save, the other way
     alpha: float = 1.0
     epsilon: float = 1.0
     min_play_ms: int = 30_000
@@ -53,7 +54,7 @@ class SignalWeights:
     bm25_b: float = 0.5
 
     def __post_init__(self):
-        for name in ("play", "save", "artist_visit", "skip", "epsilon", "alpha", "bm25_k1"):
+        for name in ("play", "save", "artist_visit", "skip", "dislike", "epsilon", "alpha", "bm25_k1"):
             check_param("SignalWeights", name, getattr(self, name), low=0, kind=(int, float))
         check_param("SignalWeights", "epsilon", self.epsilon, low=1e-9)
         check_param("SignalWeights", "bm25_b", self.bm25_b, low=0, high=1, kind=(int, float))
@@ -101,17 +102,21 @@ class WeeklyParams:
 
 @dataclass(frozen=True)
 class ServiceParams:
-    """`tastemaker serve`: whether reads need an API key, and each key's (or, for open reads,
-    each client address's) budget of requests per minute."""
+    """`tastemaker serve`: whether reads need an API key, each key's (or, for open reads, each
+    client address's) budget of requests per minute, the most events in one post, and how many
+    of the latest weeks are held in memory (about 20 bytes a listed track: 120 MB for 200,000
+    users' weeks)."""
 
     read_needs_key: bool = False
     requests_per_minute: int = 600
     max_events_per_post: int = 10_000
+    memory_weeks: int = 1            # the latest weeks whose lists are held in memory (0: none)
 
     def __post_init__(self):
         check_param("ServiceParams", "read_needs_key", self.read_needs_key, kind=bool)
         check_param("ServiceParams", "requests_per_minute", self.requests_per_minute, low=1, kind=int)
         check_param("ServiceParams", "max_events_per_post", self.max_events_per_post, low=1, kind=int)
+        check_param("ServiceParams", "memory_weeks", self.memory_weeks, low=0, kind=int)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def signal_sums(engine: Engine, weights: SignalWeights, *, until=None, since=Non
     [since, until), or in the materialised ``interactions`` when ``from_table``."""
     cols = engine.interaction_sums(weights.min_play_ms, until=until, since=since, from_table=from_table)
     s = signal_sum(weights, plays=cols["plays"], short_plays=cols["short_plays"], saves=cols["saves"],
-                   skips=cols["skips"], artist_visits=cols["artist_visits"])
+                   skips=cols["skips"], artist_visits=cols["artist_visits"], dislikes=cols["dislikes"])
     return (np.asarray(cols["user_idx"], dtype=np.int32), np.asarray(cols["track_idx"], dtype=np.int32), s)
 
 

@@ -18,12 +18,14 @@ import scipy.sparse as sp
 from .config import SignalWeights
 
 #: event kinds the warehouse accepts
-EVENT_KINDS = ("play", "save", "skip", "artist_visit")
+EVENT_KINDS = ("play", "save", "skip", "artist_visit", "dislike")
 
 
-def signal_sum(weights: SignalWeights, *, plays, short_plays, saves, skips, artist_visits) -> np.ndarray:
+def signal_sum(weights: SignalWeights, *, plays, short_plays, saves, skips, artist_visits,
+               dislikes=0) -> np.ndarray:
     """The weighted sum s of the signals (float64), one value per (user, track)."""
     return (weights.play * np.asarray(plays, dtype=np.float64)
+            - weights.dislike * np.asarray(dislikes, dtype=np.float64)
             + weights.save * np.asarray(saves, dtype=np.float64)
             + weights.artist_visit * np.asarray(artist_visits, dtype=np.float64)
             - weights.skip * (np.asarray(skips, dtype=np.float64) + np.asarray(short_plays, dtype=np.float64)))

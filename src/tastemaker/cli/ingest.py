@@ -35,7 +35,7 @@ def events_cmd(
     names: Optional[str] = typer.Option(None, help="Comma-separated column names (with --no-header)."),
     dedupe: bool = typer.Option(True, help="Quarantine timestamped events that repeat earlier ones."),
 ):
-    """Ingest events: play (count and/or ms_played), save, skip, artist_visit."""
+    """Ingest events: play (count and/or ms_played), save, skip, dislike, artist_visit."""
     mapping = parse_mapping(map_, EVENT_COLUMNS)
     with common.engine() as engine:
         report = ingest_events(engine, files, mapping=mapping, default_kind=kind, dedupe=dedupe,

@@ -78,7 +78,7 @@ class Engine(abc.ABC):
                          from_table: bool = False) -> dict[str, np.ndarray]:
         """One row per (user, track) heard in [since, until): columns ``user_idx``, ``track_idx``,
         ``plays``, ``short_plays`` (plays under ``min_play_ms``), ``saves``, ``skips``,
-        ``artist_visits`` (`tastemaker.engine.sql.interactions`). Events without a timestamp
+        ``artist_visits``, ``dislikes`` (`tastemaker.engine.sql.interactions`). Events without a timestamp
         count only when both bounds are None. ``from_table``: the materialised interactions."""
 
     @abc.abstractmethod
@@ -147,6 +147,16 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def user_index(self, user_id: str) -> int | None:
         """The ``user_idx`` of a ``user_id``, or None."""
+
+    @abc.abstractmethod
+    def user_ids(self) -> np.ndarray:
+        """Every user's own id (object), at its ``user_idx`` (None where no user has that index)."""
+
+    @abc.abstractmethod
+    def track_listing(self) -> dict[str, np.ndarray]:
+        """What a list shows of every track, at its ``track_idx``: ``track_id``, ``title``,
+        ``artist`` (name), ``album``, ``uri`` (object, None unknown) and ``duration_ms`` (int64,
+        -1 unknown)."""
 
     @abc.abstractmethod
     def track_index(self, track_id: str) -> int | None:
@@ -365,6 +375,11 @@ class Engine(abc.ABC):
         """Recompute the pairs of artists mentioned in the same documents. Returns pairs."""
 
     @abc.abstractmethod
+    def comentioned_artists(self, artist_idx: int, n: int) -> list[tuple[int, float, int]]:
+        """The artists most written about alongside one: (artist_idx, weight, documents),
+        heaviest first."""
+
+    @abc.abstractmethod
     def artist_term_rows(self) -> dict[str, np.ndarray]:
         """Every artist's top terms: ``artist_idx``, ``kind``, ``term``, ``weight``."""
 
@@ -480,6 +495,12 @@ class Engine(abc.ABC):
         uri, score, source, reason, model_version) by user and position (only `users` when given)."""
 
     @abc.abstractmethod
+    def playlist_columns(self, week: str) -> dict:
+        """The whole week as columns, ordered by user and position: ``user_idx`` (int32),
+        ``position`` (int16), ``track_idx`` (int32), ``score`` (float32, NaN where none),
+        ``source`` and ``reason`` (int32 codes into the lists ``sources`` and ``reasons``)."""
+
+    @abc.abstractmethod
     def playlist_source_counts(self, week: str) -> dict[str, int]:
         """Tracks listed in a week per source, most first."""
 
@@ -495,6 +516,13 @@ class Engine(abc.ABC):
     def playlist_run(self, week: str) -> dict | None:
         """The finished run that wrote the week: run_id, started_at, finished_at, model_version,
         params (JSON text), or None."""
+
+    @abc.abstractmethod
+    def list_feedback(self, week: str, user_idx: int, monday, min_play_ms: int) -> list[tuple]:
+        """What a user did in the 7 days from `monday` with each track of their list of `week`:
+        (position, track_id, title, artist name, source, full-length plays, saved, skipped,
+        disliked) by position;
+        a play under `min_play_ms` is a skip."""
 
     @abc.abstractmethod
     def feedback_counts(self, weeks: list[str], mondays: list, min_play_ms: int) -> list[tuple]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 #: columns of an interactions relation, in order
 INTERACTION_COLUMNS = ("user_idx", "track_idx", "plays", "short_plays", "ms_played", "saves",
-                       "skips", "artist_visits", "first_ts", "last_ts")
+                       "skips", "artist_visits", "first_ts", "last_ts", "dislikes")
 
 
 def short_play(min_play_ms: int, alias: str = "e") -> str:
@@ -49,6 +49,7 @@ def interactions(min_play_ms: int, *, until: str | None = None, since: str | Non
             sum(CASE WHEN e.kind = 'save' THEN e.plays ELSE 0 END) AS saves,
             sum(CASE WHEN e.kind = 'skip' THEN e.plays ELSE 0 END) AS skips,
             sum(CASE WHEN e.kind = 'artist_visit' THEN e.plays ELSE 0 END) AS artist_visits,
+            sum(CASE WHEN e.kind = 'dislike' THEN e.plays ELSE 0 END) AS dislikes,
             min(e.ts) AS first_ts, max(e.ts) AS last_ts
         FROM ev e WHERE e.track_idx IS NOT NULL
         GROUP BY e.user_idx, e.track_idx
@@ -59,7 +60,7 @@ def interactions(min_play_ms: int, *, until: str | None = None, since: str | Non
         GROUP BY user_idx, artist_idx
     )
     SELECT p.user_idx, p.track_idx, p.plays, p.short_plays, p.ms_played, p.saves, p.skips,
-           p.artist_visits + coalesce(a.visits, 0) AS artist_visits, p.first_ts, p.last_ts
+           p.artist_visits + coalesce(a.visits, 0) AS artist_visits, p.first_ts, p.last_ts, p.dislikes
     FROM per_track p
     LEFT JOIN tracks t ON t.track_idx = p.track_idx
     LEFT JOIN artist_only a ON a.user_idx = p.user_idx AND a.artist_idx = t.artist_idx
@@ -93,7 +94,7 @@ def event_reason(earliest: str, latest: str) -> str:
     WHEN id_problem IS NOT NULL THEN id_problem
     WHEN user_id IS NULL THEN 'missing user_id'
     WHEN track_id IS NULL AND artist_id IS NULL THEN 'missing track_id'
-    WHEN kind IS NULL THEN 'unknown event kind ''' || kind_raw || ''' (expected play, save, skip or artist_visit)'
+    WHEN kind IS NULL THEN 'unknown event kind ''' || kind_raw || ''' (expected play, save, skip, dislike or artist_visit)'
     WHEN track_id IS NULL AND kind <> 'artist_visit' THEN 'missing track_id: a ' || kind || ' needs a track'
     WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'bad timestamp ''' || ts_raw || ''''
     WHEN ts < TIMESTAMP '{earliest}' OR ts >= TIMESTAMP '{latest}' THEN 'implausible timestamp: '''

@@ -43,10 +43,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 def ingest_events(engine: Engine, paths: Iterable[str | Path], *, mapping: dict[str, str] | None = None,
                   options: ReadOptions | None = None, default_kind: str = "play",
                   dedupe: bool = True, params: IngestParams | None = None) -> IngestReport:
-    """Ingest event files (play, save, skip, artist_visit). See the module docstring. Events
+    """Ingest event files (play, save, skip, dislike, artist_visit). See the module docstring. Events
     outside the plausible window of `params` (`IngestParams`) are quarantined."""
     if default_kind not in set(KIND_ALIASES.values()):
-        raise ParameterError(f"The 'default_kind' parameter must be one of play, save, skip, "
+        raise ParameterError(f"The 'default_kind' parameter must be one of play, save, skip, dislike, "
                              f"artist_visit. Got {default_kind!r} instead.")
     window = (params or IngestParams()).window()
     return _ingest(engine, paths, "events", mapping, options, default_kind=default_kind, dedupe=dedupe,

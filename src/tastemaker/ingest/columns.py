@@ -37,6 +37,8 @@ KIND_ALIASES = {
     "save": "save", "saved": "save", "like": "save", "liked": "save", "add_to_playlist": "save",
     "playlist_add": "save", "favorite": "save", "favourite": "save",
     "skip": "skip", "skipped": "skip",
+    "dislike": "dislike", "disliked": "dislike", "hate": "dislike", "thumbs_down": "dislike", "ban": "dislike",
+    "love": "save", "loved": "save",
     "artist_visit": "artist_visit", "artist_page": "artist_visit", "visit": "artist_visit",
     "artist_page_visit": "artist_visit",
 }

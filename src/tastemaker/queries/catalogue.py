@@ -83,6 +83,23 @@ def track_features(engine: Engine, track_id: str) -> dict:
     return json.loads(features) if features else {}
 
 
+@dataclass(frozen=True)
+class Comention:
+    artist_id: str
+    name: str
+    weight: float                      # time-decayed documents about both
+    documents: int
+
+
+def comentioned(engine: Engine, artist: str, n: int = 10) -> list[Comention]:
+    """The artists most written about alongside `artist` (id or name), heaviest first; empty
+    before `tastemaker text analyze`."""
+    idx, _ = find_artist(engine, artist)
+    found = engine.comentioned_artists(idx, n)
+    names = engine.labels("artist", [i for i, _, _ in found])
+    return [Comention(*names[i], float(w), int(d)) for i, w, d in found]
+
+
 def artist_terms(engine: Engine, artist: str, *, kinds=("n2", "np", "adj"), n: int = 10,
                  track: str | None = None) -> ArtistTerms:
     """The top terms people use about an artist (or one of its tracks), by kind, best first."""

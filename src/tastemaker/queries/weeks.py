@@ -95,6 +95,54 @@ def user_list(engine: Engine, user_id: str, week: str | None = None) -> UserWeek
                     json.loads(params).get("models", {}) if isinstance(params, str) else {})
 
 
+@dataclass(frozen=True)
+class TrackFeedback:
+    position: int
+    track_id: str
+    title: str | None
+    artist: str | None
+    source: str
+    plays: int                         # full-length plays in the week of the list
+    saved: bool
+    skipped: bool                      # a skip, or a play shorter than [signals] min_play_ms
+    disliked: bool
+
+
+@dataclass(frozen=True)
+class ListFeedback:
+    """What one user did with their list of a week, in the 7 days from its Monday."""
+
+    week: str
+    user_id: str
+    monday: dt.date
+    tracks: list[TrackFeedback]
+
+    @property
+    def played(self) -> int:
+        return sum(t.plays > 0 for t in self.tracks)
+
+
+def list_feedback(engine: Engine, settings: Settings, user_id: str, week: str | None = None) -> ListFeedback:
+    """What `user_id` did with their list of `week`; by default last week's list (the one
+    before their newest), or their only one. `NotFoundError` when the user has no list."""
+    idx = engine.user_index(user_id)
+    if idx is None:
+        raise NotFoundError(f"No user {user_id!r} in the warehouse")
+    if week is None:
+        theirs = engine.user_weeks(idx)
+        if not theirs:
+            raise NotFoundError(f"{user_id!r} has no list yet: run tastemaker weekly generate")
+        week = theirs[-2] if len(theirs) > 1 else theirs[-1]
+    else:
+        week = week_of(parse_week(week))
+    monday = parse_week(week)
+    found = engine.list_feedback(week, idx, dt.datetime.combine(monday, dt.time()), settings.signals.min_play_ms)
+    tracks = [TrackFeedback(int(p), track_id, title, artist, source, int(plays), bool(saved), bool(skipped),
+                            bool(disliked))
+              for p, track_id, title, artist, source, plays, saved, skipped, disliked in found]
+    return ListFeedback(week, user_id, monday, tracks)
+
+
 def feedback_report(engine: Engine, settings: Settings, *, weeks: int | None = None) -> FeedbackReport:
     """Per week (the `weeks` latest, or all) and per source: delivered tracks played, saved, skipped."""
     latest_week(engine)                                  # no week yet: say how to make one

@@ -20,13 +20,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from swagger_ui_bundle import swagger_ui_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__, queries, snapshots
+from .. import __version__, queries
 from ..config import Settings
-from ..engine.duckdb import DuckDBEngine
 from ..errors import NotFoundError, ParameterError, TastemakerError
 from ..ingest import spool
 from ..weekly.export import PLAYLIST_TYPES, playlist
@@ -34,55 +34,14 @@ from ..text.terms import KINDS as TERM_KINDS
 from ..weekly.weeks import check_week
 from .jobs import Busy, Jobs
 from .keys import KeyRing
-from .plots import flow_svg
+from .plots import PITCHES, analysis_svg, flow_svg
+from .snapshot import Snapshot, Unavailable
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 #: how long a client may keep a week's answer (a week changes only when it is generated again)
 MAX_AGE = 300
-
-
-class Snapshot:
-    """The read-only engine on the snapshot CURRENT names; reopened when CURRENT changes. One
-    query at a time (an embedded connection is not shared between threads)."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._path: Path | None = None
-        self._engine = None
-
-    @contextlib.contextmanager
-    def engine(self):
-        with self._lock:
-            path = snapshots.current(self.settings)
-            if path is None:
-                raise Unavailable("No snapshot of the warehouse yet: run a command that writes "
-                                  "(tastemaker ingest, train or weekly generate) on this home")
-            if path != self._path:
-                fresh = DuckDBEngine.open(path, read_only=True)
-                # a snapshot never changes: the weeks it holds (asked by every lookup) are read once
-                weeks = tuple(fresh.playlist_weeks())
-                fresh.playlist_weeks = lambda: list(weeks)
-                if self._engine is not None:
-                    self._engine.close()
-                self._engine, self._path = fresh, path
-            yield self._engine
-
-    @property
-    def name(self) -> str | None:
-        return self._path.name if self._path else None
-
-    def close(self) -> None:
-        with self._lock:
-            if self._engine is not None:
-                self._engine.close()
-                self._engine = None
-
-
-class Unavailable(TastemakerError):
-    """The service cannot answer yet (no snapshot)."""
 
 
 def _problem(status: int, title: str, detail: str) -> JSONResponse:
@@ -153,6 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        snap.start()
         yield
         snap.close()
 
@@ -179,7 +139,7 @@ def create_app(settings: Settings) -> FastAPI:
     def admitted(scope: str):
         """A dependency: the request's key allows `scope` (reads may need none) and its budget
         of requests is not spent."""
-        def check(request: Request):
+        async def check(request: Request):
             header = request.headers.get("authorization", "")
             key = None
             if header:
@@ -208,16 +168,27 @@ def create_app(settings: Settings) -> FastAPI:
 
     reads = [admitted("read")]
 
-    @app.middleware("http")
-    async def count(request: Request, call_next):
+    async def count(scope, receive, send):
+        """Counts answers by route and status, adds the rate headers and the time taken (plain
+        ASGI: a middleware class of the framework costs a fraction of a millisecond a request)."""
+        if scope["type"] != "http":
+            return await inner(scope, receive, send)
         start = time.perf_counter()
-        response = await call_next(request)
-        for name, value in getattr(request.state, "rate_headers", {}).items():
-            response.headers.setdefault(name, value)
-        route = request.scope.get("route")
-        requests[(getattr(route, "path", "unmatched"), response.status_code)] += 1
-        response.headers["X-Response-Time-Ms"] = f"{(time.perf_counter() - start) * 1000:.1f}"
-        return response
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                for name, value in scope.get("state", {}).get("rate_headers", {}).items():
+                    if name.lower().encode() not in have:
+                        headers.append((name.encode(), value.encode()))
+                headers.append((b"x-response-time-ms", f"{(time.perf_counter() - start) * 1000:.1f}".encode()))
+                message = {**message, "headers": headers}
+                route = scope.get("route")
+                requests[(getattr(route, "path", "unmatched"), message["status"])] += 1
+            await send(message)
+
+        await inner(scope, receive, send=sending)
 
     @app.exception_handler(Refused)
     async def refused(request, exc):
@@ -257,8 +228,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     def readyz():
-        with snap.engine() as engine:
-            return {"status": "ready", "snapshot": snap.name, "weeks": len(engine.playlist_weeks())}
+        return {"status": "ready", "snapshot": snap.name, "weeks": len(snap.weeks(wait=False))}
 
     @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
     def metrics():
@@ -277,11 +247,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/users/{user_id}/weekly", dependencies=reads, summary="A user's list of a week (default the latest)",
              responses={204: {"description": "The user has no list that week"}})
-    def get_weekly(request: Request, user_id: str, week: str | None = None,
-                   count: int = Query(30, ge=1, le=1000), offset: int = Query(0, ge=0),
-                   format: str = Query("json", pattern="^(json|jspf|xspf|m3u)$")):
-        with snap.engine() as engine:
-            found = queries.user_list(engine, user_id, week)
+    async def get_weekly(request: Request, user_id: str, week: str | None = None,
+                         count: int = Query(30, ge=1, le=1000), offset: int = Query(0, ge=0),
+                         format: str = Query("json", pattern="^(json|jspf|xspf|m3u)$")):
+        # a week held in memory is answered on the event loop; any other needs the warehouse
+        found = (snap.user_list(user_id, week) if snap.in_memory(week) else
+                 await run_in_threadpool(snap.user_list, user_id, week))
         tag = '"' + hashlib.sha256(f"{found.week}|{found.run_id}|{user_id}|{count}|{offset}|{format}".encode()
                                    ).hexdigest()[:32] + '"'
         headers = {"ETag": tag, "Cache-Control": f"max-age={MAX_AGE}"}
@@ -295,7 +266,7 @@ def create_app(settings: Settings) -> FastAPI:
             return Response(text, media_type=PLAYLIST_TYPES[format], headers=headers)
         return JSONResponse({"payload": {
             "user_id": user_id, "week": found.week, "count": len(page), "offset": offset,
-            "total_count": len(found.tracks), "tracks": _plain(page),
+            "total_count": len(found.tracks), "tracks": [t.__dict__ for t in page],
             "model_version": found.model_version, "models": found.models, "run_id": found.run_id,
             "last_updated": _plain(found.last_updated)}}, headers=headers)
 
@@ -307,8 +278,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/users/{user_id}/weekly/flow.svg", dependencies=reads,
              summary="Tempo and loudness across a user's list, as SVG", response_class=Response)
     def get_flow(user_id: str, week: str | None = None):
+        found = snap.user_list(user_id, week)
         with snap.engine() as engine:
-            found = queries.user_list(engine, user_id, week)
             features = []
             for t in found.tracks:
                 try:
@@ -317,10 +288,21 @@ def create_app(settings: Settings) -> FastAPI:
                     features.append({})
         svg = flow_svg(f"{found.week} for {user_id}",
                        {"tempo": [f.get("tempo") for f in features],
+                        "key": [f.get("key") if (f.get("key") or -1) >= 0 else None for f in features],
                         "loudness": [f.get("loudness") for f in features]},
-                       {"tempo": "BPM", "loudness": "LUFS"})
+                       {"tempo": "BPM", "loudness": "LUFS"}, names={"key": list(PITCHES)})
         # analyses may arrive within the week: no caching
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/v1/users/{user_id}/feedback", dependencies=reads,
+             summary="What a user did with a list (default last week's): plays, saves, skips, dislikes")
+    def get_list_feedback(user_id: str, week: str | None = None):
+        with snap.engine() as engine:
+            found = queries.list_feedback(engine, settings, user_id, week)
+        return {"payload": {"user_id": user_id, "week": found.week, "monday": found.monday.isoformat(),
+                            "played": found.played, "saved": sum(t.saved for t in found.tracks),
+                            "skipped": sum(t.skipped for t in found.tracks),
+                            "disliked": sum(t.disliked for t in found.tracks), "tracks": _plain(found.tracks)}}
 
     @app.get("/v1/users/{user_id}/weeks", dependencies=reads, summary="The weeks in which a user has a list")
     def get_user_weeks(user_id: str):
@@ -342,6 +324,16 @@ def create_app(settings: Settings) -> FastAPI:
         with snap.engine() as engine:
             return {"payload": queries.track_analysis(engine, track_id)}
 
+    @app.get("/v1/tracks/{track_id}/analysis.svg", dependencies=reads, response_class=Response,
+             summary="The track's analysis drawn: sections, loudness, beats and bars, chroma (SVG)")
+    def get_analysis_svg(track_id: str):
+        with snap.engine() as engine:
+            doc = queries.track_analysis(engine, track_id)
+            shown = queries.track(engine, track_id)
+        title = f"{shown.artist or ''} – {shown.title or track_id}".strip(" –")
+        return Response(analysis_svg(title, doc), media_type="image/svg+xml",
+                        headers={"Cache-Control": f"max-age={MAX_AGE}"})
+
     @app.get("/v1/tracks/{track_id}/features", dependencies=reads, summary="The track's audio features (tempo, key, loudness, …)")
     def get_features(track_id: str):
         with snap.engine() as engine:
@@ -355,6 +347,24 @@ def create_app(settings: Settings) -> FastAPI:
             raise ParameterError(f"unknown term kind(s) {unknown}; expected some of {list(TERM_KINDS)}")
         with snap.engine() as engine:
             return {"payload": _plain(queries.artist_terms(engine, artist, kinds=tuple(kind), n=count))}
+
+    @app.get("/v1/artists/{artist}/comentioned", dependencies=reads,
+             summary="Artists most written about alongside an artist")
+    def get_comentioned(artist: str, count: int = Query(10, ge=1, le=1000)):
+        with snap.engine() as engine:
+            found = queries.comentioned(engine, artist, count)
+        return {"payload": {"artist": artist, "count": len(found), "artists": _plain(found)}}
+
+    @app.get("/v1/feedback.svg", dependencies=reads, response_class=Response,
+             summary="Shares of delivered tracks played, saved and skipped, week by week (SVG)")
+    def get_feedback_svg(weeks: int | None = Query(None, ge=1)):
+        with snap.engine() as engine:
+            report = queries.feedback_report(engine, settings, weeks=weeks)
+        rows = report.weeks
+        series = {name: [100 * r[f"{name}_rate"] for r in rows] for name in ("play", "save", "skip")}
+        svg = flow_svg("What listeners did with each week's lists", series, {k: "%" for k in series},
+                       ends=(rows[0]["week"], rows[-1]["week"]) if rows else None)
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
     @app.get("/v1/feedback", dependencies=reads, summary="What listeners did with each week's lists, by source")
     def get_feedback(weeks: int | None = Query(None, ge=1)):
@@ -415,4 +425,6 @@ def create_app(settings: Settings) -> FastAPI:
     def similar_users(user_id: str, count: int = Query(10, ge=1, le=1000)):
         return _neighbours("user", user_id, "collaborative", count)
 
+    inner = app.build_middleware_stack()
+    app.middleware_stack = count
     return app

@@ -9,6 +9,15 @@ from .connection import Connection
 _TRACK_LABEL = "coalesce(a.name || ' – ', '') || coalesce(t.title, t.track_id)"
 
 
+def _objects(values) -> np.ndarray:
+    """A fetched column as objects with None where NULL (``np.ma.filled(…, None)`` would fill
+    with the object dtype's default, '?')."""
+    masked = np.ma.asarray(values, dtype=object)
+    out = np.asarray(masked.data, dtype=object).copy()
+    out[np.ma.getmaskarray(masked)] = None
+    return out
+
+
 class Catalogue(Connection):
 
     def dimensions(self) -> tuple[int, int]:
@@ -35,7 +44,7 @@ class Catalogue(Connection):
         cols = self.numpy("SELECT artist_idx, artist_id, name FROM artists ORDER BY artist_idx")
         return {"artist_idx": np.asarray(cols["artist_idx"], np.int64),
                 "artist_id": np.asarray(cols["artist_id"], dtype=object),
-                "name": np.asarray(np.ma.filled(np.ma.asarray(cols["name"], dtype=object), None), dtype=object)}
+                "name": _objects(cols["name"])}
 
     def track_sound(self, n_items: int, *, catalogue: bool = True) -> dict[str, np.ndarray]:
         analysed = """
@@ -64,6 +73,27 @@ class Catalogue(Connection):
     # -- lookups by the ids of the user's own data ------------------------------------------------
     def user_index(self, user_id: str) -> int | None:
         return self.scalar("SELECT user_idx FROM users WHERE user_id = ?", [user_id])
+
+    def user_ids(self) -> np.ndarray:
+        cols = self.numpy("SELECT user_idx, user_id FROM users ORDER BY user_idx")
+        out = np.full(int(cols["user_idx"].max()) + 1 if len(cols["user_idx"]) else 0, None, dtype=object)
+        out[np.asarray(cols["user_idx"], np.int64)] = np.asarray(cols["user_id"], dtype=object)
+        return out
+
+    def track_listing(self) -> dict[str, np.ndarray]:
+        cols = self.numpy("""SELECT t.track_idx, t.track_id, t.title, a.name AS artist, t.album,
+                                    coalesce(t.duration_ms, -1) AS duration_ms, t.uri
+                             FROM tracks t LEFT JOIN artists a ON a.artist_idx = t.artist_idx
+                             ORDER BY t.track_idx""")
+        idx = np.asarray(cols["track_idx"], np.int64)
+        n = int(idx.max()) + 1 if len(idx) else 0
+        out = {}
+        for name in ("track_id", "title", "artist", "album", "uri"):
+            out[name] = np.full(n, None, dtype=object)
+            out[name][idx] = _objects(cols[name])
+        out["duration_ms"] = np.full(n, -1, np.int64)
+        out["duration_ms"][idx] = np.asarray(cols["duration_ms"], np.int64)
+        return out
 
     def track_index(self, track_id: str) -> int | None:
         return self.scalar("SELECT track_idx FROM tracks WHERE track_id = ?", [track_id])

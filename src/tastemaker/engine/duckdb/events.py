@@ -9,7 +9,7 @@ import numpy as np
 from .. import sql
 from .connection import Connection
 
-_SUMS = "user_idx, track_idx, plays, short_plays, saves, skips, artist_visits"
+_SUMS = "user_idx, track_idx, plays, short_plays, saves, skips, artist_visits, dislikes"
 
 
 def _iso(value) -> str | None:

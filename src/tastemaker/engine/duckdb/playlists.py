@@ -43,7 +43,7 @@ pairs AS (         -- the delivered tracks the user did something with, and what
     SELECT d.wi, d.user_idx, d.track_idx, any_value(d.source) AS source,
            bool_or(e.ts IS NOT NULL AND e.kind = 'play' AND NOT {short}) AS played,
            bool_or(e.ts IS NOT NULL AND e.kind = 'save') AS saved,
-           bool_or(e.ts IS NOT NULL AND (e.kind = 'skip' OR e.kind = 'play' AND {short})) AS skipped,
+           bool_or(e.ts IS NOT NULL AND (e.kind IN ('skip', 'dislike') OR e.kind = 'play' AND {short})) AS skipped,
            count(*) FILTER (WHERE e.ts IS NULL) AS untimed
     FROM events e JOIN delivered d ON e.user_idx = d.user_idx AND e.track_idx = d.track_idx
     WHERE e.ts IS NULL OR e.ts >= $since AND e.ts < $until
@@ -160,6 +160,24 @@ class Playlists(Runs, Connection):
             yield (user_id, position, track_id, title, artist, album, duration_ms, uri, score, source, reason,
                    version)
 
+    def playlist_columns(self, week: str) -> dict:
+        sources = [v for (v,) in self.execute(
+            "SELECT DISTINCT source FROM playlists WHERE week = ? ORDER BY 1", [week]).fetchall()]
+        reasons = [v for (v,) in self.execute(
+            "SELECT DISTINCT reason FROM playlists WHERE week = ? ORDER BY 1", [week]).fetchall()]
+        cols = self.numpy("""
+            WITH s AS (SELECT unnest(?) AS source, CAST(generate_subscripts(?, 1) - 1 AS INTEGER) AS code),
+                 r AS (SELECT unnest(?) AS reason, CAST(generate_subscripts(?, 1) - 1 AS INTEGER) AS code)
+            SELECT p.user_idx, p.position, p.track_idx, coalesce(p.score, 'NaN'::FLOAT) AS score,
+                   s.code AS source, r.code AS reason
+            FROM playlists p JOIN s USING (source) JOIN r USING (reason)
+            WHERE p.week = ? ORDER BY p.user_idx, p.position""", [sources, sources, reasons, reasons, week])
+        out = {name: np.asarray(cols[name], dtype) for name, dtype in (
+            ("user_idx", np.int32), ("position", np.int16), ("track_idx", np.int32), ("score", np.float32),
+            ("source", np.int32), ("reason", np.int32))}
+        out["sources"], out["reasons"] = sources, reasons
+        return out
+
     def playlist_source_counts(self, week: str) -> dict[str, int]:
         return dict(self.execute("SELECT source, count(*) FROM playlists WHERE week = ? GROUP BY 1 "
                                  "ORDER BY 2 DESC", [week]).fetchall())
@@ -181,6 +199,23 @@ class Playlists(Runs, Connection):
         if row is None:
             return None
         return dict(zip(("run_id", "started_at", "finished_at", "model_version", "params"), row))
+
+    def list_feedback(self, week: str, user_idx: int, monday, min_play_ms: int) -> list[tuple]:
+        short = sql.short_play(min_play_ms)
+        return self.execute(f"""
+            SELECT p.position, any_value(t.track_id), any_value(t.title), any_value(a.name), p.source,
+                   coalesce(sum(e.plays) FILTER (WHERE e.kind = 'play' AND NOT {short}), 0),
+                   coalesce(bool_or(e.kind = 'save'), false),
+                   coalesce(bool_or(e.kind = 'skip' OR e.kind = 'play' AND {short}), false),
+                   coalesce(bool_or(e.kind = 'dislike'), false)
+            FROM playlists p
+            JOIN tracks t ON t.track_idx = p.track_idx
+            LEFT JOIN artists a ON a.artist_idx = t.artist_idx
+            LEFT JOIN events e ON e.user_idx = p.user_idx AND e.track_idx = p.track_idx
+                              AND e.ts >= $monday AND e.ts < $monday + INTERVAL 7 DAY
+            WHERE p.week = $week AND p.user_idx = $user
+            GROUP BY p.position, p.track_idx, p.source ORDER BY p.position""",
+            {"week": week, "user": int(user_idx), "monday": monday}).fetchall()
 
     def feedback_counts(self, weeks: list[str], mondays: list, min_play_ms: int) -> list[tuple]:
         return self.execute(_FEEDBACK.format(short=sql.short_play(min_play_ms)), {

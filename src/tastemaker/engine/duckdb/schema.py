@@ -64,7 +64,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             user_idx INTEGER NOT NULL,
             track_idx INTEGER,                 -- NULL for an artist-page visit with no track
             artist_idx INTEGER,
-            kind VARCHAR NOT NULL,             -- play | save | skip | artist_visit
+            kind VARCHAR NOT NULL,             -- play | save | skip | artist_visit | dislike (from 7)
             ts TIMESTAMP,
             plays INTEGER NOT NULL,            -- how many times (1 for a single event)
             ms_played BIGINT
@@ -257,6 +257,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             spelling VARCHAR NOT NULL,         -- as the file had it
             file_id INTEGER NOT NULL           -- the first file with that spelling
         );
+        """,
+    ),
+    (
+        7,
+        "dislikes (a listener's thumbs-down) are a signal of their own",
+        """
+        ALTER TABLE interactions ADD COLUMN dislikes BIGINT DEFAULT 0;
+        DELETE FROM meta WHERE key = 'interactions_source';   -- recomputed with the new column
         """,
     ),
 ]

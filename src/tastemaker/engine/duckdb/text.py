@@ -128,6 +128,10 @@ class Text(Connection):
             """, [now])
         return int(self.scalar("SELECT count(*) FROM terms"))
 
+    def comentioned_artists(self, artist_idx: int, n: int) -> list[tuple[int, float, int]]:
+        return self.execute("""SELECT other_idx, weight, documents FROM artist_comentions WHERE artist_idx = ?
+                               ORDER BY weight DESC, other_idx LIMIT ?""", [int(artist_idx), int(n)]).fetchall()
+
     def rebuild_comentions(self) -> int:
         with self.transaction():
             self.execute("DELETE FROM artist_comentions")
