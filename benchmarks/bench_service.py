@@ -111,6 +111,14 @@ def load(base: str, paths: list[str], rate: float, seconds: float, clients: int,
             "no_list": int((statuses == 204).sum()), "errors": int((~np.isin(statuses, (200, 204))).sum())}
 
 
+def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def highest_rate(base: str, paths: list[str], lo: float, hi: float, seconds: float, clients: int,
                  p99_ms: float = 50, steps: int = 4, report=lambda r: r) -> tuple[float, list[dict]]:
     """Bisection between a rate that meets p99 < `p99_ms` and one that does not."""
@@ -242,6 +250,8 @@ def main() -> None:
         if args.during_weekly:
             found["during_weekly"] = during_weekly(args, base, paths)
             print("\nduring weekly generate:", json.dumps(found["during_weekly"], indent=1))
+        found["server_peak_rss_mib"] = peak_rss_mib(server.pid)
+        print(f"\nthe server's peak resident memory: {found['server_peak_rss_mib']:,.0f} MiB", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -26,6 +26,11 @@ def shared_data(name: str) -> Path:
 def tiny_world(tmp_path) -> dict:
     """Three taste groups of users who each play only tracks of their group (tracks i with
     i % 3 == group), 5 tracks per artist, timestamps in November 2026, some users with 1 track."""
+    return make_tiny_world(tmp_path)
+
+
+def make_tiny_world(tmp_path: Path) -> dict:
+    """The files of `tiny_world` under `tmp_path` (for fixtures of a wider scope)."""
     rng = np.random.default_rng(7)
     n_users, n_tracks = 240, 150
     group = rng.integers(0, 3, n_users)

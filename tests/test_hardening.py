@@ -224,7 +224,7 @@ def week_home(tiny_world, cli):
     (["weekly", "export", "--user", "NOSUCH"], 2, "No such user: 'NOSUCH'"),
     (["weekly", "export", "--format", "pdf"], 2, "must be one of json, csv, m3u, xspf"),
     (["weekly", "generate", "--ranking", "best"], 2, "Unknown blend mode 'best'"),
-    (["ingest", "events", "--kind", "dance", "x.csv"], 2, "must be one of play, save, skip, artist_visit"),
+    (["ingest", "events", "--kind", "dance", "x.csv"], 2, "must be one of play, save, skip, dislike, artist_visit"),
     (["similar", "artist", "[/]"], 2, "[/]"),
     (["similar", "track", "t1", "-n", "-5"], 2, "Invalid value for '-n': Input should be greater than or equal to 1"),
     (["weekly", "report", "--weeks", "0"], 2, "Invalid value for '--weeks'"),

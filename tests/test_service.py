@@ -347,18 +347,28 @@ def test_an_admin_starts_a_week_and_watches_it(served):
     assert state["state"] == "done" and state["exit_code"] == 0, state
     while client.get("/v1/admin/jobs", headers=auth).json()["payload"]["jobs"][-1]["state"] == "running":
         time.sleep(0.5)
+    client.app.state.snapshot.settle()
     assert client.get("/v1/weeks").json()["payload"]["weeks"] == ["2026-W48", "2026-W49"]
     assert client.get("/v1/admin/jobs/nosuch", headers=auth).status_code == 404
+    assert client.post("/v1/admin/train", json={"kind": "magic"}, headers=auth).status_code == 400
+    for path, body in (("/v1/admin/ingest", None), ("/v1/admin/train", {"kind": "collaborative"})):
+        started = client.post(path, json=body, headers=auth)
+        assert started.status_code == 202, started.text
+        job, deadline = started.json()["payload"]["job_id"], time.time() + 120
+        while (state := client.get(f"/v1/admin/jobs/{job}", headers=auth).json()["payload"])["state"] == "running":
+            assert time.time() < deadline, state
+            time.sleep(0.5)
+        assert state["state"] == "done" and state["exit_code"] == 0, state
 
 
 def test_the_web_page_and_its_plot(served):
     settings, client = served
     _publish(settings)
     page = client.get("/")
-    assert page.status_code == 200 and '<script src="/static/page/app.js">' in page.text
+    assert page.status_code == 200 and '<script src="static/page/app.js">' in page.text
     assert "http://" not in page.text and "https://" not in page.text
     script = client.get("/static/page/app.js")
-    assert script.status_code == 200 and "/v1/users/" in script.text
+    assert script.status_code == 200 and "v1/users/" in script.text   # relative: works under a proxy prefix
     users = client.get("/v1/users", params={"prefix": "u1", "count": 5}).json()["payload"]["users"]
     assert users == sorted(users) and len(users) == 5 and all(u.startswith("u1") for u in users)
     flow = client.get("/v1/users/u1/weekly/flow.svg")

@@ -69,6 +69,10 @@ class WeeklyRun(BaseModel):
     ranking: str | None = Field(None, pattern="^(auto|learned|fixed|collaborative)$")
 
 
+class TrainRun(BaseModel):
+    kind: str = Field("collaborative", pattern="^(collaborative|text|audio|ranker)$")
+
+
 class EventBatch(BaseModel):
     """Events as file ingest reads them: user_id, track_id, artist_id, kind, ts, count, ms_played."""
 
@@ -128,11 +132,12 @@ def create_app(settings: Settings) -> FastAPI:
         return FileResponse(Path(__file__).parent / "static" / "index.html")
 
     @app.get("/docs", include_in_schema=False)
-    def docs():
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="tastemaker API",
-                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+    def docs(request: Request):
+        root = request.scope.get("root_path", "").rstrip("/")      # behind a proxy's path prefix
+        return get_swagger_ui_html(openapi_url=root + app.openapi_url, title="tastemaker API",
+                                   swagger_js_url=f"{root}/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}/static/swagger/favicon-32x32.png")
     app.state.snapshot = snap
     requests: Counter = Counter()
 
@@ -396,6 +401,17 @@ def create_app(settings: Settings) -> FastAPI:
         args = ["weekly", "generate"] + (["--week", check_week(run.week)] if run.week else []) + (
             ["--ranking", run.ranking] if run.ranking else [])
         return {"payload": jobs.start(args).state()}
+
+    @app.post("/v1/admin/ingest", status_code=202, summary="Ingest the posted events waiting in the spool (admin)")
+    def start_ingest(key=admitted("admin")):
+        """Runs `tastemaker ingest spool` in a child process; one job at a time (409 while one runs)."""
+        return {"payload": jobs.start(["ingest", "spool"]).state()}
+
+    @app.post("/v1/admin/train", status_code=202, summary="Train a model on the warehouse (admin)")
+    def start_train(run: TrainRun, key=admitted("admin")):
+        """Runs `tastemaker train KIND` in a child process (collaborative, text, audio or ranker);
+        one job at a time (409 while one runs). Its models serve the next weekly run."""
+        return {"payload": jobs.start(["train", run.kind]).state()}
 
     @app.get("/v1/admin/jobs", summary="The batch jobs this service started (admin)")
     def list_jobs(key=admitted("admin")):

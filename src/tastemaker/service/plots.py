@@ -42,6 +42,9 @@ def flow_svg(title: str, series: dict[str, list[float | None]], units: dict[str,
         for seg in points:
             parts.append(f'<polyline class="series" data-series="{escape(name)}" fill="none" '
                          f'stroke="{colour}" stroke-width="2" points="{" ".join(seg)}"/>')
+            if len(seg) == 1:                     # a lone value: a dot, or it would not show
+                cx, cy = seg[0].split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"/>')
         label = names.get(name) if names else None
         shown = (f"{label[int(low)]} to {label[int(high)]}" if label else f"{low:.0f} to {high:.0f}")
         parts.append(f'<text x="{PAD + 200 * drawn}" y="16" font-size="12" fill="{colour}">'

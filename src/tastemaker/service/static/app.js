@@ -62,7 +62,7 @@ async function showUser(user) {
   open("week");
   $("user").value = user;
   let week;
-  try { week = await api(`/v1/users/${q(user)}/weekly`); }
+  try { week = await api(`v1/users/${q(user)}/weekly`); }
   catch (e) { open(null); fail(e.message); return; }
   if (week === null) { open(null); fail(`${user} has no list this week`); return; }
   $("title").textContent = `${week.week} for ${week.user_id}: ${week.total_count} tracks`;
@@ -76,11 +76,11 @@ async function showUser(user) {
     cell(row, link(t.title || t.track_id, `#track=${q(t.track_id)}`));
     cell(row, t.source, `badge ${t.source}`); cell(row, t.reason);
   }
-  await svg(`/v1/users/${q(user)}/weekly/flow.svg?week=${week.week}`, "flow");
+  await svg(`v1/users/${q(user)}/weekly/flow.svg?week=${week.week}`, "flow");
   const last = $("last").tBodies[0];
   last.replaceChildren();
   try {
-    const fb = await api(`/v1/users/${q(user)}/feedback`);
+    const fb = await api(`v1/users/${q(user)}/feedback`);
     $("last-title").textContent = `What they did with the list of ${fb.week}`;
     $("last-summary").textContent = `${fb.played} played, ${fb.saved} saved, ${fb.skipped} skipped, ${fb.disliked} disliked of ${fb.tracks.length}`;
     for (const t of fb.tracks) {
@@ -95,26 +95,26 @@ async function showUser(user) {
 async function showTrack(id) {
   open("track");
   let t;
-  try { t = await api(`/v1/tracks/${q(id)}`); } catch (e) { open(null); fail(e.message); return; }
+  try { t = await api(`v1/tracks/${q(id)}`); } catch (e) { open(null); fail(e.message); return; }
   $("track-title").replaceChildren(t.title || t.track_id, " by ", t.artist ? link(t.artist, `#artist=${q(t.artist_id || t.artist)}`) : "?");
   const secs = t.duration_ms ? Math.round(t.duration_ms / 1000) : null;
   $("track-facts").textContent = [t.album, secs && `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`, t.released, t.style].filter(Boolean).join(" · ");
-  await svg(`/v1/tracks/${q(id)}/analysis.svg`, "analysis", "No analysis");
+  await svg(`v1/tracks/${q(id)}/analysis.svg`, "analysis", "No analysis");
   const features = $("features").tBodies[0];
   features.replaceChildren();
   try {
-    const f = await api(`/v1/tracks/${q(id)}/features`);
+    const f = await api(`v1/tracks/${q(id)}/features`);
     for (const [k, v] of Object.entries(f)) { if (typeof v === "object") continue; const row = features.insertRow(); cell(row, k); cell(row, typeof v === "number" ? +v.toFixed(3) : v); }
   } catch (e) { /* the analysis figure already says why */ }
-  await similar(`/v1/tracks/${q(id)}/similar?model=collaborative`, "track-collaborative", "track", "none");
-  await similar(`/v1/tracks/${q(id)}/similar?model=audio`, "track-audio", "track", "none");
+  await similar(`v1/tracks/${q(id)}/similar?model=collaborative`, "track-collaborative", "track", "none");
+  await similar(`v1/tracks/${q(id)}/similar?model=audio`, "track-audio", "track", "none");
 }
 
 async function showArtist(key) {
   open("artist");
   $("terms").replaceChildren();
   let terms;
-  try { terms = await api(`/v1/artists/${q(key)}/terms?kind=n2&kind=np&kind=adj&kind=tag`); }
+  try { terms = await api(`v1/artists/${q(key)}/terms?kind=n2&kind=np&kind=adj&kind=tag`); }
   catch (e) { open(null); fail(e.message); return; }
   $("artist-title").textContent = terms.name;
   for (const [kind, list] of Object.entries(terms.terms)) {
@@ -131,26 +131,26 @@ async function showArtist(key) {
     $("terms").appendChild(box);
   }
   try {
-    const co = await api(`/v1/artists/${q(key)}/comentioned`);
-    neighbours(co.artists.map((a) => ({ id: a.artist_id, name: a.name, score: a.weight })), "artist-comentioned", "artist", "none yet (tastemaker text analyze)");
+    const co = await api(`v1/artists/${q(key)}/comentioned`);
+    neighbours(co.artists.map((a) => ({ id: a.artist_id, name: a.name, score: a.weight })), "artist-comentioned", "artist", "no other artist named in the same documents");
   } catch (e) { neighbours([], "artist-comentioned", "artist", e.message); }
-  await similar(`/v1/artists/${q(key)}/similar?model=collaborative`, "artist-collaborative", "artist", "none");
-  await similar(`/v1/artists/${q(key)}/similar?model=text`, "artist-text", "artist", "none");
+  await similar(`v1/artists/${q(key)}/similar?model=collaborative`, "artist-collaborative", "artist", "none");
+  await similar(`v1/artists/${q(key)}/similar?model=text`, "artist-text", "artist", "none");
 }
 
 async function showStatus() {
   open("status");
   let s;
-  try { s = await api("/v1/status"); } catch (e) { open(null); fail(e.message); return; }
+  try { s = await api("v1/status"); } catch (e) { open(null); fail(e.message); return; }
   const body = $("models").tBodies[0];
   body.replaceChildren();
   for (const m of s.models) { const row = body.insertRow(); cell(row, m.kind); cell(row, m.latest); cell(row, m.versions); cell(row, m.created_at || ""); }
   $("counts").textContent = `${Object.entries(s.counts).map(([k, v]) => `${v.toLocaleString()} ${k}`).join(", ")}; weeks ${s.weeks.join(", ") || "none"}`;
-  await svg("/v1/feedback.svg", "feedback-chart", "No report");
+  await svg("v1/feedback.svg", "feedback-chart", "No report");
   const fb = $("feedback").tBodies[0];
   fb.replaceChildren();
   try {
-    for (const w of (await api("/v1/feedback")).weeks) {
+    for (const w of (await api("v1/feedback")).weeks) {
       const row = fb.insertRow(); const pc = (x) => `${(100 * x).toFixed(1)} %`;
       cell(row, w.week); cell(row, w.listeners); cell(row, w.tracks); cell(row, pc(w.play_rate)); cell(row, pc(w.save_rate)); cell(row, pc(w.skip_rate));
     }
@@ -171,7 +171,7 @@ async function start() {
   $("pick").addEventListener("submit", (e) => { e.preventDefault(); location.hash = `user=${q($("user").value.trim())}`; });
   window.addEventListener("hashchange", route);
   try {
-    const users = (await api("/v1/users?count=200")).users;
+    const users = (await api("v1/users?count=200")).users;
     $("users").replaceChildren(...users.map((u) => { const o = document.createElement("option"); o.value = u; return o; }));
     $("status-line").textContent = `${users.length} listeners shown; type any id`;
     if (!location.hash && users.length) $("user").value = users[0];
