@@ -139,6 +139,13 @@ def create_app(settings: Settings) -> FastAPI:
                                    swagger_css_url=f"{root}/static/swagger/swagger-ui.css",
                                    swagger_favicon_url=f"{root}/static/swagger/favicon-32x32.png")
     app.state.snapshot = snap
+
+    def answer(payload: dict) -> dict:
+        """An answer as ListenBrainz shapes them, carrying the model versions and when the
+        snapshot it comes from was written (an answer about one run keeps that run's)."""
+        for name, value in snap.provenance().items():
+            payload.setdefault(name, value)
+        return {"payload": payload}
     requests: Counter = Counter()
 
     def admitted(scope: str):
@@ -247,8 +254,8 @@ def create_app(settings: Settings) -> FastAPI:
     def get_status():
         with snap.engine() as engine:
             s = queries.status(engine, settings)
-        return {"payload": {"counts": s.counts, "models": _plain(s.models), "weeks": s.weeks,
-                            "snapshot": snap.name}}
+        return answer({"counts": s.counts, "models": _plain(s.models), "weeks": s.weeks,
+                            "snapshot": snap.name})
 
     @app.get("/v1/users/{user_id}/weekly", dependencies=reads, summary="A user's list of a week (default the latest)",
              responses={204: {"description": "The user has no list that week"}})
@@ -278,7 +285,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/users", dependencies=reads, summary="Listeners with a list in a week (default the latest)")
     def get_users(week: str | None = None, prefix: str = "", count: int = Query(50, ge=1, le=1000)):
         with snap.engine() as engine:
-            return {"payload": {"users": queries.listed_users(engine, week, prefix=prefix, limit=count)}}
+            return answer({"users": queries.listed_users(engine, week, prefix=prefix, limit=count)})
 
     @app.get("/v1/users/{user_id}/weekly/flow.svg", dependencies=reads,
              summary="Tempo and loudness across a user's list, as SVG", response_class=Response)
@@ -304,30 +311,30 @@ def create_app(settings: Settings) -> FastAPI:
     def get_list_feedback(user_id: str, week: str | None = None):
         with snap.engine() as engine:
             found = queries.list_feedback(engine, settings, user_id, week)
-        return {"payload": {"user_id": user_id, "week": found.week, "monday": found.monday.isoformat(),
+        return answer({"user_id": user_id, "week": found.week, "monday": found.monday.isoformat(),
                             "played": found.played, "saved": sum(t.saved for t in found.tracks),
                             "skipped": sum(t.skipped for t in found.tracks),
-                            "disliked": sum(t.disliked for t in found.tracks), "tracks": _plain(found.tracks)}}
+                            "disliked": sum(t.disliked for t in found.tracks), "tracks": _plain(found.tracks)})
 
     @app.get("/v1/users/{user_id}/weeks", dependencies=reads, summary="The weeks in which a user has a list")
     def get_user_weeks(user_id: str):
         with snap.engine() as engine:
-            return {"payload": {"user_id": user_id, "weeks": queries.user_weeks(engine, user_id)}}
+            return answer({"user_id": user_id, "weeks": queries.user_weeks(engine, user_id)})
 
     @app.get("/v1/weeks", dependencies=reads, summary="The weeks generated, oldest first")
     def get_weeks():
         with snap.engine() as engine:
-            return {"payload": {"weeks": queries.weeks(engine)}}
+            return answer({"weeks": queries.weeks(engine)})
 
     @app.get("/v1/tracks/{track_id}", dependencies=reads, summary="A track of the catalogue")
     def get_track(track_id: str):
         with snap.engine() as engine:
-            return {"payload": _plain(queries.track(engine, track_id))}
+            return answer(_plain(queries.track(engine, track_id)))
 
     @app.get("/v1/tracks/{track_id}/analysis", dependencies=reads, summary="The track's audio analysis (The Echo Nest's shape)")
     def get_analysis(track_id: str):
         with snap.engine() as engine:
-            return {"payload": queries.track_analysis(engine, track_id)}
+            return {"payload": queries.track_analysis(engine, track_id)}     # the document as analysed
 
     @app.get("/v1/tracks/{track_id}/analysis.svg", dependencies=reads, response_class=Response,
              summary="The track's analysis drawn: sections, loudness, beats and bars, chroma (SVG)")
@@ -342,7 +349,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/tracks/{track_id}/features", dependencies=reads, summary="The track's audio features (tempo, key, loudness, …)")
     def get_features(track_id: str):
         with snap.engine() as engine:
-            return {"payload": queries.track_features(engine, track_id)}
+            return answer(queries.track_features(engine, track_id))
 
     @app.get("/v1/artists/{artist}/terms", dependencies=reads, summary="What people write about an artist: top terms by kind")
     def get_terms(artist: str, count: int = Query(10, ge=1, le=1000),
@@ -351,14 +358,14 @@ def create_app(settings: Settings) -> FastAPI:
         if unknown:
             raise ParameterError(f"unknown term kind(s) {unknown}; expected some of {list(TERM_KINDS)}")
         with snap.engine() as engine:
-            return {"payload": _plain(queries.artist_terms(engine, artist, kinds=tuple(kind), n=count))}
+            return answer(_plain(queries.artist_terms(engine, artist, kinds=tuple(kind), n=count)))
 
     @app.get("/v1/artists/{artist}/comentioned", dependencies=reads,
              summary="Artists most written about alongside an artist")
     def get_comentioned(artist: str, count: int = Query(10, ge=1, le=1000)):
         with snap.engine() as engine:
             found = queries.comentioned(engine, artist, count)
-        return {"payload": {"artist": artist, "count": len(found), "artists": _plain(found)}}
+        return answer({"artist": artist, "count": len(found), "artists": _plain(found)})
 
     @app.get("/v1/feedback.svg", dependencies=reads, response_class=Response,
              summary="Shares of delivered tracks played, saved and skipped, week by week (SVG)")
@@ -375,8 +382,8 @@ def create_app(settings: Settings) -> FastAPI:
     def get_feedback(weeks: int | None = Query(None, ge=1)):
         with snap.engine() as engine:
             report = queries.feedback_report(engine, settings, weeks=weeks)
-        return {"payload": {"min_play_ms": report.min_play_ms, "weeks": _plain(report.weeks),
-                            "notes": report.notes}}
+        return answer({"min_play_ms": report.min_play_ms, "weeks": _plain(report.weeks),
+                            "notes": report.notes})
 
     @app.post("/v1/events", status_code=202, summary="Post listening events (plays, saves, skips, …)",
               responses={200: {"description": "The same Idempotency-Key was posted before: its answer"}})
@@ -400,32 +407,32 @@ def create_app(settings: Settings) -> FastAPI:
         as it ends (it publishes a snapshot). One job at a time: 409 while one runs."""
         args = ["weekly", "generate"] + (["--week", check_week(run.week)] if run.week else []) + (
             ["--ranking", run.ranking] if run.ranking else [])
-        return {"payload": jobs.start(args).state()}
+        return answer(jobs.start(args).state())
 
     @app.post("/v1/admin/ingest", status_code=202, summary="Ingest the posted events waiting in the spool (admin)")
     def start_ingest(key=admitted("admin")):
         """Runs `tastemaker ingest spool` in a child process; one job at a time (409 while one runs)."""
-        return {"payload": jobs.start(["ingest", "spool"]).state()}
+        return answer(jobs.start(["ingest", "spool"]).state())
 
     @app.post("/v1/admin/train", status_code=202, summary="Train a model on the warehouse (admin)")
     def start_train(run: TrainRun, key=admitted("admin")):
         """Runs `tastemaker train KIND` in a child process (collaborative, text, audio or ranker);
         one job at a time (409 while one runs). Its models serve the next weekly run."""
-        return {"payload": jobs.start(["train", run.kind]).state()}
+        return answer(jobs.start(["train", run.kind]).state())
 
     @app.get("/v1/admin/jobs", summary="The batch jobs this service started (admin)")
     def list_jobs(key=admitted("admin")):
-        return {"payload": {"jobs": [j.state() for j in jobs.all()]}}
+        return answer({"jobs": [j.state() for j in jobs.all()]})
 
     @app.get("/v1/admin/jobs/{job_id}", summary="A job's state and its last lines of output (admin)")
     def get_job(job_id: str, key=admitted("admin")):
-        return {"payload": jobs.get(job_id).state()}
+        return answer(jobs.get(job_id).state())
 
     def _neighbours(kind: str, key: str, model: str, count: int):
         with snap.engine() as engine:
             me, found = queries.similar(engine, settings, kind, key, n=count, model=model)
-        return {"payload": {"query": _plain(me), "model": model, "count": len(found),
-                            "neighbours": _plain(found)}}
+        return answer({"query": _plain(me), "model": model, "count": len(found),
+                            "neighbours": _plain(found)})
 
     @app.get("/v1/tracks/{track_id}/similar", dependencies=reads, summary="Tracks near a track, by a model's vectors")
     def similar_tracks(track_id: str, model: str = Query("collaborative", pattern="^(collaborative|audio)$"),

@@ -17,7 +17,8 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,9 +92,11 @@ class Loaded:
     weeks: tuple[str, ...]
     user_index: dict[str, int]
     memory: dict[str, MemoryWeek]
+    published_at: str = ""             # when the snapshot was written (ISO, UTC)
+    models: dict = field(default_factory=dict)   # model kind -> its latest version then
 
     @classmethod
-    def open(cls, path: Path, memory_weeks: int) -> "Loaded":
+    def open(cls, path: Path, memory_weeks: int, settings: Settings) -> "Loaded":
         engine = DuckDBEngine.open(path, read_only=True)
         try:
             weeks = tuple(engine.playlist_weeks())
@@ -107,7 +110,9 @@ class Loaded:
         except BaseException:
             engine.close()
             raise
-        return cls(path, engine, weeks, user_index, memory)
+        published = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat(timespec="seconds")
+        return cls(path, engine, weeks, user_index, memory, published,
+                   {m.kind: m.latest for m in queries.models(settings)})
 
 
 class Snapshot:
@@ -155,7 +160,7 @@ class Snapshot:
                 return
             started = time.perf_counter()
             try:
-                fresh = Loaded.open(path, self.settings.service.memory_weeks)
+                fresh = Loaded.open(path, self.settings.service.memory_weeks, self.settings)
             except Exception:
                 if self._loaded is None:
                     raise
@@ -196,6 +201,11 @@ class Snapshot:
     @property
     def name(self) -> str | None:
         return self._loaded.path.name if self._loaded else None
+
+    def provenance(self) -> dict:
+        """What every answer carries: the latest model versions and when the snapshot was written."""
+        loaded = self._loaded
+        return {"models": loaded.models, "last_updated": loaded.published_at} if loaded else {}
 
     # -- answers --------------------------------------------------------------------------------
     @contextlib.contextmanager
