@@ -387,3 +387,28 @@ def test_the_flow_plot_draws_each_series_with_gaps():
                    {"tempo": "BPM"})
     assert svg.count('data-series="tempo"') == 2 and svg.count('data-series="loudness"') == 1
     assert "tempo 120 to 128 BPM" in svg and svg.startswith("<svg") and svg.endswith("</svg>")
+
+
+def test_every_write_and_admin_route_needs_its_key(served):
+    """Found from the app's own routes, so a new write cannot slip in without auth."""
+    from tastemaker.service import keys
+    settings, client = served
+    _publish(settings)
+    tokens = {scope: keys.create(settings, scope)[1] for scope in ("read", "write", "admin")}
+    guarded = [(method, route.path) for route in client.app.routes for method in getattr(route, "methods", ())
+               if method == "POST" or route.path.startswith("/v1/admin")]
+    assert {("POST", "/v1/events"), ("POST", "/v1/admin/weekly"), ("GET", "/v1/admin/jobs")} <= set(guarded)
+    for method, path in guarded:
+        path = path.replace("{job_id}", "nosuch")
+        needs = "write" if path == "/v1/events" else "admin"
+        assert client.request(method, path, json={}).status_code == 401, path
+        for scope in ("read", "write", "admin"):
+            status = client.request(method, path, json={}, headers={"Authorization": f"Token {tokens[scope]}"}).status_code
+            allowed = scope == "admin" or scope == needs
+            assert (status not in (401, 403)) == allowed, (path, scope, status)
+    import time
+    deadline = time.time() + 120           # the jobs an admin key started end before the home goes
+    auth = {"Authorization": f"Token {tokens['admin']}"}
+    while any(j["state"] == "running" for j in client.get("/v1/admin/jobs", headers=auth).json()["payload"]["jobs"]):
+        assert time.time() < deadline
+        time.sleep(0.5)

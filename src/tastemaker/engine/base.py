@@ -159,6 +159,12 @@ class Engine(abc.ABC):
         -1 unknown)."""
 
     @abc.abstractmethod
+    def match_rows(self) -> list[tuple]:
+        """What track matching knows of every track: (track_id, artist name, title, duration_ms,
+        MusicBrainz recording id, ISRC), None where unknown (ids from the catalogue's attributes
+        ``mbid``/``recording_mbid``/``musicbrainz_recording_id`` and ``isrc``)."""
+
+    @abc.abstractmethod
     def track_index(self, track_id: str) -> int | None:
         """The ``track_idx`` of a ``track_id``, or None."""
 

@@ -88,9 +88,11 @@ def _finite(x: str) -> str:
 
 def event_reason(earliest: str, latest: str) -> str:
     """Why an event row is rejected (NULL: accepted), over id_problem, user_id, track_id,
-    artist_id, kind, kind_raw, ts_raw, ts, count_raw, count_d, ms_raw, ms_d. Timestamps must lie
-    in ``[earliest, latest)`` (ISO strings: the plausible window of `IngestParams`)."""
+    artist_id, kind, kind_raw, ts_raw, ts, count_raw, count_d, ms_raw, ms_d, rejected (an
+    importer's reason for leaving the row out). Timestamps must lie in ``[earliest, latest)``
+    (ISO strings: the plausible window of `IngestParams`)."""
     return f"""CASE
+    WHEN rejected IS NOT NULL THEN rejected
     WHEN id_problem IS NOT NULL THEN id_problem
     WHEN user_id IS NULL THEN 'missing user_id'
     WHEN track_id IS NULL AND artist_id IS NULL THEN 'missing track_id'

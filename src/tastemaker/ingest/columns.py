@@ -15,6 +15,8 @@ EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "ts": ("ts", "timestamp", "time", "datetime", "played_at", "listened_at", "end_time", "date"),
     "count": ("count", "plays", "play_count", "playcount", "listen_count", "weight", "n"),
     "ms_played": ("ms_played", "msplayed", "played_ms", "duration_played_ms", "ms"),
+    # set by an importer on a row it leaves out (a podcast, an unmatched play): the reason
+    "rejected": ("rejected", "reject_reason"),
 }
 
 CATALOG_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -80,6 +80,13 @@ class Catalogue(Connection):
         out[np.asarray(cols["user_idx"], np.int64)] = np.asarray(cols["user_id"], dtype=object)
         return out
 
+    def match_rows(self) -> list[tuple]:
+        return self.execute("""
+            SELECT t.track_id, a.name, t.title, t.duration_ms,
+                   coalesce(t.attrs->>'mbid', t.attrs->>'recording_mbid', t.attrs->>'musicbrainz_recording_id'),
+                   t.attrs->>'isrc'
+            FROM tracks t LEFT JOIN artists a ON a.artist_idx = t.artist_idx""").fetchall()
+
     def track_listing(self) -> dict[str, np.ndarray]:
         cols = self.numpy("""SELECT t.track_idx, t.track_id, t.title, a.name AS artist, t.album,
                                     coalesce(t.duration_ms, -1) AS duration_ms, t.uri

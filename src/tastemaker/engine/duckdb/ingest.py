@@ -148,7 +148,8 @@ class Ingest(Connection):
                    coalesce({c.text('kind')}, '{default_kind}') AS kind_raw,
                    {c.text('ts')} AS ts_raw, {c.timestamp('ts')} AS ts,
                    {c.text('count')} AS count_raw, {c.number('count')} AS count_d,
-                   {c.text('ms_played')} AS ms_raw, {c.number('ms_played')} AS ms_d
+                   {c.text('ms_played')} AS ms_raw, {c.number('ms_played')} AS ms_d,
+                   {c.text('rejected')} AS rejected
             FROM raw_batch b
         ), p AS (
             SELECT *, {sql.kind_case(kinds, 'kind_raw')} AS kind FROM r
