@@ -59,6 +59,7 @@ def test_spotify_history_into_an_empty_warehouse(tmp_path, spotify_file):
     assert (f.rows_read, f.accepted, f.quarantined) == (9, 4, 5)
     # an empty catalogue: tracks added, their later plays found by the source's id
     assert report.rules == {"added": 3, "id": 2, "left out": 4}
+    assert sum(report.rules.values()) == report.records                    # the rates add up
     assert report.catalog.files[0].accepted == 3                            # halo, creep, yellow
     assert _events(settings) == [("play", 2), ("skip", 2)]                  # under 30 s and skipped: skips
     with DuckDBEngine.open(settings.warehouse_path, read_only=True) as engine:
@@ -157,3 +158,32 @@ def test_the_command_prints_rates_and_refuses_unknown_sources(tmp_path, spotify_
     assert run(["--home", home, "import", "napster", str(spotify_file)]) == 2
     assert "Unknown source 'napster'" in capsys.readouterr().err
     assert run(["--home", home, "import", "spotify", str(tmp_path / "missing.json")]) == 2
+
+
+def test_jspf_names_recordings_and_m3u_paths_are_relative_to_the_music_folder(tmp_path):
+    from tastemaker.weekly.export import export_week
+    from tastemaker.weekly.generate import generate_week
+    from tastemaker.train import train_collaborative
+    settings = load_settings(tmp_path / "home")
+    music = tmp_path / "music"
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("track_id,title,artist_name,uri,mbid\n" + "".join(
+        f"t{i},Song {i},Artist {i % 30},{music / f'a{i % 30}' / f's{i}.flac'},{'rec-%d' % i if i % 2 else ''}\n"
+        for i in range(90)))
+    plays = tmp_path / "plays.csv"
+    plays.write_text("user_id,track_id,ts\n" + "".join(
+        f"u{u},t{(u * 7 + k * 3) % 90},2026-11-{1 + k % 20:02d}T10:00:00\n" for u in range(20) for k in range(8)))
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        ingest_catalog(engine, [catalog])
+        from tastemaker.ingest import ingest_events
+        ingest_events(engine, [plays])
+        train_collaborative(engine, settings)
+        generate_week(engine, settings, week="2026-W48")
+        jspf = export_week(engine, "2026-W48", "jspf", tmp_path / "out", users=["u1"])
+        m3u = export_week(engine, "2026-W48", "m3u", tmp_path / "out", users=["u1"], relative_to=music)
+    tracks = json.loads((jspf / "u1.jspf").read_text())["playlist"]["track"]
+    assert len(tracks) == 30 and all(isinstance(t["identifier"], list) for t in tracks)
+    named = [t for t in tracks if t["identifier"][0].startswith("https://musicbrainz.org/recording/rec-")]
+    assert named and len(named) == sum(int(t["identifier"][-1].split(":t")[-1]) % 2 for t in tracks)
+    lines = [ln for ln in (m3u / "u1.m3u").read_text().splitlines() if not ln.startswith("#")]
+    assert len(lines) == 30 and all(ln.startswith("a") and ln.endswith(".flac") and "/" in ln for ln in lines)

@@ -89,6 +89,7 @@ class WeeklyParams:
     candidates: int = 150
     batch_size: int = 8192
     audio_share: int = 3               # at most this many cold tracks placed by the audio model
+    owned_only: bool = False           # only tracks with a file (uri): a self-hosted server plays only those
 
     def __post_init__(self):
         check_param("WeeklyParams", "size", self.size, low=1, high=1000, kind=int)
@@ -98,6 +99,7 @@ class WeeklyParams:
         check_param("WeeklyParams", "candidates", self.candidates, low=self.size, kind=int)
         check_param("WeeklyParams", "batch_size", self.batch_size, low=1, kind=int)
         check_param("WeeklyParams", "audio_share", self.audio_share, low=0, high=self.size, kind=int)
+        check_param("WeeklyParams", "owned_only", self.owned_only, kind=bool)
 
 
 @dataclass(frozen=True)

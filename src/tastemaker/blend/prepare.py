@@ -57,6 +57,9 @@ def track_facts(engine: Engine, settings: Settings, monday: dt.date, n_items: in
     if not recent.any():            # events without timestamps: popularity over all time
         recent = listeners
     artist_of, age, unavailable = _catalogue(engine, n_items, monday)
+    if settings.weekly.owned_only:   # a server plays only what it has: tracks without a file are out
+        owned, _ = engine.track_uris()
+        unavailable = np.union1d(unavailable, np.setdiff1d(np.arange(n_items), owned))
     sound = track_features(engine, n_items)
     names, words = _artists(engine)
     return TrackFacts(artist_of, listeners, recent, plays, age, sound["tempo"], sound["key"], sound["mode"],

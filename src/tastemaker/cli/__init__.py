@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 #: stage modules, in pipeline order; each defines register(app)
-STAGES = ["ingest", "imports", "datasets", "analyze", "train", "text", "weekly", "evaluate", "similar", "demo", "status", "serve", "keys"]
+STAGES = ["ingest", "imports", "datasets", "analyze", "train", "text", "weekly", "evaluate", "similar", "demo", "status", "serve", "keys", "deliver"]
 
 
 @app.callback()

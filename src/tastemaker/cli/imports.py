@@ -12,12 +12,14 @@ from .ingest import print_report
 
 SOURCES_HELP = ("spotify (Streaming_History_Audio_*.json, endsong_*.json), listenbrainz (the user "
                 "export zip, or listens as JSON Lines), lastfm (user.getRecentTracks JSON pages, or a "
-                "CSV export: artist, album, title, date), scrobbler-log (.scrobbler.log)")
+                "CSV export: artist, album, title, date), scrobbler-log (.scrobbler.log), navidrome (its "
+                "SQLite database, read-only: catalogue and every user's history), folder (a folder of "
+                "audio files: the catalogue from their tags)")
 
 
 def import_cmd(
     source: str = typer.Argument(..., help=SOURCES_HELP),
-    files: List[Path] = typer.Argument(..., help="The export's files."),
+    files: List[Path] = typer.Argument(..., help="The export's files (for folder: folders)."),
     user: Optional[str] = typer.Option(None, help="The listener to credit when the export names none."),
     add_tracks: Optional[bool] = typer.Option(
         None, "--add-tracks/--match-only",

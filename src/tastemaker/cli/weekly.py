@@ -22,11 +22,18 @@ def generate_cmd(
     week: Optional[str] = typer.Option(None, help="ISO week, e.g. 2026-W48 [default: this week]"),
     model_version: Optional[str] = typer.Option(None, help="Collaborative model version [default: latest]"),
     ranking: Optional[str] = typer.Option(None, help="auto, learned, fixed or collaborative [config: blend.mode]"),
+    owned_only: Optional[bool] = typer.Option(
+        None, "--owned-only/--any-track",
+        help="Only tracks with a file (uri), for a self-hosted server [config: weekly.owned_only]"),
 ):
     """Write 30 never-played tracks for every user from the three models (atomic; a re-run resumes)."""
+    import dataclasses
+
     from ..weekly.generate import generate_week   # every model comes with it: only when a week is written
 
     settings = common.settings()
+    if owned_only is not None:
+        settings = dataclasses.replace(settings, weekly=dataclasses.replace(settings.weekly, owned_only=owned_only))
     with common.engine() as engine:
         r = generate_week(engine, settings, week=week, model_version=model_version, mode=ranking)
     common.console.print(
@@ -45,14 +52,15 @@ def export_cmd(
     fmt: str = typer.Option("json", "--format", help=f"One of {', '.join(FORMATS)}"),
     out: Optional[Path] = typer.Option(None, help="File or folder [default: HOME/exports]"),
     user: Optional[List[str]] = typer.Option(None, help="Only these users (repeatable)"),
+    relative_to: Optional[Path] = typer.Option(None, help="A music folder: M3U paths under it written relative to it"),
 ):
-    """Write a week as JSON, CSV, M3U or XSPF."""
+    """Write a week as JSON, CSV, M3U, XSPF or JSPF (ListenBrainz's playlist format)."""
     if fmt not in FORMATS:
         raise ParameterError(f"The export format must be one of {', '.join(FORMATS)}. Got {fmt!r} instead.")
     settings = common.settings()
     with common.engine(read_only=True) as engine:
         week = latest_week(engine) if week is None else week_of(parse_week(week))
-        path = export_week(engine, week, fmt, out or settings.exports_dir, users=user)
+        path = export_week(engine, week, fmt, out or settings.exports_dir, users=user, relative_to=relative_to)
     common.console.print(f"week {week} exported as {fmt}: {path}")
 
 

@@ -159,6 +159,11 @@ class Engine(abc.ABC):
         -1 unknown)."""
 
     @abc.abstractmethod
+    def recording_ids(self, track_ids: list[str]) -> dict[str, str]:
+        """{track_id: MusicBrainz recording id} of those of `track_ids` whose catalogue row
+        carries one (attribute ``mbid``, ``recording_mbid`` or ``musicbrainz_recording_id``)."""
+
+    @abc.abstractmethod
     def match_rows(self) -> list[tuple]:
         """What track matching knows of every track: (track_id, artist name, title, duration_ms,
         MusicBrainz recording id, ISRC), None where unknown (ids from the catalogue's attributes

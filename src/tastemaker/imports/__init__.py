@@ -28,9 +28,11 @@ from ..engine import Engine
 from ..errors import InputError, ParameterError
 from ..ingest import IngestReport, ReadOptions, ingest_catalog, ingest_events
 from ..match import MatchIndex, artist_key, title_key
-from .sources import READERS, Play
+from .sources import CATALOGUES, READERS, Play
 
-__all__ = ["READERS", "ImportReport", "import_files"]
+SOURCES = sorted(set(READERS) | set(CATALOGUES))
+
+__all__ = ["SOURCES", "ImportReport", "import_files"]
 
 
 @dataclass
@@ -68,17 +70,31 @@ def import_files(engine: Engine, settings: Settings, source: str, paths, *, user
     """Import `paths` of `source` (one of `READERS`). `user`: the listener to credit when the
     export does not name one. `add_tracks`: add the tracks the catalogue lacks (default: only
     when the catalogue is empty); otherwise an unmatched play is quarantined with the reason."""
-    if source not in READERS:
-        raise ParameterError(f"Unknown source {source!r}; expected one of {', '.join(READERS)}")
+    if source not in SOURCES:
+        raise ParameterError(f"Unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     files = [Path(p) for p in paths]
     for f in files:
-        if not f.is_file():
+        if source == "folder" and not f.is_dir():
+            raise InputError(f"{f} is not a folder (import folder reads a folder of audio files)")
+        if source != "folder" and not f.is_file():
             raise InputError(f"{f} is not a file")
-    index = MatchIndex.build(engine.match_rows())
-    add = (len(index) == 0) if add_tracks is None else add_tracks
     report = ImportReport(source)
     staged = settings.home / "imports" / source
     staged.mkdir(parents=True, exist_ok=True)
+    if source in CATALOGUES:
+        for path in files:
+            rows = list(CATALOGUES[source](path))
+            report.rules["catalogue tracks"] += len(rows)
+            digest = hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            catalog_path = staged / f"{path.stem or 'root'}-{digest}.catalog.jsonl"
+            _write(catalog_path, rows)
+            report.catalog = report.catalog or IngestReport("catalog")
+            report.catalog.files.extend(ingest_catalog(engine, [catalog_path],
+                                                       options=ReadOptions(format="jsonl")).files)
+    if source not in READERS:
+        return report
+    index = MatchIndex.build(engine.match_rows())
+    add = (len(index) == 0) if add_tracks is None else add_tracks
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         events, tracks = [], {}
@@ -108,7 +124,7 @@ def import_files(engine: Engine, settings: Settings, source: str, paths, *, user
             else:
                 report.rules["left out"] += 1
             events.append({"user_id": p.user_id, "track_id": track_id, "kind": p.kind, "ts": p.ts,
-                           "ms_played": p.ms_played, "rejected": p.rejected,
+                           "count": p.count, "ms_played": p.ms_played, "rejected": p.rejected,
                            "source_line": p.line})
         if tracks:
             catalog_path = staged / f"{path.stem}-{digest}.catalog.jsonl"

@@ -30,6 +30,7 @@ class Play:
     ts: str | None = None                    # ISO 8601, UTC
     kind: str = "play"                       # play | skip | save | dislike
     ms_played: int | None = None
+    count: int = 1                           # times (a play count summed by the source)
     artist: str | None = None
     title: str | None = None
     album: str | None = None
@@ -245,3 +246,142 @@ def scrobbler_log(path: Path, user: str | None) -> Iterator[Play]:
 
 
 READERS = {"spotify": spotify, "listenbrainz": listenbrainz, "lastfm": lastfm, "scrobbler-log": scrobbler_log}
+
+
+# -- Navidrome --------------------------------------------------------------------------------------
+def _navidrome(path: Path):
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)      # read-only: the server's own file
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path} is not a SQLite database ({exc})") from exc
+    if "media_file" not in tables:
+        raise InputError(f"{path} has no media_file table: not a Navidrome database")
+    return con, tables
+
+
+def _columns(con, table: str) -> set[str]:
+    return {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+
+
+def navidrome_catalogue(path: Path) -> Iterator[dict]:
+    """Every ``media_file`` of a Navidrome database as a catalogue row: its id (the server's song
+    id, so that playlists can name it), title, artist, album, duration, path (as ``uri``),
+    MusicBrainz recording id and, where the tags carry one, the ISRC."""
+    con, _ = _navidrome(path)
+    have = _columns(con, "media_file")
+    mbid = next((c for c in ("mbz_recording_id", "mbz_track_id") if c in have), None)
+    tags = "tags" if "tags" in have else None
+    query = (f"SELECT id, title, artist, album, duration, path, year, genre, {mbid or 'NULL'}, {tags or 'NULL'} "
+             f"FROM media_file ORDER BY id")
+    try:
+        for fid, title, artist, album, duration, fpath, year, genre, recording, tag_json in con.execute(query):
+            isrc = None
+            if tag_json:
+                try:
+                    found = json.loads(tag_json).get("isrc")
+                    isrc = (found[0].get("value") if isinstance(found[0], dict) else found[0]) if found else None
+                except (ValueError, AttributeError, IndexError, TypeError):
+                    isrc = None
+            yield {"track_id": fid, "title": title, "artist_name": artist, "album": album,
+                   "duration_ms": int(duration * 1000) if duration else None, "uri": fpath,
+                   "released": f"{year}-01-01" if year else None, "style": genre or None, "mbid": recording or None,
+                   "isrc": isrc, "imported_from": "navidrome"}
+    finally:
+        con.close()
+
+
+def navidrome(path: Path, user: str | None) -> Iterator[Play]:
+    """Every user's history: one play per row of ``scrobbles`` where the server keeps them
+    (0.55 and later), else each song's ``annotation`` play count at its last play date; a star is
+    a save, a rating of 1 a dislike. Users by their ``user_name``."""
+    con, tables = _navidrome(path)
+    try:
+        users = dict(con.execute("SELECT id, user_name FROM user")) if "user" in tables else {}
+        line = 0
+        scrobbled = "scrobbles" in tables and con.execute("SELECT count(*) FROM scrobbles").fetchone()[0] > 0
+        if scrobbled:
+            for fid, uid, when in con.execute(
+                    "SELECT media_file_id, user_id, submission_time FROM scrobbles ORDER BY submission_time, rowid"):
+                line += 1
+                yield Play(line, user_id=users.get(uid, uid), ts=_epoch(when), source_id=fid,
+                           rejected=None if _epoch(when) else f"bad submission_time {when!r}")
+        if "annotation" not in tables:
+            return
+        for uid, fid, count, played, rating, starred, starred_at in con.execute(
+                "SELECT user_id, item_id, play_count, play_date, rating, starred, starred_at FROM annotation "
+                "WHERE item_type = 'media_file' ORDER BY user_id, item_id"):
+            name = users.get(uid, uid)
+            if not scrobbled and count:
+                line += 1
+                play = Play(line, user_id=name, ts=_sqlite_time(played), source_id=fid)
+                play.count = int(count)
+                yield play
+            if starred:
+                line += 1
+                yield Play(line, user_id=name, kind="save", ts=_sqlite_time(starred_at) or _sqlite_time(played),
+                           source_id=fid)
+            if rating == 1:
+                line += 1
+                yield Play(line, user_id=name, kind="dislike", ts=_sqlite_time(played), source_id=fid)
+    finally:
+        con.close()
+
+
+def _sqlite_time(value) -> str | None:
+    if not value:
+        return None
+    try:
+        return _utc(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+# -- a music folder ---------------------------------------------------------------------------------
+AUDIO_SUFFIXES = {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aiff", ".aif", ".wma"}
+
+
+def folder_catalogue(root: Path) -> Iterator[dict]:
+    """Every audio file under `root` as a catalogue row, its tags read by mutagen: artist,
+    title, album, duration, MusicBrainz recording id, ISRC; ``uri`` the file's absolute path,
+    ``track_id`` its path under `root` (or the recording id when tagged). A file whose tags
+    cannot be read still comes, titled by its name, with the reason in ``tag_problem``."""
+    import mutagen
+
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES):
+        row = {"track_id": f.relative_to(root).as_posix(), "title": f.stem, "artist_name": None, "album": None,
+               "duration_ms": None, "uri": str(f.resolve()), "mbid": None, "isrc": None, "imported_from": "folder",
+               "tag_problem": None}
+        try:
+            audio = mutagen.File(f, easy=True)
+        except Exception as exc:       # mutagen raises many kinds on a damaged file
+            row["tag_problem"] = f"tags unreadable: {type(exc).__name__}: {exc}"[:200]
+            yield row
+            continue
+        if audio is None:
+            row["tag_problem"] = "no tags mutagen knows"
+            yield row
+            continue
+        tags = audio.tags or {}
+
+        def first(*names):
+            for name in names:
+                try:
+                    values = tags.get(name)
+                except (KeyError, ValueError):
+                    values = None
+                if values:
+                    return str(values[0]).strip() or None
+            return None
+        row.update(title=first("title") or f.stem, artist_name=first("artist", "albumartist"), album=first("album"),
+                   mbid=first("musicbrainz_trackid", "musicbrainz_recordingid"), isrc=first("isrc"))
+        if getattr(audio, "info", None) is not None and getattr(audio.info, "length", None):
+            row["duration_ms"] = int(audio.info.length * 1000)
+        yield row
+
+
+READERS["navidrome"] = navidrome
+#: sources that carry a catalogue of their own, read before their plays
+CATALOGUES = {"navidrome": navidrome_catalogue, "folder": folder_catalogue}

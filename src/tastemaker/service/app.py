@@ -257,6 +257,10 @@ def create_app(settings: Settings) -> FastAPI:
         return answer({"counts": s.counts, "models": _plain(s.models), "weeks": s.weeks,
                             "snapshot": snap.name})
 
+    def recording_ids(track_ids):
+        with snap.engine() as engine:
+            return engine.recording_ids(track_ids)
+
     @app.get("/v1/users/{user_id}/weekly", dependencies=reads, summary="A user's list of a week (default the latest)",
              responses={204: {"description": "The user has no list that week"}})
     async def get_weekly(request: Request, user_id: str, week: str | None = None,
@@ -274,7 +278,9 @@ def create_app(settings: Settings) -> FastAPI:
             return Response(status_code=204, headers=headers)
         page = found.tracks[offset:offset + count]
         if format != "json":
-            text = playlist(format, found.week, user_id, [dataclasses.asdict(t) for t in page])
+            items = [dataclasses.asdict(t) for t in page]
+            mbids = await run_in_threadpool(recording_ids, [t["track_id"] for t in items]) if format == "jspf" else None
+            text = playlist(format, found.week, user_id, items, mbids)
             return Response(text, media_type=PLAYLIST_TYPES[format], headers=headers)
         return JSONResponse({"payload": {
             "user_id": user_id, "week": found.week, "count": len(page), "offset": offset,

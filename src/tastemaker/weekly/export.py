@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from ..engine import Engine
 from ..errors import InputError, NotFoundError, ParameterError
 
-FORMATS = ("json", "csv", "m3u", "xspf")
+FORMATS = ("json", "csv", "m3u", "xspf", "jspf")
 
 COLUMNS = ["user_id", "position", "track_id", "title", "artist", "album", "duration_ms", "uri",
            "score", "source", "reason", "model_version"]
@@ -45,8 +45,11 @@ def _per_user(records):
         yield user, items
 
 
-def export_week(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | None = None) -> Path:
-    """Write the week in `fmt` under `out` (a file for json/csv, a folder for m3u/xspf)."""
+def export_week(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | None = None, *,
+                relative_to: Path | None = None) -> Path:
+    """Write the week in `fmt` under `out` (a file for json/csv, a folder of one playlist per
+    user for m3u/xspf/jspf). `relative_to`: a music folder; M3U locations under it are written
+    relative to it (a player that mounts the folder elsewhere still finds them)."""
     if fmt not in FORMATS:
         raise ParameterError(f"The export format must be one of {FORMATS}. Got {fmt!r} instead.")
     out = Path(out)
@@ -54,7 +57,7 @@ def export_week(engine: Engine, week: str, fmt: str, out: Path, users: list[str]
     if unknown:
         raise NotFoundError(f"No such user{'s' if len(unknown) > 1 else ''}: {', '.join(map(repr, unknown))}")
     try:
-        return _write(engine, week, fmt, out, users)
+        return _write(engine, week, fmt, out, users, relative_to)
     except (FileExistsError, NotADirectoryError) as exc:
         raise InputError(f"Cannot export to {out}: {exc.filename or out} is a file where a folder is "
                          f"needed. Give a folder, or a file name ending in .{fmt}") from exc
@@ -68,7 +71,8 @@ def export_week(engine: Engine, week: str, fmt: str, out: Path, users: list[str]
         raise InputError(f"Cannot export to {out}: {exc.strerror or exc}") from exc
 
 
-def _write(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | None) -> Path:
+def _write(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | None,
+           relative_to: Path | None = None) -> Path:
     records = rows(engine, week, users)
     if fmt == "csv":
         path = out / f"{week}.csv" if out.suffix != ".csv" else out
@@ -92,8 +96,10 @@ def _write(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | No
     folder.mkdir(parents=True, exist_ok=True)
     for user, items in _per_user(records):
         name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(user))
-        (folder / f"{name}.{fmt}").write_text(
-            _m3u(items) if fmt == "m3u" else _xspf(week, user, items), encoding="utf-8")
+        mbids = engine.recording_ids([r["track_id"] for r in items]) if fmt == "jspf" else None
+        text = (_m3u(items, relative_to) if fmt == "m3u" else _jspf(week, user, items, mbids) if fmt == "jspf"
+                else _xspf(week, user, items))
+        (folder / f"{name}.{fmt}").write_text(text, encoding="utf-8")
     return folder
 
 
@@ -102,34 +108,52 @@ PLAYLIST_TYPES = {"jspf": "application/jspf+json", "xspf": "application/xspf+xml
                   "m3u": "audio/x-mpegurl"}
 
 
-def playlist(fmt: str, week: str, user, items) -> str:
+def playlist(fmt: str, week: str, user, items, mbids: dict[str, str] | None = None) -> str:
     """One user's list (dicts with track_id, title, artist, album, duration_ms, uri, reason) as
-    JSPF (the JSON form of XSPF that ListenBrainz uses), XSPF or M3U text."""
+    JSPF (the JSON form of XSPF that ListenBrainz uses), XSPF or M3U text. `mbids`: the tracks'
+    MusicBrainz recording ids, which JSPF names as recording URLs."""
     if fmt == "m3u":
         return _m3u(items)
     if fmt == "xspf":
         return _xspf(week, user, items)
     if fmt == "jspf":
-        return json.dumps({"playlist": {
-            "title": f"Discover Weekly {week} for {user}", "creator": "tastemaker",
-            "track": [{k: v for k, v in (("title", r["title"]), ("creator", r["artist"]), ("album", r["album"]),
-                                         ("duration", int(r["duration_ms"]) if r["duration_ms"] else None),
-                                         ("identifier", [f"tastemaker:track:{r['track_id']}"]),
-                                         ("location", [_location(r)]), ("annotation", r["reason"]))
-                       if v is not None} for r in items]}}, indent=1)
+        return _jspf(week, user, items, mbids)
     raise ParameterError(f"A playlist format is one of {', '.join(PLAYLIST_TYPES)}. Got {fmt!r} instead.")
 
 
-def _location(r) -> str:
-    return r["uri"] or f"tastemaker:track:{r['track_id']}"
+def _jspf(week, user, items, mbids: dict[str, str] | None) -> str:
+    """As ListenBrainz writes playlists: ``identifier`` an array of recording URLs (the
+    MusicBrainz recording when known, then the track's own id)."""
+    mbids = mbids or {}
+
+    def identifiers(r):
+        mine = [f"tastemaker:track:{r['track_id']}"]
+        return ([f"https://musicbrainz.org/recording/{mbids[r['track_id']]}"] if r["track_id"] in mbids else []) + mine
+    return json.dumps({"playlist": {
+        "title": f"Discover Weekly {week} for {user}", "creator": "tastemaker",
+        "track": [{k: v for k, v in (("title", r["title"]), ("creator", r["artist"]), ("album", r["album"]),
+                                     ("duration", int(r["duration_ms"]) if r["duration_ms"] else None),
+                                     ("identifier", identifiers(r)), ("location", [_location(r)]),
+                                     ("annotation", r["reason"]))
+                   if v is not None} for r in items]}}, indent=1)
 
 
-def _m3u(items) -> str:
+def _location(r, relative_to: Path | None = None) -> str:
+    uri = r["uri"]
+    if uri and relative_to is not None:
+        try:
+            return Path(uri).resolve().relative_to(Path(relative_to).resolve()).as_posix()
+        except ValueError:
+            return uri                      # not under the folder: as it is
+    return uri or f"tastemaker:track:{r['track_id']}"
+
+
+def _m3u(items, relative_to: Path | None = None) -> str:
     lines = ["#EXTM3U"]
     for r in items:
         seconds = int(r["duration_ms"] / 1000) if r["duration_ms"] else -1
         lines.append(f"#EXTINF:{seconds},{r['artist'] or ''} - {r['title'] or r['track_id']}")
-        lines.append(_location(r))
+        lines.append(_location(r, relative_to))
     return "\n".join(lines) + "\n"
 
 

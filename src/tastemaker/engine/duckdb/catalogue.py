@@ -6,6 +6,7 @@ import numpy as np
 
 from .connection import Connection
 
+_MBID = "coalesce(attrs->>'mbid', attrs->>'recording_mbid', attrs->>'musicbrainz_recording_id')"
 _TRACK_LABEL = "coalesce(a.name || ' – ', '') || coalesce(t.title, t.track_id)"
 
 
@@ -80,10 +81,14 @@ class Catalogue(Connection):
         out[np.asarray(cols["user_idx"], np.int64)] = np.asarray(cols["user_id"], dtype=object)
         return out
 
+    def recording_ids(self, track_ids: list[str]) -> dict[str, str]:
+        return dict(self.execute(f"""
+            SELECT track_id, {_MBID} FROM tracks
+            WHERE track_id IN (SELECT unnest(?)) AND {_MBID} IS NOT NULL""", [list(track_ids)]).fetchall())
+
     def match_rows(self) -> list[tuple]:
-        return self.execute("""
-            SELECT t.track_id, a.name, t.title, t.duration_ms,
-                   coalesce(t.attrs->>'mbid', t.attrs->>'recording_mbid', t.attrs->>'musicbrainz_recording_id'),
+        return self.execute(f"""
+            SELECT t.track_id, a.name, t.title, t.duration_ms, {_MBID.replace("attrs", "t.attrs")},
                    t.attrs->>'isrc'
             FROM tracks t LEFT JOIN artists a ON a.artist_idx = t.artist_idx""").fetchall()
 
