@@ -45,10 +45,19 @@ def _resolve(current: str, is_pkg: bool, level: int, target: str | None) -> str:
     return ".".join(base + ([target] if target else []))
 
 
+#: modules that run SQL on another application's database (never the warehouse): each named here
+FOREIGN_DATABASES = {"tastemaker.imports.navidrome": "Navidrome's SQLite file, opened read-only"}
+
+
 def test_no_sql_runs_outside_the_engine():
     found = []
     for name, _, path, tree in _modules():
         if name.startswith("tastemaker.engine"):
+            continue
+        if name in FOREIGN_DATABASES:     # ... but never the warehouse's driver or the engine
+            imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names] + [
+                n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+            assert not [m for m in imported if "duckdb" in m or "engine" in m or "pyspark" in m], name
             continue
         docs = _docstrings(tree)
         for node in ast.walk(tree):

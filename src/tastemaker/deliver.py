@@ -42,7 +42,7 @@ def _tokens_path(settings: Settings):
     return settings.home / "delivery" / "subsonic.json"
 
 
-def _load_tokens(settings: Settings) -> dict:
+def kept_tokens(settings: Settings) -> dict:
     path = _tokens_path(settings)
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -62,7 +62,7 @@ class SubsonicClient:
         url = url.rstrip("/")
         if not re.match(r"^https?://", url):
             raise ParameterError(f"--url must start with http:// or https://; got {url!r}")
-        kept = _load_tokens(settings)
+        kept = kept_tokens(settings)
         if password is None:
             found = kept.get(url, {}).get(user)
             if not found:

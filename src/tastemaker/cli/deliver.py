@@ -24,7 +24,7 @@ def subsonic_cmd(
     """One playlist per user, replacing last week's; songs found by the server's ids or by
     artist and title. The password (TASTEMAKER_SUBSONIC_PASSWORD, or asked) is used once to make
     a token, which is kept instead (HOME/delivery/subsonic.json)."""
-    from ..deliver import SubsonicClient, _load_tokens, deliver_week
+    from ..deliver import SubsonicClient, kept_tokens, deliver_week
     from ..errors import ParameterError
 
     settings = common.settings()
@@ -33,7 +33,7 @@ def subsonic_cmd(
     rows = []
     for user in users:
         password = os.environ.get("TASTEMAKER_SUBSONIC_PASSWORD")
-        if password is None and not _load_tokens(settings).get(url.rstrip("/"), {}).get(user):
+        if password is None and not kept_tokens(settings).get(url.rstrip("/"), {}).get(user):
             password = typer.prompt(f"password of {user} on {url}", hide_input=True)
         client = SubsonicClient.login(settings, url, user, password=password)
         with common.engine(read_only=True) as engine:

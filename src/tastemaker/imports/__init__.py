@@ -28,7 +28,8 @@ from ..engine import Engine
 from ..errors import InputError, ParameterError
 from ..ingest import IngestReport, ReadOptions, ingest_catalog, ingest_events
 from ..match import MatchIndex, artist_key, title_key
-from .sources import CATALOGUES, READERS, Play
+from .records import Play
+from .sources import CATALOGUES, READERS
 
 SOURCES = sorted(set(READERS) | set(CATALOGUES))
 

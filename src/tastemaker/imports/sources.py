@@ -13,45 +13,15 @@ import datetime as dt
 import io
 import json
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
+from .navidrome import navidrome, navidrome_catalogue
+from .records import Play, epoch, utc
 
 #: a play shorter than this that the listener skipped counts as a skip (Spotify's reckoning of a stream)
 SHORT_MS = 30_000
-
-
-@dataclass
-class Play:
-    line: int                                # the record's number in its file (1-based)
-    user_id: str | None = None
-    ts: str | None = None                    # ISO 8601, UTC
-    kind: str = "play"                       # play | skip | save | dislike
-    ms_played: int | None = None
-    count: int = 1                           # times (a play count summed by the source)
-    artist: str | None = None
-    title: str | None = None
-    album: str | None = None
-    duration_ms: int | None = None
-    source_id: str | None = None             # the source's own id of the track (a Spotify URI, …)
-    mbid: str | None = None                  # MusicBrainz recording id
-    isrc: str | None = None
-    rejected: str | None = None              # why it is left out
-
-
-def _utc(value: dt.datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return value.isoformat(timespec="seconds")
-
-
-def _epoch(value) -> str | None:
-    try:
-        return _utc(dt.datetime.fromtimestamp(int(value), dt.timezone.utc))
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
 
 
 def _json_records(path: Path) -> list:
@@ -80,7 +50,7 @@ def spotify(path: Path, user: str | None) -> Iterator[Play]:
                     album=r.get("master_metadata_album_album_name"), source_id=r.get("spotify_track_uri"))
         ts = r.get("ts")
         try:
-            play.ts = _utc(dt.datetime.fromisoformat(str(ts).replace("Z", "+00:00")))
+            play.ts = utc(dt.datetime.fromisoformat(str(ts).replace("Z", "+00:00")))
         except ValueError:
             play.ts = str(ts) if ts is not None else None       # ingest says what is wrong with it
         if r.get("episode_name") or r.get("spotify_episode_uri"):
@@ -102,7 +72,7 @@ def _listen(line: int, r: dict, user: str | None) -> Play:
     info = meta.get("additional_info") or {}
     mapping = meta.get("mbid_mapping") or {}
     duration = info.get("duration_ms") or (info.get("duration") and int(info["duration"]) * 1000)
-    play = Play(line, user_id=r.get("user_name") or user, ts=_epoch(r.get("listened_at")),
+    play = Play(line, user_id=r.get("user_name") or user, ts=epoch(r.get("listened_at")),
                 artist=meta.get("artist_name"), title=meta.get("track_name"), album=meta.get("release_name"),
                 duration_ms=int(duration) if isinstance(duration, (int, float)) else None,
                 mbid=mapping.get("recording_mbid") or info.get("recording_mbid"), isrc=info.get("isrc"),
@@ -148,7 +118,7 @@ def _lb_record(line: int, raw: str, user: str | None, *, feedback: bool) -> Iter
         yield Play(line, rejected="not a JSON object")
     elif feedback:
         score = r.get("score")
-        play = Play(line, user_id=r.get("user_id") or user, ts=_epoch(r.get("created")),
+        play = Play(line, user_id=r.get("user_id") or user, ts=epoch(r.get("created")),
                     mbid=r.get("recording_mbid"), source_id=r.get("recording_msid"),
                     kind={1: "save", -1: "dislike"}.get(score, "save"))
         if score not in (1, -1):
@@ -186,7 +156,7 @@ def lastfm(path: Path, user: str | None) -> Iterator[Play]:
             album = t.get("album") or {}
             play = Play(line, user_id=name, artist=artist.get("#text") or artist.get("name"), title=t.get("name"),
                         album=album.get("#text"), mbid=t.get("mbid") or None,
-                        ts=_epoch((t.get("date") or {}).get("uts")))
+                        ts=epoch((t.get("date") or {}).get("uts")))
             if (t.get("@attr") or {}).get("nowplaying") == "true":
                 play.rejected = "playing now (no date yet; the next page of history has it)"
             elif play.ts is None:
@@ -207,7 +177,7 @@ def _lastfm_csv(path: Path, user: str | None) -> Iterator[Play]:
                 continue
             artist, album, title, when = (c.strip() for c in row[:4])
             try:
-                ts = _utc(dt.datetime.strptime(when, "%d %b %Y %H:%M"))
+                ts = utc(dt.datetime.strptime(when, "%d %b %Y %H:%M"))
             except ValueError:
                 ts = when or None
             yield Play(line, user_id=user, ts=ts, artist=artist or None, album=album or None, title=title or None,
@@ -234,7 +204,7 @@ def scrobbler_log(path: Path, user: str | None) -> Iterator[Play]:
                 seconds = int(duration)
             except ValueError:
                 seconds = None
-            play = Play(line, user_id=user, ts=_epoch(when), artist=artist or None, album=album or None,
+            play = Play(line, user_id=user, ts=epoch(when), artist=artist or None, album=album or None,
                         title=title or None, duration_ms=seconds * 1000 if seconds else None,
                         mbid=(cols[7] if len(cols) > 7 and cols[7] else None),
                         kind="skip" if rating.upper() == "S" else "play")
@@ -246,97 +216,6 @@ def scrobbler_log(path: Path, user: str | None) -> Iterator[Play]:
 
 
 READERS = {"spotify": spotify, "listenbrainz": listenbrainz, "lastfm": lastfm, "scrobbler-log": scrobbler_log}
-
-
-# -- Navidrome --------------------------------------------------------------------------------------
-def _navidrome(path: Path):
-    import sqlite3
-
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)      # read-only: the server's own file
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path} is not a SQLite database ({exc})") from exc
-    if "media_file" not in tables:
-        raise InputError(f"{path} has no media_file table: not a Navidrome database")
-    return con, tables
-
-
-def _columns(con, table: str) -> set[str]:
-    return {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
-
-
-def navidrome_catalogue(path: Path) -> Iterator[dict]:
-    """Every ``media_file`` of a Navidrome database as a catalogue row: its id (the server's song
-    id, so that playlists can name it), title, artist, album, duration, path (as ``uri``),
-    MusicBrainz recording id and, where the tags carry one, the ISRC."""
-    con, _ = _navidrome(path)
-    have = _columns(con, "media_file")
-    mbid = next((c for c in ("mbz_recording_id", "mbz_track_id") if c in have), None)
-    tags = "tags" if "tags" in have else None
-    query = (f"SELECT id, title, artist, album, duration, path, year, genre, {mbid or 'NULL'}, {tags or 'NULL'} "
-             f"FROM media_file ORDER BY id")
-    try:
-        for fid, title, artist, album, duration, fpath, year, genre, recording, tag_json in con.execute(query):
-            isrc = None
-            if tag_json:
-                try:
-                    found = json.loads(tag_json).get("isrc")
-                    isrc = (found[0].get("value") if isinstance(found[0], dict) else found[0]) if found else None
-                except (ValueError, AttributeError, IndexError, TypeError):
-                    isrc = None
-            yield {"track_id": fid, "title": title, "artist_name": artist, "album": album,
-                   "duration_ms": int(duration * 1000) if duration else None, "uri": fpath,
-                   "released": f"{year}-01-01" if year else None, "style": genre or None, "mbid": recording or None,
-                   "isrc": isrc, "imported_from": "navidrome"}
-    finally:
-        con.close()
-
-
-def navidrome(path: Path, user: str | None) -> Iterator[Play]:
-    """Every user's history: one play per row of ``scrobbles`` where the server keeps them
-    (0.55 and later), else each song's ``annotation`` play count at its last play date; a star is
-    a save, a rating of 1 a dislike. Users by their ``user_name``."""
-    con, tables = _navidrome(path)
-    try:
-        users = dict(con.execute("SELECT id, user_name FROM user")) if "user" in tables else {}
-        line = 0
-        scrobbled = "scrobbles" in tables and con.execute("SELECT count(*) FROM scrobbles").fetchone()[0] > 0
-        if scrobbled:
-            for fid, uid, when in con.execute(
-                    "SELECT media_file_id, user_id, submission_time FROM scrobbles ORDER BY submission_time, rowid"):
-                line += 1
-                yield Play(line, user_id=users.get(uid, uid), ts=_epoch(when), source_id=fid,
-                           rejected=None if _epoch(when) else f"bad submission_time {when!r}")
-        if "annotation" not in tables:
-            return
-        for uid, fid, count, played, rating, starred, starred_at in con.execute(
-                "SELECT user_id, item_id, play_count, play_date, rating, starred, starred_at FROM annotation "
-                "WHERE item_type = 'media_file' ORDER BY user_id, item_id"):
-            name = users.get(uid, uid)
-            if not scrobbled and count:
-                line += 1
-                play = Play(line, user_id=name, ts=_sqlite_time(played), source_id=fid)
-                play.count = int(count)
-                yield play
-            if starred:
-                line += 1
-                yield Play(line, user_id=name, kind="save", ts=_sqlite_time(starred_at) or _sqlite_time(played),
-                           source_id=fid)
-            if rating == 1:
-                line += 1
-                yield Play(line, user_id=name, kind="dislike", ts=_sqlite_time(played), source_id=fid)
-    finally:
-        con.close()
-
-
-def _sqlite_time(value) -> str | None:
-    if not value:
-        return None
-    try:
-        return _utc(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    except ValueError:
-        return None
 
 
 # -- a music folder ---------------------------------------------------------------------------------
@@ -382,6 +261,6 @@ def folder_catalogue(root: Path) -> Iterator[dict]:
         yield row
 
 
-READERS["navidrome"] = navidrome
+READERS["navidrome"] = navidrome      # from .navidrome, imported at the top
 #: sources that carry a catalogue of their own, read before their plays
 CATALOGUES = {"navidrome": navidrome_catalogue, "folder": folder_catalogue}
