@@ -187,3 +187,27 @@ def test_jspf_names_recordings_and_m3u_paths_are_relative_to_the_music_folder(tm
     assert named and len(named) == sum(int(t["identifier"][-1].split(":t")[-1]) % 2 for t in tracks)
     lines = [ln for ln in (m3u / "u1.m3u").read_text().splitlines() if not ln.startswith("#")]
     assert len(lines) == 30 and all(ln.startswith("a") and ln.endswith(".flac") and "/" in ln for ln in lines)
+
+
+def test_a_radio_playout_log_and_a_headerless_table_in_another_order(tmp_path):
+    settings = load_settings(tmp_path / "home")
+    log = tmp_path / "playout-2026-11.tsv"
+    log.write_text("Date\tTime\tArtist\tSong\tRelease\n"
+                   "2026-11-03\t07:00:12\tSigur Rós\tHoppípolla\tTakk...\n"
+                   "2026-11-03\t07:04:40\tBjörk\tJóga\tHomogenic\n"
+                   "2026-11-03\tlate\tBjörk\tJóga\tHomogenic\n"
+                   "2026-11-03\t07:09:00\tStation ID\t\t\n")
+    table = tmp_path / "scrobbles.csv"
+    table.write_text("2026-11-04 10:00,Bjork,Homogenic,Joga\n1793873100,Sigur Ros,Takk,Hoppipolla\n")
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        radio = import_files(engine, settings, "radio", [log], user="station-fm")
+        mine = import_files(engine, settings, "lastfm", [table], user="fm-user", columns=["date", "artist", "album", "title"])
+        with pytest.raises(Exception, match="--columns applies to lastfm and radio"):
+            import_files(engine, settings, "spotify", [table], columns=["date"])
+    f = radio.events.files[0]
+    assert radio.records == 4 and (f.rows_read, f.accepted, f.quarantined) == (4, 2, 2)
+    assert radio.rules == {"added": 2, "left out": 2}
+    assert mine.rules == {"name": 2}                                        # the same songs, other spellings
+    with DuckDBEngine.open(settings.warehouse_path, read_only=True) as engine:
+        reasons = sorted(r for (r,) in engine.execute("SELECT reason FROM quarantine").fetchall())
+    assert reasons == ["no time this importer can read in '2026-11-03 late'", "no title"]

@@ -14,7 +14,7 @@ SOURCES_HELP = ("spotify (Streaming_History_Audio_*.json, endsong_*.json), liste
                 "export zip, or listens as JSON Lines), lastfm (user.getRecentTracks JSON pages, or a "
                 "CSV export: artist, album, title, date), scrobbler-log (.scrobbler.log), navidrome (its "
                 "SQLite database, read-only: catalogue and every user's history), folder (a folder of "
-                "audio files: the catalogue from their tags)")
+                "audio files: the catalogue from their tags), radio (a playout log: date-time, artist, song, release)")
 
 
 def import_cmd(
@@ -24,6 +24,9 @@ def import_cmd(
     add_tracks: Optional[bool] = typer.Option(
         None, "--add-tracks/--match-only",
         help="Add the tracks the catalogue lacks, or only match [default: add when the catalogue is empty]"),
+    columns: Optional[str] = typer.Option(
+        None, help="A headerless table's columns in order, e.g. date,artist,album,title (lastfm CSV, radio; "
+                   "names: artist, title, album, date, time, skip)"),
 ):
     """Import listening history: every record matched to a catalogue track (MusicBrainz id, ISRC,
     then artist and title with the duration) and loaded by the rules of ingest; re-import adds
@@ -31,7 +34,8 @@ def import_cmd(
     from ..imports import import_files
 
     with common.engine() as engine:
-        report = import_files(engine, common.settings(), source, files, user=user, add_tracks=add_tracks)
+        report = import_files(engine, common.settings(), source, files, user=user, add_tracks=add_tracks,
+                              columns=[c.strip() for c in columns.split(",")] if columns else None)
     total = report.records or 1
     rows = [(rule, n, f"{100 * n / total:.1f} %") for rule, n in report.rules.most_common()]
     common.console.print(common.table(f"Import {source}: {report.records:,} records, how each went",

@@ -29,7 +29,7 @@ from ..errors import InputError, ParameterError
 from ..ingest import IngestReport, ReadOptions, ingest_catalog, ingest_events
 from ..match import MatchIndex, artist_key, title_key
 from .records import Play
-from .sources import CATALOGUES, READERS
+from .sources import CATALOGUES, READERS, TAKES_COLUMNS
 
 SOURCES = sorted(set(READERS) | set(CATALOGUES))
 
@@ -67,12 +67,15 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 
 def import_files(engine: Engine, settings: Settings, source: str, paths, *, user: str | None = None,
-                 add_tracks: bool | None = None) -> ImportReport:
+                 add_tracks: bool | None = None, columns: list[str] | None = None) -> ImportReport:
     """Import `paths` of `source` (one of `READERS`). `user`: the listener to credit when the
     export does not name one. `add_tracks`: add the tracks the catalogue lacks (default: only
-    when the catalogue is empty); otherwise an unmatched play is quarantined with the reason."""
+    when the catalogue is empty); otherwise an unmatched play is quarantined with the reason.
+    `columns`: the order of a headerless table's columns (lastfm CSV, radio)."""
     if source not in SOURCES:
         raise ParameterError(f"Unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    if columns and source not in TAKES_COLUMNS:
+        raise ParameterError(f"--columns applies to {' and '.join(sorted(TAKES_COLUMNS))} tables, not to {source}")
     files = [Path(p) for p in paths]
     for f in files:
         if source == "folder" and not f.is_dir():
@@ -99,7 +102,8 @@ def import_files(engine: Engine, settings: Settings, source: str, paths, *, user
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         events, tracks = [], {}
-        for p in READERS[source](path, user):
+        read = READERS[source](path, user, columns) if source in TAKES_COLUMNS else READERS[source](path, user)
+        for p in read:
             report.records += 1
             if p.rejected is None and not p.user_id:
                 p.rejected = "no user named: give the listener with --user"

@@ -131,13 +131,13 @@ def _lb_record(line: int, raw: str, user: str | None, *, feedback: bool) -> Iter
 
 
 # -- Last.fm --------------------------------------------------------------------------------------
-def lastfm(path: Path, user: str | None) -> Iterator[Play]:
+def lastfm(path: Path, user: str | None, columns: list[str] | None = None) -> Iterator[Play]:
     """The JSON pages of ``user.getRecentTracks`` (one page per file, or a JSON array of pages)
     — the track playing now, which has no date, is left out; loved tracks (``loved`` = 1, with
     ``extended=1``) add a save — or a CSV export without a header: artist, album, title, date
     ("31 Jan 2021 12:34", UTC)."""
-    if path.suffix.lower() == ".csv":
-        yield from _lastfm_csv(path, user)
+    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        yield from _lastfm_csv(path, user, columns)
         return
     data = _json_records(path)
     pages = data if isinstance(data, list) else [data]
@@ -167,21 +167,82 @@ def lastfm(path: Path, user: str | None) -> Iterator[Play]:
                            album=play.album, mbid=play.mbid)
 
 
-def _lastfm_csv(path: Path, user: str | None) -> Iterator[Play]:
+def _lastfm_csv(path: Path, user: str | None, columns: list[str] | None = None) -> Iterator[Play]:
+    yield from scrobble_table(path, user, columns or ["artist", "album", "title", "date"])
+
+
+#: the names a table of scrobbles may give its columns (a header is recognised by them)
+TABLE_NAMES = {"artist": ("artist", "artist_name", "performer"), "title": ("title", "song", "track", "track_name", "name"),
+               "album": ("album", "release", "album_name"), "date": ("date", "datetime", "timestamp", "played_at", "utc_time", "time_played"),
+               "time": ("time", "start_time", "hour")}
+_TIME_FORMATS = ("%d %b %Y %H:%M", "%d %b %Y, %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+                 "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
+
+
+def _when(text: str) -> str | None:
+    text = text.strip()
+    if text.isdigit() and len(text) >= 9:
+        return epoch(text)
+    try:
+        return utc(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        pass
+    for fmt in _TIME_FORMATS:
+        try:
+            return utc(dt.datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    return None
+
+
+def scrobble_table(path: Path, user: str | None, columns: list[str]) -> Iterator[Play]:
+    """A table of what was played: CSV, TSV, ';' or '|' separated, with a header naming its
+    columns (artist, title or song, album or release, date or datetime, and an optional separate
+    time) or without one, the columns then in the order `columns` gives. Times as ISO 8601,
+    Unix seconds, "31 Jan 2021 12:34" and a few other common layouts, read as UTC."""
     import csv
 
-    with open(path, encoding="utf-8", newline="") as f:
-        for line, row in enumerate(csv.reader(f), 1):
-            if len(row) < 4:
-                yield Play(line, user_id=user, rejected=f"{len(row)} columns; expected artist, album, title, date")
+    unknown = [c for c in columns if c not in TABLE_NAMES and c != "skip"]
+    if unknown:
+        raise InputError(f"unknown column name(s) {unknown}; use artist, title, album, date, time or skip")
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        sample = f.read(64 * 1024)
+        f.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(f, dialect)
+        order, line = columns, 0
+        for row in reader:
+            line += 1
+            cells = [c.strip() for c in row]
+            if line == 1:
+                named = [next((k for k, names in TABLE_NAMES.items() if c.lower() in names), None) for c in cells]
+                if sum(n is not None for n in named) >= 2 and "title" in named:
+                    order = [n or "skip" for n in named]
+                    continue
+            if not any(cells):
                 continue
-            artist, album, title, when = (c.strip() for c in row[:4])
-            try:
-                ts = utc(dt.datetime.strptime(when, "%d %b %Y %H:%M"))
-            except ValueError:
-                ts = when or None
-            yield Play(line, user_id=user, ts=ts, artist=artist or None, album=album or None, title=title or None,
-                       rejected=None if title else "no title")
+            if len(cells) < len([c for c in order if c != "skip"]):
+                yield Play(line, user_id=user, rejected=f"{len(cells)} columns; expected {', '.join(order)}")
+                continue
+            got = {name: cells[i] for i, name in enumerate(order) if name != "skip" and i < len(cells)}
+            stamp = " ".join(x for x in (got.get("date"), got.get("time")) if x)
+            play = Play(line, user_id=user, ts=_when(stamp) if stamp else None, artist=got.get("artist") or None,
+                        album=got.get("album") or None, title=got.get("title") or None)
+            if not play.title:
+                play.rejected = "no title"
+            elif play.ts is None:
+                play.rejected = f"no time this importer can read in {stamp!r}" if stamp else "no date"
+            yield play
+
+
+def radio(path: Path, user: str | None, columns: list[str] | None = None) -> Iterator[Play]:
+    """A radio playout log: what the station played, when (date-time, artist, song, release).
+    Credited to `user` (the station); a header naming the columns is recognised, else the
+    columns are `columns` (default datetime, artist, title, release)."""
+    yield from scrobble_table(path, user, columns or ["date", "artist", "title", "album"])
 
 
 # -- Audioscrobbler .scrobbler.log ---------------------------------------------------------------
@@ -215,7 +276,10 @@ def scrobbler_log(path: Path, user: str | None) -> Iterator[Play]:
             yield play
 
 
-READERS = {"spotify": spotify, "listenbrainz": listenbrainz, "lastfm": lastfm, "scrobbler-log": scrobbler_log}
+READERS = {"spotify": spotify, "listenbrainz": listenbrainz, "lastfm": lastfm, "scrobbler-log": scrobbler_log,
+           "radio": radio}
+#: readers that take a column order (--columns) for files without a header
+TAKES_COLUMNS = {"lastfm", "radio"}
 
 
 # -- a music folder ---------------------------------------------------------------------------------
