@@ -118,9 +118,12 @@ def _navidrome_db(path, music):
     """)
     con.executemany("INSERT INTO user (id, user_name, is_admin) VALUES (?, ?, ?)",
                     [(f"uid{u}", f"user{u}", u == 0) for u in range(N_USERS)])
+    import soundfile as sf
     songs = {}
+    silence = np.zeros(2205, dtype=np.float32)
     for i in range(N_SONGS):
         sid = f"song{i:03d}"
+        sf.write(music / f"{sid}.flac", silence, 22050)          # the server's files
         row = (sid, str(music / f"{sid}.flac"), f"Song {i}", f"Album {i // 10}", f"Artist {i // 5}", f"ar{i // 5}",
                f"Artist {i // 5}", f"al{i // 10}", i % 10 + 1, 2020, 1000, "flac", 180.0 + i, 900, "rock",
                f"mbid-{i}", json.dumps({"isrc": [f"QZ000{i:04d}"]}))
@@ -208,6 +211,7 @@ def test_navidrome_import_owned_week_and_delivery(server_home, monkeypatch, caps
         assert playlist["name"] == "Discover Weekly 2026-W49"
         assert len(playlist["songs"]) == 30 == len(set(playlist["songs"]))   # 30 tracks, all on the server
         assert not set(playlist["songs"]) & played[user]                    # none played
+        assert all((settings.home.parent / "music" / f"{song}.flac").is_file() for song in playlist["songs"])  # owned
     with pytest.raises(SubsonicError, match="Wrong username or password"):
         SubsonicClient.login(settings, fake.url, "user0", password="wrong")
 

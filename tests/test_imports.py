@@ -211,3 +211,30 @@ def test_a_radio_playout_log_and_a_headerless_table_in_another_order(tmp_path):
     with DuckDBEngine.open(settings.warehouse_path, read_only=True) as engine:
         reasons = sorted(r for (r,) in engine.execute("SELECT reason FROM quarantine").fetchall())
     assert reasons == ["no time this importer can read in '2026-11-03 late'", "no title"]
+
+
+def test_an_import_cut_short_finishes_on_a_rerun(tmp_path, spotify_file, monkeypatch):
+    """A crash between the catalogue and the events of a file: the re-run loads the events, the
+    same as an import that was never interrupted."""
+    import tastemaker.imports as imports
+    settings = load_settings(tmp_path / "home")
+    real = imports.ingest_events
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(imports, "ingest_events", crash)
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        with pytest.raises(KeyboardInterrupt):
+            import_files(engine, settings, "spotify", [spotify_file])
+        assert engine.scalar("SELECT count(*) FROM tracks") == 3 and engine.scalar("SELECT count(*) FROM events") == 0
+    monkeypatch.setattr(imports, "ingest_events", real)
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        again = import_files(engine, settings, "spotify", [spotify_file])
+    assert again.rules == {"id": 5, "left out": 4} and again.catalog is None
+    assert _events(settings) == [("play", 2), ("skip", 2)]
+    clean = load_settings(tmp_path / "clean")
+    with DuckDBEngine.open(clean.warehouse_path) as engine:
+        import_files(engine, clean, "spotify", [spotify_file])
+    theirs = sorted(p.read_text() for p in (clean.home / "imports" / "spotify").glob("*.events.jsonl"))
+    mine = sorted(p.read_text() for p in (settings.home / "imports" / "spotify").glob("*.events.jsonl"))
+    assert len(mine) == 1 and mine == theirs                               # the same canonical events
