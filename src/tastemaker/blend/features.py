@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import lookup_values, zscore
+from ..kernels import lookup_values, row_dots, zscore
 from .candidates import AUDIO, CF, POPULAR, TEXT, Candidates, artist_confidence, collaborative_ok
 from .context import Context
 
@@ -84,7 +84,7 @@ def features(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candida
         mean = np.asarray(pos @ unit)
         norm = np.linalg.norm(mean, axis=1, keepdims=True)
         mean = mean / np.where(norm == 0, 1, norm)
-        cos = np.einsum("bd,bcd->bc", mean, unit[t])
+        cos = row_dots(mean.astype(np.float32), unit[t])
         X[..., INDEX["sound_cosine"]] = np.where(ctx.has_audio[t] & (norm > 0), cos, np.nan)
     X[..., INDEX["recent_listeners"]] = np.log1p(ctx.recent[t])
     art = ctx.artist_of[t]
@@ -108,7 +108,7 @@ def _cheap(ctx: Context, users: np.ndarray, cand: Candidates, rows: sp.csr_matri
     liked = np.asarray((rows > 0).sum(axis=1)).ravel()
     U = ctx.U[users]
     cf_user = collaborative_ok(ctx, users, rows)
-    cf = np.einsum("bd,bcd->bc", U, ctx.V[t])
+    cf = row_dots(U, ctx.V[t])
     cf_ok = cf_user[:, None] & ctx.has_vector[t]
     X[..., INDEX["cf_score"]] = np.where(cf_ok, cf, np.nan)
     space = np.where(cf_ok, cf, np.nan)
