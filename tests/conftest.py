@@ -58,3 +58,25 @@ def make_tiny_world(tmp_path: Path) -> dict:
     catalog.to_csv(catalog_path, index=False)
     return {"events": events_path, "catalog": catalog_path, "group": group, "frame": events,
             "home": tmp_path / "home"}
+
+
+def home_with_weeks(world: dict, weeks=("2026-W48",), *, publish: bool = False):
+    """The world's catalogue and events ingested, the collaborative model trained and `weeks`
+    written, in its home; (settings, the trained model's result). With `publish`, a snapshot."""
+    from tastemaker import snapshots
+    from tastemaker.config import load_settings
+    from tastemaker.engine import DuckDBEngine
+    from tastemaker.ingest import ingest_catalog, ingest_events
+    from tastemaker.train import train_collaborative
+    from tastemaker.weekly.generate import generate_week
+
+    settings = load_settings(world["home"])
+    with DuckDBEngine.open(settings.warehouse_path) as engine:
+        ingest_catalog(engine, [world["catalog"]])
+        ingest_events(engine, [world["events"]])
+        trained = train_collaborative(engine, settings)
+        for week in weeks:
+            generate_week(engine, settings, week=week)
+        if publish:
+            snapshots.publish(engine, settings)
+    return settings, trained

@@ -6,23 +6,15 @@ import datetime as dt
 import pytest
 
 from tastemaker import queries
-from tastemaker.config import load_settings
 from tastemaker.engine import DuckDBEngine
 from tastemaker.errors import NotFoundError
-from tastemaker.ingest import ingest_catalog, ingest_events
-from tastemaker.train import train_collaborative
-from tastemaker.weekly.generate import generate_week
+
+from .conftest import home_with_weeks
 
 
 @pytest.fixture
 def home(tiny_world):
-    settings = load_settings(tiny_world["home"])
-    with DuckDBEngine.open(settings.warehouse_path) as engine:
-        ingest_catalog(engine, [tiny_world["catalog"]])
-        ingest_events(engine, [tiny_world["events"]])
-        trained = train_collaborative(engine, settings)
-        generate_week(engine, settings, week="2026-W48")
-        generate_week(engine, settings, week="2026-W49")
+    settings, trained = home_with_weeks(tiny_world, ("2026-W48", "2026-W49"))
     return settings, trained.version
 
 

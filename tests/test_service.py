@@ -8,25 +8,19 @@ from fastapi.testclient import TestClient
 
 from tastemaker import queries, snapshots
 from tastemaker.cli import run
-from tastemaker.config import load_settings
 from tastemaker.engine import DuckDBEngine
 from tastemaker.errors import NotFoundError
-from tastemaker.ingest import ingest_catalog, ingest_events
 from tastemaker.service import create_app
-from tastemaker.train import train_collaborative
 from tastemaker.weekly.generate import generate_week
+
+from .conftest import home_with_weeks
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
 def served(tiny_world):
-    settings = load_settings(tiny_world["home"])
-    with DuckDBEngine.open(settings.warehouse_path) as engine:
-        ingest_catalog(engine, [tiny_world["catalog"]])
-        ingest_events(engine, [tiny_world["events"]])
-        train_collaborative(engine, settings)
-        generate_week(engine, settings, week="2026-W48")
+    settings, _ = home_with_weeks(tiny_world)
     with TestClient(create_app(settings)) as client:
         yield settings, client
 

@@ -10,28 +10,15 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from tastemaker import snapshots
-from tastemaker.config import load_settings
-from tastemaker.engine import DuckDBEngine
-from tastemaker.ingest import ingest_catalog, ingest_events
 from tastemaker.service import create_app, keys
-from tastemaker.train import train_collaborative
-from tastemaker.weekly.generate import generate_week
 
 EXAMPLES = 30                      # per operation and mode: about a minute for the whole API
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from .conftest import make_tiny_world
-    world = make_tiny_world(tmp_path_factory.mktemp("fuzz"))
-    settings = load_settings(world["home"])
-    with DuckDBEngine.open(settings.warehouse_path) as engine:
-        ingest_catalog(engine, [world["catalog"]])
-        ingest_events(engine, [world["events"]])
-        train_collaborative(engine, settings)
-        generate_week(engine, settings, week="2026-W48")
-        snapshots.publish(engine, settings)
+    from .conftest import home_with_weeks, make_tiny_world
+    settings, _ = home_with_weeks(make_tiny_world(tmp_path_factory.mktemp("fuzz")), publish=True)
     token = keys.create(settings, "admin", "fuzz")[1]
     app = create_app(settings)
     app.state.snapshot.settle()

@@ -80,42 +80,53 @@ class Match:
     rule: str                     # id | mbid | isrc | name | or why none: no match, ambiguous, duration
 
 
+def _mbid(value) -> str:
+    return str(value).lower()
+
+
+def _isrc(value) -> str:
+    return str(value).upper().replace("-", "")
+
+
 @dataclass
 class MatchIndex:
-    by_mbid: dict[str, str]
-    by_isrc: dict[str, str]
-    by_name: dict[tuple, list[tuple[str, int | None]]]
+    by_mbid: dict[str, str] = field(default_factory=dict)
+    by_isrc: dict[str, str] = field(default_factory=dict)
+    by_name: dict[tuple, list[tuple[str, int | None]]] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, rows) -> "MatchIndex":
         """From catalogue rows: dicts (or tuples in this order) of track_id, artist, title,
         duration_ms, mbid, isrc (None where unknown)."""
-        index = cls({}, {}, {}, set())
+        index = cls()
         for row in rows:
-            track_id, artist, title, duration, mbid, isrc = (
-                (row[k] for k in ("track_id", "artist", "title", "duration_ms", "mbid", "isrc"))
-                if isinstance(row, dict) else row)
-            index.ids.add(track_id)
-            if mbid:
-                index.by_mbid.setdefault(str(mbid).lower(), track_id)
-            if isrc:
-                index.by_isrc.setdefault(str(isrc).upper().replace("-", ""), track_id)
-            if title:
-                key = (artist_key(artist), *title_key(title))
-                index.by_name.setdefault(key, []).append((track_id, int(duration) if duration else None))
+            index.add(*((row[k] for k in ("track_id", "artist", "title", "duration_ms", "mbid", "isrc"))
+                        if isinstance(row, dict) else row))
         return index
 
+    def add(self, track_id: str, artist, title, duration_ms, mbid, isrc) -> None:
+        """One more track (an import's later plays of a track it added match it)."""
+        self.ids.add(track_id)
+        if mbid:
+            self.by_mbid.setdefault(_mbid(mbid), track_id)
+        if isrc:
+            self.by_isrc.setdefault(_isrc(isrc), track_id)
+        if title:
+            key = (artist_key(artist), *title_key(title))
+            self.by_name.setdefault(key, []).append((track_id, int(duration_ms) if duration_ms else None))
+
     def __len__(self) -> int:
+        """Tracks that can be matched by name (an import adds tracks when there are none)."""
         return sum(len(v) for v in self.by_name.values())
 
     def match(self, *, artist: str | None = None, title: str | None = None, duration_ms: int | None = None,
               mbid: str | None = None, isrc: str | None = None, track_id: str | None = None) -> Match:
         if track_id and track_id in self.ids:
             return Match(track_id, "id")
-        if mbid and (found := self.by_mbid.get(str(mbid).lower())):
+        if mbid and (found := self.by_mbid.get(_mbid(mbid))):
             return Match(found, "mbid")
-        if isrc and (found := self.by_isrc.get(str(isrc).upper().replace("-", ""))):
+        if isrc and (found := self.by_isrc.get(_isrc(isrc))):
             return Match(found, "isrc")
         if not title:
             return Match(None, "no title")

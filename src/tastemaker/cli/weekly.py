@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import List, Optional
@@ -27,8 +28,6 @@ def generate_cmd(
         help="Only tracks with a file (uri), for a self-hosted server [config: weekly.owned_only]"),
 ):
     """Write 30 never-played tracks for every user from the three models (atomic; a re-run resumes)."""
-    import dataclasses
-
     from ..weekly.generate import generate_week   # every model comes with it: only when a week is written
 
     settings = common.settings()

@@ -27,6 +27,7 @@ from ..config import Settings
 from ..engine import Engine
 from ..errors import InputError, ParameterError
 from ..ingest import IngestReport, ReadOptions, ingest_catalog, ingest_events
+from ..ingest.ledger import sha256_of
 from ..match import MatchIndex, artist_key, title_key
 from .records import Play
 from .sources import CATALOGUES, READERS, TAKES_COLUMNS
@@ -66,6 +67,13 @@ def _write(path: Path, rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
+def _load_catalogue(engine: Engine, report: ImportReport, path: Path, rows: list[dict]) -> None:
+    """Write catalogue rows as a canonical file and ingest it, into the report."""
+    _write(path, rows)
+    report.catalog = report.catalog or IngestReport("catalog")
+    report.catalog.files.extend(ingest_catalog(engine, [path], options=ReadOptions(format="jsonl")).files)
+
+
 def import_files(engine: Engine, settings: Settings, source: str, paths, *, user: str | None = None,
                  add_tracks: bool | None = None, columns: list[str] | None = None) -> ImportReport:
     """Import `paths` of `source` (one of `READERS`). `user`: the listener to credit when the
@@ -90,17 +98,13 @@ def import_files(engine: Engine, settings: Settings, source: str, paths, *, user
             rows = list(CATALOGUES[source](path))
             report.rules["catalogue tracks"] += len(rows)
             digest = hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()[:16]
-            catalog_path = staged / f"{path.stem or 'root'}-{digest}.catalog.jsonl"
-            _write(catalog_path, rows)
-            report.catalog = report.catalog or IngestReport("catalog")
-            report.catalog.files.extend(ingest_catalog(engine, [catalog_path],
-                                                       options=ReadOptions(format="jsonl")).files)
+            _load_catalogue(engine, report, staged / f"{path.stem or 'root'}-{digest}.catalog.jsonl", rows)
     if source not in READERS:
         return report
     index = MatchIndex.build(engine.match_rows())
     add = (len(index) == 0) if add_tracks is None else add_tracks
     for path in files:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        digest = sha256_of(path)[:16]
         events, tracks = [], {}
         read = READERS[source](path, user, columns) if source in TAKES_COLUMNS else READERS[source](path, user)
         for p in read:
@@ -120,7 +124,7 @@ def import_files(engine: Engine, settings: Settings, source: str, paths, *, user
                         tracks[track_id] = {"track_id": track_id, "title": p.title, "artist_name": p.artist,
                                             "album": p.album, "duration_ms": p.duration_ms, "mbid": p.mbid,
                                             "isrc": p.isrc, "imported_from": source}
-                        index = _extend(index, tracks[track_id])
+                        index.add(track_id, p.artist, p.title, p.duration_ms, p.mbid, p.isrc)
                     report.rules["added"] += 1
                 else:
                     shown = " – ".join(x for x in (p.artist, p.title) if x) or p.mbid or "?"
@@ -132,27 +136,9 @@ def import_files(engine: Engine, settings: Settings, source: str, paths, *, user
                            "count": p.count, "ms_played": p.ms_played, "rejected": p.rejected,
                            "source_line": p.line})
         if tracks:
-            catalog_path = staged / f"{path.stem}-{digest}.catalog.jsonl"
-            _write(catalog_path, list(tracks.values()))
-            done = ingest_catalog(engine, [catalog_path], options=ReadOptions(format="jsonl"))
-            report.catalog = report.catalog or IngestReport("catalog")
-            report.catalog.files.extend(done.files)
+            _load_catalogue(engine, report, staged / f"{path.stem}-{digest}.catalog.jsonl", list(tracks.values()))
         events_path = staged / f"{path.stem}-{digest}.events.jsonl"
         _write(events_path, events)
         report.events.files.extend(ingest_events(engine, [events_path], options=ReadOptions(format="jsonl"),
                                                  params=settings.ingest).files)
     return report
-
-
-def _extend(index: MatchIndex, row: dict) -> MatchIndex:
-    """The index with one more track (the later plays of an added track match it by name)."""
-    more = MatchIndex.build([(row["track_id"], row["artist_name"], row["title"], row["duration_ms"], row["mbid"],
-                              row["isrc"])])
-    for key, value in more.by_name.items():
-        index.by_name.setdefault(key, []).extend(value)
-    for key, value in more.by_mbid.items():
-        index.by_mbid.setdefault(key, value)
-    for key, value in more.by_isrc.items():
-        index.by_isrc.setdefault(key, value)
-    index.ids |= more.ids
-    return index

@@ -149,10 +149,12 @@ class Snapshot:
             self._load(path)                   # the first: nothing else to answer from
             return self._loaded
         if path != loaded.path and (self._loader is None or not self._loader.is_alive()):
-            self._loader = threading.Thread(target=self._load, args=(path,), name="snapshot-loader",
-                                            daemon=True)
-            self._loader.start()
+            self._load_aside(path)
         return loaded
+
+    def _load_aside(self, path: Path) -> None:
+        self._loader = threading.Thread(target=self._load, args=(path,), name="snapshot-loader", daemon=True)
+        self._loader.start()
 
     def _load(self, path: Path) -> None:
         with self._loading:
@@ -179,9 +181,7 @@ class Snapshot:
         """Begin loading the current snapshot in the background (the service's start-up)."""
         path = snapshots.current(self.settings)
         if path is not None and self._loaded is None:
-            self._loader = threading.Thread(target=self._load, args=(path,), name="snapshot-loader",
-                                            daemon=True)
-            self._loader.start()
+            self._load_aside(path)
 
     def in_memory(self, week: str | None) -> bool:
         """Whether a user's list of `week` (None: the latest) is answered without a query now."""
@@ -222,12 +222,10 @@ class Snapshot:
     def user_list(self, user_id: str, week: str | None = None) -> UserWeek:
         """As `queries.user_list`; from memory when the week is held there."""
         loaded = self._current()
-        if not loaded.weeks and week is None:
-            with self.engine() as engine:
-                return queries.user_list(engine, user_id, week)   # says how to make a week
-        week = loaded.weeks[-1] if week is None else week_of(parse_week(week))
-        memory = loaded.memory.get(week)
-        if memory is None:
+        if week is not None:
+            week = week_of(parse_week(week))
+        memory = loaded.memory.get(week if week is not None else (loaded.weeks or (None,))[-1])
+        if memory is None:            # an older week, or none yet (the query says how to make one)
             with self.engine() as engine:
                 return queries.user_list(engine, user_id, week)
         idx = loaded.user_index.get(user_id)
