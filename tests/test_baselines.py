@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from tastemaker.errors import NotFittedError, ParameterError
 from tastemaker.models.als import ALS
 from tastemaker.models.base import Recommender
-from tastemaker.models.baselines import BPR, ItemKNN, Popularity, positive_part
+from tastemaker.models.baselines import BPR, EASE, ItemKNN, Popularity, RP3beta, positive_part
 
 N_USERS, N_ITEMS, GROUP_ITEMS, UNHEARD = 20, 20, 10, 3
 
@@ -34,6 +34,8 @@ def group_unheard(m: sp.csr_matrix, u: int) -> set[int]:
 
 PERSONAL = {
     "itemknn": lambda: ItemKNN(K=20),
+    "ease": lambda: EASE(regularization=10.0, min_users=1),
+    "rp3beta": lambda: RP3beta(K=20, block=7),
     "bpr": lambda: BPR(factors=8, learning_rate=0.05, regularization=0.01, iterations=100, seed=1),
     "als": lambda: ALS(factors=2, regularization=0.1, iterations=15, seed=1),
 }
@@ -171,3 +173,44 @@ def test_bad_parameters_name_the_model_and_the_value(data):
         BPR(iterations=0).fit(data)
     with pytest.raises(ParameterError, match="sparse"):
         BPR().fit(np.ones((3, 3)))
+
+
+def test_ease_is_its_closed_form(data):
+    """B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹, zero diagonal, on the binary matrix."""
+    model = EASE(regularization=3.0, min_users=1).fit(data)
+    X = (data.toarray() > 0).astype(np.float64)
+    P = np.linalg.inv(X.T @ X + 3.0 * np.eye(N_ITEMS))
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    np.testing.assert_allclose(model.weights_, B, atol=1e-4)
+    ids, scores = model.recommend(np.arange(N_USERS), data, N=N_ITEMS, filter_already_liked_items=False)
+    np.testing.assert_allclose(np.sort(scores, axis=1)[:, ::-1], np.sort(X @ B, axis=1)[:, ::-1], atol=1e-4)
+
+
+def test_item_item_models_rank_only_the_items_they_kept():
+    """Items below min_users are not learned and never recommended; max_items keeps the most
+    popular."""
+    m = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1]], dtype=np.float32))
+    for model in (EASE(regularization=1.0, min_users=2), RP3beta(K=5, min_users=2)):
+        model.fit(m)
+        assert model.items_.tolist() == [0, 1]
+        ids, _ = model.recommend(np.arange(4), m, N=4)
+        assert set(ids[ids >= 0].tolist()) <= {0, 1}
+    assert EASE(regularization=1.0, max_items=1).fit(m).items_.tolist() == [0]
+
+
+def test_ease_says_when_the_gram_matrix_cannot_be_inverted():
+    m = sp.csr_matrix(np.array([[1, 1], [1, 1]], dtype=np.float32))     # two identical columns
+    with pytest.raises(ParameterError, match="raise 'regularization'"):
+        EASE(regularization=0.0, min_users=1).fit(m)
+
+
+def test_rp3beta_is_the_three_step_walk_over_popularity():
+    """w(i, j) = Σ_u P(u | i)·P(j | u) / pop(j)^β, diagonal 0, by hand on a 3 × 3 matrix."""
+    X = np.array([[1, 1, 0], [0, 1, 1], [1, 1, 1]], dtype=np.float64)
+    model = RP3beta(K=3, alpha=1.0, beta=0.5, min_users=1).fit(sp.csr_matrix(X.astype(np.float32)))
+    p_ui = X / X.sum(axis=1, keepdims=True)
+    p_iu = X.T / X.T.sum(axis=1, keepdims=True)
+    W = (p_iu @ p_ui) / X.sum(axis=0)[None, :] ** 0.5
+    np.fill_diagonal(W, 0.0)
+    np.testing.assert_allclose(model.weights_.toarray(), W, atol=1e-6)

@@ -29,7 +29,8 @@ def evaluate(
                               help="auto (time when events have timestamps), time or holdout."),
     seed: int = typer.Option(42, "--seed", help="Seed of the hold-out split and of the models."),
     models: str = typer.Option("popularity,itemknn,bpr,als", "--models",
-                               help="Comma-separated models to compare."),
+                               help="Comma-separated models to compare: popularity, itemknn, ease, "
+                                    "rp3beta, bpr, als."),
     search: bool = typer.Option(True, "--search/--no-search",
                                 help="Choose parameters on a validation split (else as configured)."),
     grid: str = typer.Option("small", "--grid", help="Search grid: small (minutes) or large."),

@@ -25,13 +25,13 @@ from ..config import SignalWeights
 from ..errors import ParameterError, check_param
 from ..models.als import ALS
 from ..models.base import Recommender
-from ..models.baselines import BPR, ItemKNN, Popularity
+from ..models.baselines import BPR, EASE, ItemKNN, Popularity, RP3beta
 from .metrics import ranking_metrics
 from .splits import Split
 
 #: models the evaluator knows by name (``--models``), in report order
 MODELS: dict[str, type[Recommender]] = {
-    "popularity": Popularity, "itemknn": ItemKNN, "bpr": BPR, "als": ALS}
+    "popularity": Popularity, "itemknn": ItemKNN, "ease": EASE, "rp3beta": RP3beta, "bpr": BPR, "als": ALS}
 
 #: scores held in memory at once while ranking (float32 values): bounds a batch of users
 SCORE_BUDGET = 1 << 24

@@ -27,6 +27,8 @@ GRIDS: dict[str, dict[str, dict]] = {
     "small": {
         "popularity": {"params": {"by": ["users", "confidence"]}},
         "itemknn": {"params": {"K": [100, 400], "b": [0.25, 0.75]}},
+        "ease": {"params": {"regularization": [50.0, 200.0, 800.0]}},
+        "rp3beta": {"params": {"K": [100, 300], "alpha": [0.8, 1.0], "beta": [0.3, 0.5]}},
         "bpr": {"params": {"factors": [64], "learning_rate": [0.01, 0.02], "iterations": [100]}},
         "als": {"params": {"factors": [32, 64], "regularization": [1.0, 10.0, 50.0]},
                 "signals": [{}, {**_BM25, "alpha": 1.0}]},
@@ -36,6 +38,9 @@ GRIDS: dict[str, dict[str, dict]] = {
         "itemknn": {"params": {"K": [100, 400, 1000], "k1": [1.2, 3.0], "b": [0.25, 0.75]},
                     "signals": [{}, {"scheme": "log", "alpha": 1.0},
                                 {"scheme": "linear", "alpha": 1.0}]},
+        "ease": {"params": {"regularization": [25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0]}},
+        "rp3beta": {"params": {"K": [50, 100, 300, 1000], "alpha": [0.6, 0.8, 1.0],
+                               "beta": [0.2, 0.3, 0.4, 0.5, 0.6]}},
         "bpr": {"params": {"factors": [64, 128], "learning_rate": [0.01, 0.02],
                            "regularization": [0.001, 0.01], "iterations": [100]}},
         "als": {"params": {"factors": [64, 128], "regularization": [1.0, 10.0, 50.0, 100.0]},
@@ -136,12 +141,13 @@ class Comparison:
 def compare(split: Split, *, weights: SignalWeights, models=tuple(MODELS), k: int = 30,
             seed: int = 42, validation: Split | None = None, size: str = "small",
             grids: dict | None = None, defaults: dict | None = None,
-            show_progress: bool = False) -> Comparison:
+            show_progress: bool = False, keep_lists: bool = False) -> Comparison:
     """Evaluate ``models`` (names) on ``split``.
 
     With a ``validation`` split each model's parameters come from `search` on it (grids from
     ``grids`` or ``GRIDS[size]``); without one, from ``defaults[name]`` (or the class defaults)
     with ``weights``. Either way the model is then fitted on the full train of ``split``.
+    ``keep_lists``: each result keeps its lists (``result.lists``, one row per test user).
     """
     unknown = [m for m in models if m not in MODELS]
     if unknown:
@@ -157,7 +163,7 @@ def compare(split: Split, *, weights: SignalWeights, models=tuple(MODELS), k: in
             searches[name] = found
             params, w = found.params, found.weights
         result = evaluate_model(make_model(name, params, seed=seed), split, weights=w, k=k,
-                                show_progress=show_progress)
+                                show_progress=show_progress, keep_lists=keep_lists)
         if name in searches:
             result.extra["search"] = searches[name].summary()
         results.append(result)
