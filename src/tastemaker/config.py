@@ -79,6 +79,26 @@ class ALSParams:
 
 
 @dataclass(frozen=True)
+class NeighbourParams:
+    """The item-item model trained beside ALS on the same confidence (RP3beta, a sparse random
+    walk item → user → item over popularity^beta; `tastemaker.models.baselines.RP3beta`). The
+    blend takes candidates and a score from it; ``enabled = false`` trains none."""
+
+    enabled: bool = True
+    K: int = 300                       # neighbours kept per track
+    alpha: float = 0.8                 # each step's transition probability raised to alpha
+    beta: float = 0.3                  # divided by the target track's listeners^beta
+    min_users: int = 2                 # tracks with fewer listeners are neither learned nor ranked
+
+    def __post_init__(self):
+        check_param("NeighbourParams", "enabled", self.enabled, kind=bool)
+        check_param("NeighbourParams", "K", self.K, low=1, high=100_000, kind=int)
+        check_param("NeighbourParams", "alpha", self.alpha, low=0, high=4, kind=(int, float))
+        check_param("NeighbourParams", "beta", self.beta, low=0, high=2, kind=(int, float))
+        check_param("NeighbourParams", "min_users", self.min_users, low=1, kind=int)
+
+
+@dataclass(frozen=True)
 class WeeklyParams:
     """The shape of a weekly playlist."""
 
@@ -217,8 +237,9 @@ class BlendParams:
     ``learned``, ``fixed`` and ``collaborative`` force one. The fixed blend adds, per user,
     standardised scores: collaborative space (user · item vector; the audio model's predicted
     vector stands in for tracks without one, times ``w_audio``), ``w_text`` × the text score
-    (nearness of the track's artist to the user's artists by what people write) and ``w_pop`` ×
-    log popularity. `tastemaker train ranker` chooses them on its ``ranker_weeks`` weeks (and the
+    (nearness of the track's artist to the user's artists by what people write), ``w_item`` ×
+    the item-item score (the ``[neighbours]`` model: how strongly the user's tracks lead to it)
+    and ``w_pop`` × log popularity (negative: a discount on popular tracks). `tastemaker train ranker` chooses them on its ``ranker_weeks`` weeks (and the
     ranker starts from that blend); these defaults did well on the demo world and Last.fm
     (docs/blend.md). A cold track's predicted vector is moved ``artist_prior`` of the way towards
     its artist's place in the collaborative space; ``new_candidates`` more audio candidates come
@@ -232,6 +253,7 @@ class BlendParams:
     new_candidates: int = 10           # and more among the new releases (cold, fewer than new_days old)
     new_days: int = 14
     popular_candidates: int = 40       # popular tracks of the last four weeks (the fallback)
+    item_candidates: int = 50          # top tracks by the item-item model ([neighbours]) from the user's tracks
     text_neighbours: int = 50          # text neighbours kept per artist
     text_artists: int = 20             # artists per user whose tracks become text candidates
     profile_artists: int = 10          # a user's most-loved artists that define their text taste
@@ -241,6 +263,7 @@ class BlendParams:
     w_audio: float = 1.0
     w_text: float = 0.25
     w_pop: float = 0.3
+    w_item: float = 0.5
     flow: bool = True                  # order each list for smooth tempo, key and loudness
     ranker_users: int = 50_000         # users (a seeded sample, over all its weeks) the ranker trains on
     ranker_weeks: int = 3              # weeks the ranker and the fixed weights are trained on (the last ones)
@@ -255,6 +278,7 @@ class BlendParams:
     def __post_init__(self):
         check_param("BlendParams", "mode", self.mode, choices={"auto", "learned", "fixed", "collaborative"})
         for name in ("cf_candidates", "text_candidates", "audio_candidates", "new_candidates", "new_days", "popular_candidates",
+                     "item_candidates",
                      "text_neighbours", "text_artists", "profile_artists", "fresh_plays", "seed", "ranker_users"):
             check_param("BlendParams", name, getattr(self, name), low=0, kind=int)
         check_param("BlendParams", "rescore", self.rescore, low=1, kind=int)
@@ -264,7 +288,7 @@ class BlendParams:
         check_param("BlendParams", "fresh_share", self.fresh_share, low=0, high=1, kind=(int, float))
         check_param("BlendParams", "artist_prior", self.artist_prior, low=0, high=1, kind=(int, float))
         check_param("BlendParams", "source_share", self.source_share, low=0, high=0.3, kind=(int, float))
-        for name in ("w_audio", "w_text", "w_pop", "ranker_prior"):
+        for name in ("w_audio", "w_text", "w_pop", "w_item", "ranker_prior"):
             check_param("BlendParams", name, getattr(self, name), kind=(int, float))
         check_param("BlendParams", "learning_rate", self.learning_rate, low=1e-6, high=1, kind=(int, float))
         check_param("BlendParams", "flow", self.flow, kind=bool)
@@ -275,6 +299,7 @@ class Settings:
     home: Path
     signals: SignalWeights = field(default_factory=SignalWeights)
     als: ALSParams = field(default_factory=ALSParams)
+    neighbours: NeighbourParams = field(default_factory=NeighbourParams)
     weekly: WeeklyParams = field(default_factory=WeeklyParams)
     text: TextParams = field(default_factory=TextParams)
     audio_model: AudioModelParams = field(default_factory=AudioModelParams)
@@ -295,7 +320,7 @@ class Settings:
         return self.home / "exports"
 
 
-_SECTIONS = {"signals": SignalWeights, "als": ALSParams, "weekly": WeeklyParams, "text": TextParams,
+_SECTIONS = {"signals": SignalWeights, "als": ALSParams, "neighbours": NeighbourParams, "weekly": WeeklyParams, "text": TextParams,
              "audio_model": AudioModelParams, "blend": BlendParams,
              "ingest": IngestParams, "service": ServiceParams}
 

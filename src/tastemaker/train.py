@@ -1,4 +1,8 @@
-"""Train stage: interactions → confidence matrix → collaborative model → versioned artefact.
+"""Train stage: interactions → confidence matrix → collaborative models → versioned artefacts.
+
+The collaborative stage fits ALS (the vectors every later model builds on) and, unless
+``[neighbours] enabled = false``, an item-item model (RP3beta) on the same confidence matrix;
+the ALS manifest names the neighbour version fitted with it, so the two are always read as a pair.
 
     >>> result = train_collaborative(engine, settings)
     >>> result.version, result.manifest["data_fingerprint"]
@@ -13,18 +17,30 @@ import dataclasses
 import datetime as dt
 import time
 
-from .config import ALSParams, Settings
+from .config import ALSParams, NeighbourParams, Settings
 from .engine import Engine
-from .errors import InputError
+from .errors import InputError, NotFoundError
 from .evaluate import Interactions, evaluate_model, holdout_split
 from .matrix import load_matrix
 from .models import registry
 from .models.registry import TrainResult
 from .models.als import ALS
+from .models.baselines import RP3beta
 from .progress import progress
 from .runs import record_run
 
 COLLABORATIVE = "collaborative"
+NEIGHBOURS = "neighbours"
+
+
+def neighbour_model(params: NeighbourParams) -> RP3beta:
+    """The unfitted item-item model of ``[neighbours]``."""
+    return RP3beta(K=params.K, alpha=params.alpha, beta=params.beta, min_users=params.min_users)
+
+
+def fit_neighbours(user_items, params: NeighbourParams) -> RP3beta | None:
+    """The item-item model fitted on a confidence matrix; None when ``[neighbours]`` is disabled."""
+    return neighbour_model(params).fit(user_items) if params.enabled else None
 
 
 def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams | None = None,
@@ -47,6 +63,15 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
     fit_seconds = time.perf_counter() - t_fit
     metrics = _validate(engine, settings, params) if validate else {}
     m = data.user_items
+    neighbours = None
+    t_nb = time.perf_counter()
+    item_model = fit_neighbours(m, settings.neighbours)
+    if item_model is not None:
+        neighbours = registry.save_version(settings.models_dir, NEIGHBOURS, item_model, {
+            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "data_fingerprint": data.fingerprint, "n_items": m.shape[1],
+            "tracks_learned": int(len(item_model.items_)), "pairs": int(item_model.weights_.nnz),
+            "fit_seconds": round(time.perf_counter() - t_nb, 3)})
     manifest = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "data_fingerprint": data.fingerprint,
@@ -55,6 +80,7 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
         "positives": int((m.data > 0).sum()),
         "signals": dataclasses.asdict(settings.signals),
         "fit_seconds": round(fit_seconds, 3),
+        "neighbours_version": neighbours,
         "total_seconds": round(time.perf_counter() - started, 3),
         "metrics": metrics,
     }
@@ -76,3 +102,16 @@ def _validate(engine: Engine, settings: Settings, params: ALSParams) -> dict:
 
 def load_collaborative(settings: Settings, version: str | None = None) -> tuple[ALS, dict]:
     return registry.load(settings.models_dir, COLLABORATIVE, ALS.load, version)
+
+
+def load_neighbours(settings: Settings, manifest: dict) -> tuple[RP3beta | None, str | None]:
+    """(item-item model, version) fitted with the collaborative model of `manifest`; (None, None)
+    when none was (an older model, or ``[neighbours]`` disabled then or now)."""
+    version = manifest.get("neighbours_version")
+    if not version or not settings.neighbours.enabled:
+        return None, None
+    try:
+        model, _ = registry.load(settings.models_dir, NEIGHBOURS, RP3beta.load, version)
+    except NotFoundError:
+        return None, None
+    return model, version

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from ..config import BlendParams, WeeklyParams
 from ..kernels import cap_per_artist, lookup_values, sparse_topk
-from .candidates import AUDIO, CF, TEXT, Candidates, artist_confidence
+from .candidates import AUDIO, CF, ITEM, TEXT, Candidates, artist_confidence
 from .context import Context
 
 SOURCES = ("collaborative", "fallback", "audio", "text")
@@ -147,7 +147,7 @@ def label(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candidates
     safe = np.maximum(picked.ids, 0)
     source = np.full((B, K), FALLBACK, dtype=np.int8)
     source[((flags & TEXT) != 0)] = TEXT_SOURCE
-    source[((flags & CF) != 0)] = COLLABORATIVE
+    source[((flags & (CF | ITEM)) != 0)] = COLLABORATIVE       # item-item is collaborative filtering too
     source[by_audio_model(ctx, picked.ids, flags)] = AUDIO_SOURCE
     rows = sp.csr_matrix(rows)
     played, weights = top_played(rows, REASON_PLAYED)

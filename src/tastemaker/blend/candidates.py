@@ -14,7 +14,9 @@ Sources:
 * **audio** — the ``audio_candidates`` cold tracks (fewer than ``cold_plays`` plays) whose
   predicted vector is nearest the user's vector, and the ``new_candidates`` nearest among the
   new releases (fewer than ``new_days`` days old);
-* **popular** — the most-listened tracks of the last four weeks the user has not heard.
+* **popular** — the most-listened tracks of the last four weeks the user has not heard;
+* **item** — the top ``item_candidates`` tracks by the item-item model (`Context.item`): item
+  score of track j = Σ over the user's liked tracks i of w(i, j).
 
 ``rows`` are the users' histories (what each has heard, with confidence). Heard (any event),
 recently recommended (``exclude_rows``), unavailable and ``banned`` tracks never appear. A track
@@ -32,8 +34,8 @@ from ..config import BlendParams
 from ..kernels import dot_topk, group_sums, lookup, lookup_values, sparse_topk, top_groups, topk
 from .context import Context
 
-CF, TEXT, AUDIO, POPULAR = 1, 2, 4, 8
-SOURCE_BITS = {"cf": CF, "text": TEXT, "audio": AUDIO, "popular": POPULAR}
+CF, TEXT, AUDIO, POPULAR, ITEM = 1, 2, 4, 8, 16
+SOURCE_BITS = {"cf": CF, "text": TEXT, "audio": AUDIO, "popular": POPULAR, "item": ITEM}
 ALL_SOURCES = tuple(SOURCE_BITS)
 
 
@@ -43,13 +45,15 @@ class Candidates:
     flags: np.ndarray        # (B, C) uint8 source bits
     text_score: np.ndarray   # (B, C) text score of the candidate's artist (0 where none)
     profile: tuple           # (B, P) the user's profile artists and their weights (for reasons)
+    item_score: np.ndarray | None = None   # (B, C) item-item score (0 where none; None: no item model)
 
     def take(self, cols: np.ndarray) -> "Candidates":
         """The candidates at columns ``cols`` (B, M) of each row (-1: none)."""
         c = np.maximum(cols, 0)
         ids = np.where(cols >= 0, np.take_along_axis(self.ids, c, 1), -1)
-        return Candidates(ids, np.where(cols >= 0, np.take_along_axis(self.flags, c, 1), 0).astype(np.uint8),
-                          np.where(cols >= 0, np.take_along_axis(self.text_score, c, 1), 0), self.profile)
+        at = lambda a: None if a is None else np.where(cols >= 0, np.take_along_axis(a, c, 1), 0)  # noqa: E731
+        return Candidates(ids, at(self.flags).astype(np.uint8), at(self.text_score), self.profile,
+                          at(self.item_score))
 
 
 def artist_confidence(ctx: Context, rows: sp.csr_matrix) -> sp.csr_matrix:
@@ -170,6 +174,27 @@ def _popular_source(ctx: Context, exclude_rows, params: BlendParams):
     return np.where(cols >= 0, order[np.maximum(cols, 0)], -1)
 
 
+def item_scores(ctx: Context, rows: sp.csr_matrix) -> sp.csr_matrix:
+    """(B, n_items) Σ over each user's liked tracks i of the item-item weight w(i, j) (sparse)."""
+    liked = (sp.csr_matrix(rows) > 0).astype(np.float32)
+    return sp.csr_matrix(liked @ ctx.item)
+
+
+def _item_source(ctx: Context, exclude_rows: sp.csr_matrix, params: BlendParams, S: sp.csr_matrix | None):
+    B = exclude_rows.shape[0]
+    if S is None or params.item_candidates == 0:
+        return np.full((B, 0), -1, np.int64)
+    S = S - S.multiply(exclude_rows != 0)           # never a heard track
+    if len(ctx.unavailable):
+        gone = np.zeros(S.shape[1], dtype=np.float32)
+        gone[ctx.unavailable] = 1
+        S = S - S.multiply(gone[None, :])
+    S = sp.csr_matrix(S)
+    S.eliminate_zeros()
+    ids, _ = sparse_topk(S, params.item_candidates)
+    return ids
+
+
 def collaborative_ok(ctx: Context, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
     """(B,) the users with a collaborative vector and at least ``min_history`` liked tracks."""
     liked = np.asarray((rows > 0).sum(axis=1)).ravel()
@@ -211,6 +236,10 @@ def candidates(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, exclude_row
     if "popular" in sources:
         parts.append(_popular_source(ctx, exclude_rows, params))
         bits.append(POPULAR)
+    I = item_scores(ctx, rows) if ctx.item is not None else None
+    if "item" in sources:
+        parts.append(_item_source(ctx, exclude_rows, params, I))
+        bits.append(ITEM)
     if banned is not None:
         parts = [np.where((p >= 0) & banned[np.maximum(p, 0)], -1, p) for p in parts]
     ids, flags = union(parts, bits, ctx.n_items)
@@ -219,12 +248,13 @@ def candidates(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, exclude_row
         art = ctx.artist_of[np.maximum(ids, 0)]
         ok = (ids >= 0) & (art >= 0)
         text_score[ok] = lookup_values(S, np.where(ok, art, -1))[ok]
-    return Candidates(ids, flags, text_score, prof)
+    item_score = None if I is None else lookup_values(I, ids)
+    return Candidates(ids, flags, text_score, prof, item_score)
 
 
 def union(parts, bits, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate per-source (B, k) id arrays into unique ids per row with OR-ed source bits,
-    in order of first appearance (cf first, then text, audio, popular)."""
+    in order of first appearance (cf first, then text, audio, popular, item)."""
     if not parts:
         raise ValueError("no candidate source")
     ids = np.concatenate(parts, axis=1)

@@ -93,6 +93,7 @@ class Context(TrackFacts):
     audio_scale: float = 1.0           # median length of the warm item vectors
     audio_pools: dict = field(default_factory=dict)   # None (all cold) / new_days -> AudioPool
     text: sp.csr_matrix | None = None  # (n_artists, n_artists) text neighbours (shrunk cosine)
+    item: sp.csr_matrix | None = None  # (n_items, n_items) item-item weights (the neighbour model)
     versions: dict = field(default_factory=dict)
 
     @property
@@ -107,10 +108,11 @@ def artist_tracks_width(params: BlendParams) -> int:
 
 def build_context(cf, facts: TrackFacts, *, shape: tuple[int, int], params: BlendParams, min_history: int,
                   cold_plays: int, audio: tuple[np.ndarray, np.ndarray] | None = None,
-                  text: sp.csr_matrix | None = None, versions: dict | None = None) -> Context:
+                  text: sp.csr_matrix | None = None, item=None, versions: dict | None = None) -> Context:
     """The frozen context of a collaborative model `cf` (anything with ``vectors()``), the facts,
     and optionally the audio model's predicted vectors (``(track_idx, vectors)``, in the
-    collaborative space) and the text model's artist neighbours."""
+    collaborative space), the text model's artist neighbours and the item-item model (`item`:
+    a fitted `RP3beta`, or anything with ``items_`` and ``weights_``)."""
     n_users, n_items = shape
     if facts.n_items != n_items:
         raise ParameterError(f"The facts describe {facts.n_items} tracks; the matrix has {n_items}")
@@ -126,11 +128,22 @@ def build_context(cf, facts: TrackFacts, *, shape: tuple[int, int], params: Blen
                   cold_plays=cold_plays, has_vector=has_vector, cold=cold, unit_V=unit_rows(V),
                   n_artists=n_artists, artist_listeners=artist_listeners,
                   artist_tracks=_artist_tracks(facts, n_artists, artist_tracks_width(params)),
-                  text=text, versions=dict(versions or {}))
+                  text=text, item=None if item is None else item_graph(item, n_items),
+                  versions=dict(versions or {}))
     if audio is not None:
         fields.update(_audio_fields(facts, V, has_vector, cold, *audio, prior=params.artist_prior,
                                     new_days=params.new_days))
     return Context(**fields)
+
+
+def item_graph(model, n_items: int) -> sp.csr_matrix:
+    """The item-item model's weights over the kept items as an (n_items, n_items) matrix in
+    track_idx (tracks it does not know, or that came after it, have no row and no column)."""
+    items = np.asarray(model.items_, dtype=np.int64)
+    W = sp.coo_matrix(model.weights_)
+    keep = (items[W.row] < n_items) & (items[W.col] < n_items)
+    return sp.csr_matrix((W.data[keep].astype(np.float32), (items[W.row[keep]], items[W.col[keep]])),
+                         shape=(n_items, n_items))
 
 
 def _padded(vectors: np.ndarray, n: int) -> np.ndarray:

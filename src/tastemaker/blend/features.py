@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..kernels import lookup_values, row_dots, zscore
-from .candidates import AUDIO, CF, POPULAR, TEXT, Candidates, artist_confidence, collaborative_ok
+from .candidates import AUDIO, CF, ITEM, POPULAR, TEXT, Candidates, artist_confidence, collaborative_ok
 from .context import Context
 
 FEATURES = (
@@ -36,11 +36,15 @@ FEATURES = (
     "text_z",            # text_score standardised over the user's candidates
     "audio_z",           # audio_score standardised over the user's candidates
     "from_cf", "from_text", "from_audio", "from_popular",
+    "item_score",        # item-item score: Σ over the user's liked tracks of w(track, candidate) (NaN: no model)
+    "item_z",            # item_score standardised over the user's candidates
+    "from_item",
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 #: what the learned ranker sees: scores only relative to the user's other candidates (a dot
 #: product's scale changes between the models it was trained with and the ones it is used with)
-RANKED = tuple(f for f in FEATURES if f not in ("cf_score", "audio_score", "space_score", "text_score"))
+RANKED = tuple(f for f in FEATURES if f not in ("cf_score", "audio_score", "space_score", "text_score",
+                                                "item_score"))
 
 
 def _user_means(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
@@ -53,7 +57,7 @@ def _user_means(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
     return np.where(den > 0, num / np.where(den == 0, 1, den), np.nan)
 
 
-CHEAP = ("cf_score", "audio_score", "space_score", "text_score", "track_listeners", "history", "cold")
+CHEAP = ("cf_score", "audio_score", "space_score", "text_score", "item_score", "track_listeners", "history", "cold")
 
 
 def features(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candidates, *, full: bool = True,
@@ -96,7 +100,8 @@ def features(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candida
     X[..., INDEX["tempo_distance"]] = np.abs(log_tempo[t] - _user_means(rows, log_tempo)[:, None])
     X[..., INDEX["loudness_distance"]] = np.abs(ctx.loudness[t] - _user_means(rows, ctx.loudness)[:, None])
     _within_user(X, valid)
-    for name, bit in (("from_cf", CF), ("from_text", TEXT), ("from_audio", AUDIO), ("from_popular", POPULAR)):
+    for name, bit in (("from_cf", CF), ("from_text", TEXT), ("from_audio", AUDIO), ("from_popular", POPULAR),
+                      ("from_item", ITEM)):
         X[..., INDEX[name]] = (cand.flags & bit) != 0
     X[~valid] = np.nan
     return X
@@ -122,6 +127,7 @@ def _cheap(ctx: Context, users: np.ndarray, cand: Candidates, rows: sp.csr_matri
         space = np.where(au_ok & ~cf_ok, au, space)
     X[..., INDEX["space_score"]] = space
     X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
+    X[..., INDEX["item_score"]] = cand.item_score if cand.item_score is not None else np.nan
     X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
     X[..., INDEX["history"]] = np.log1p(liked)[:, None]
     X[..., INDEX["cold"]] = ctx.cold[t]
@@ -136,7 +142,7 @@ def _within_user(X: np.ndarray, valid: np.ndarray) -> None:
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :].repeat(len(order), 0), 1)
     X[..., INDEX["space_rank"]] = np.where(np.isfinite(space), rank, np.nan)
-    for raw, z in (("text_score", "text_z"), ("audio_score", "audio_z")):
+    for raw, z in (("text_score", "text_z"), ("audio_score", "audio_z"), ("item_score", "item_z")):
         v = np.where(valid, X[..., INDEX[raw]], np.nan)
         X[..., INDEX[z]] = np.where(np.isfinite(v), zscore(v), np.nan)
 

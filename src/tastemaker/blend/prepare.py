@@ -5,8 +5,9 @@
     >>> contexts = SplitContexts()                                     # owned by the caller
     >>> ctx = split_context(engine, settings, split, cache=contexts)   # models fitted before a week
 
-`production_context` uses the saved models (collaborative, audio, text); `split_context` fits
-ALS (and the audio network on its vectors) on a time split's training part, with the text model
+`production_context` uses the saved models (collaborative with its item-item model, audio, text);
+`split_context` fits ALS and the item-item model (and the audio network on its vectors) on a time
+split's training part, with the text model
 as saved (documents are not split by time) and facts as of the split's week. Both only read: the
 audio vectors of tracks that arrived after the audio model are predicted by ``weekly generate``
 beforehand (`tastemaker.audio_model.train.predict_missing`).
@@ -28,7 +29,7 @@ from ..errors import NotFoundError
 from ..models import registry
 from ..models.als import ALS
 from ..text.model import TEXT, load_text
-from ..train import load_collaborative
+from ..train import fit_neighbours, load_collaborative, load_neighbours
 from .context import Context, TrackFacts, build_context
 from .flow import track_features
 
@@ -109,17 +110,22 @@ def _text_state(settings: Settings) -> str | None:
 
 def production_context(engine: Engine, settings: Settings, monday: dt.date, *, shape: tuple[int, int],
                        facts: TrackFacts | None = None, model_version: str | None = None) -> Context:
-    """The saved models (collaborative, audio, text) and all the data, for the week of `monday`."""
+    """The saved models (collaborative and the item-item model fitted with it, audio, text) and
+    all the data, for the week of `monday`."""
     cf, manifest = load_collaborative(settings, model_version)
+    item, item_version = load_neighbours(settings, manifest)
     facts = facts if facts is not None else track_facts(engine, settings, monday, shape[1])
     text, text_version = _text_neighbours(settings)
     versions = {"text": text_version} if text_version else {}
     versions["collaborative"] = manifest["version"]
+    if item_version:
+        versions["neighbours"] = item_version
     audio, audio_version = _production_audio(engine, settings, cf, shape[1], manifest["version"])
     if audio_version:
         versions["audio"] = audio_version
     return build_context(cf, facts, shape=shape, params=settings.blend, min_history=settings.weekly.min_history,
-                         cold_plays=settings.audio_model.min_plays, audio=audio, text=text, versions=versions)
+                         cold_plays=settings.audio_model.min_plays, audio=audio, text=text, item=item,
+                         versions=versions)
 
 
 def _production_audio(engine: Engine, settings: Settings, cf, n_items: int, cf_version: str):
@@ -215,6 +221,9 @@ def _fit_split_context(engine: Engine, settings: Settings, split, *, audio: bool
         cf = ALS(factors=a.factors, regularization=a.regularization, iterations=a.iterations,
                  seed=a.seed).fit(train)
     versions["collaborative"] = "fitted on the split"
+    item = fit_neighbours(train, settings.neighbours)
+    if item is not None:
+        versions["neighbours"] = "fitted on the split"
     return build_context(cf, facts, shape=train.shape, params=settings.blend,
                          min_history=settings.weekly.min_history, cold_plays=settings.audio_model.min_plays,
-                         audio=predicted, text=text, versions=versions)
+                         audio=predicted, text=text, item=item, versions=versions)

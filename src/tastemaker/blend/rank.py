@@ -63,7 +63,8 @@ class CollaborativeOrder(Scorer):
 
 
 class FixedBlend(Scorer):
-    """z(space score) [× w_audio where the audio model stands in] + w_text·z(text) + w_pop·z(listeners)."""
+    """z(space score) [× w_audio where the audio model stands in] + w_text·z(text) + w_item·z(item)
+    + w_pop·z(listeners)."""
 
     name = "fixed"
 
@@ -78,6 +79,9 @@ class FixedBlend(Scorer):
         # a cold track has (almost) no listeners yet: its popularity is unknown, not low
         pop = np.where(X[..., INDEX["cold"]] == 1, 0.0, zscore(X[..., INDEX["track_listeners"]]))
         s = space + p.w_text * zscore(X[..., INDEX["text_score"]]) + p.w_pop * pop
+        item = X[..., INDEX["item_score"]]
+        if np.isfinite(item).any():           # no item model: no term (not a constant shift)
+            s = s + p.w_item * zscore(item)
         return np.where(invalid(X), -np.inf, s).astype(np.float32)
 
 
@@ -221,7 +225,8 @@ class LearnedRanker(Scorer):
         (folder / "features.json").write_text(json.dumps(list(RANKED)))
         p = self.params
         (folder / "prior.json").write_text(json.dumps({"ranker_prior": p.ranker_prior, "w_pop": p.w_pop,
-                                                       "w_text": p.w_text, "w_audio": p.w_audio}))
+                                                       "w_text": p.w_text, "w_audio": p.w_audio,
+                                                       "w_item": p.w_item}))
         return folder
 
     @classmethod

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from ..config import Settings
 from ..errors import NotFittedError, ParameterError
 from ..models.base import Recommender, rows_for
+from ..train import fit_neighbours
 from .assemble import Picked, fill_short, label, select
 from .candidates import ALL_SOURCES, candidates
 from .context import Context, TrackFacts, build_context
@@ -104,9 +105,10 @@ class Blend(Recommender):
             raise ParameterError("Blend.fit needs a collaborative model (or an audio model) to fit")
         facts = self.facts if self.facts is not None else TrackFacts.from_matrix(user_items)
         s = self.settings
+        item = fit_neighbours(user_items, s.neighbours) if "item" in self.sources else None
         self.context_ = build_context(cf, facts, shape=user_items.shape, params=s.blend,
                                       min_history=s.weekly.min_history, cold_plays=s.audio_model.min_plays,
-                                      audio=predicted, text=self.text)
+                                      audio=predicted, text=self.text, item=item)
         return self
 
     def lists(self, userids, user_items: sp.csr_matrix, N: int | None = None, *,

@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from .. import progress
 from ..errors import ParameterError, check_param
-from ..kernels import topk
+from ..kernels import sparse_topk, topk
 from .base import FactorModel, Recommender, check_user_items, cosine_neighbours, read_params, rows_for, write_params
 
 
@@ -259,7 +259,8 @@ class RP3beta(_ItemItem):
     """RP3beta (Paudel et al., 2017): the probability of a three-step random walk item → user →
     item on the bipartite graph, each step's transition raised to ``alpha``, divided by the target
     item's popularity to the power ``beta``; the ``K`` largest weights of each item are kept
-    (a sparse matrix: fits any catalogue that fits in memory)."""
+    (a sparse matrix: fits any catalogue that fits in memory; ``block`` items at a time, their
+    co-occurrences never dense)."""
 
     name = "rp3beta"
 
@@ -291,15 +292,18 @@ class RP3beta(_ItemItem):
         p_ui, p_iu = rownorm(X), rownorm(sp.csr_matrix(X.T))
         popularity = np.asarray(X.sum(axis=0)).ravel()
         penalty = np.power(np.maximum(popularity, 1.0), -float(self.beta)).astype(np.float32)
-        n, keep = len(items), min(self.K, len(items))
+        n = len(items)
+        scale = sp.diags(penalty).astype(np.float32)
         rows, cols, vals = [], [], []
         with progress.progress(f"Fitting RP3beta ({n:,} items)", total=n) as step:
             for start in range(0, n, self.block):
-                W = (p_iu[start:start + self.block] @ p_ui).toarray() * penalty[None, :]
-                W[np.arange(W.shape[0]), np.arange(start, start + W.shape[0])] = 0.0
-                top, val = topk(W, keep)
-                ok = (top >= 0) & (val > 0)
-                rows.append(np.nonzero(ok)[0] + start)
+                W = sp.csr_matrix((p_iu[start:start + self.block] @ p_ui) @ scale)
+                top, val = sparse_topk(W, self.K + 1)        # one more: the item itself is dropped
+                r = np.arange(W.shape[0])[:, None] + start
+                ok = (top >= 0) & (top != r) & (val > 0)
+                order = np.cumsum(ok, axis=1) <= self.K
+                ok &= order
+                rows.append(np.broadcast_to(r, top.shape)[ok])
                 cols.append(top[ok])
                 vals.append(val[ok])
                 step.advance(W.shape[0])
