@@ -266,9 +266,9 @@ def weighted(blend: BlendParams, w: dict) -> BlendParams:
 
 def weight_grid(vs: Stage, blend: BlendParams, k: int) -> list[dict]:
     """Validation NDCG@k (all validation users) of the fixed blend for each (w_pop, w_text) of
-    `FIXED_GRID` (its w_audio does nothing without audio)."""
+    `FIXED_GRID` (its w_audio does nothing without audio; this script has no item model)."""
     grid = []
-    for wp, wt in sorted({(wp, wt) for wp, wt, _ in FIXED_GRID}):
+    for wp, wt in sorted({(wp, wt) for wp, wt, *_ in FIXED_GRID}):
         w = {"w_pop": wp, "w_text": wt}
         nd = ndcg_of(fixed_lists(vs, weighted(blend, w), k), vs)
         grid.append({**w, "ndcg": round(float(nd.mean()), 4)})

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from tastemaker.blend.rank import LIGHT
 from tastemaker.config import SignalWeights
 from tastemaker.evaluate import compare, holdout_split, validation_split
 from tastemaker.evaluate.metrics import ranking_metrics
@@ -252,7 +253,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--k", type=int, default=30)
     ap.add_argument("--grid", choices=GRID_SIZES, default="large", help="the anchors' validation grid")
-    ap.add_argument("--little", type=int, default=10, help="'little history': at most this many training items")
+    ap.add_argument("--little", type=int, default=LIGHT - 1, help="'little history': at most this many training items (default: the product's segment, fewer than blend.rank.LIGHT)")
     ap.add_argument("--logs", type=Path, default=None, help="keep each seed's command output in this folder")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)

@@ -7,10 +7,12 @@ import scipy.sparse as sp
 
 from tastemaker.blend.assemble import (AUDIO_SOURCE, COLLABORATIVE, FALLBACK, TEXT_SOURCE, Picked, fill_short,
                                        label, select)
-from tastemaker.blend.candidates import AUDIO, CF, POPULAR, TEXT, Candidates, candidates, pool_topk, union
+from tastemaker.blend.candidates import AUDIO, CF, ITEM, POPULAR, TEXT, Candidates, candidates, pool_topk, union
 from tastemaker.blend.context import Context, TrackFacts, build_context
 from tastemaker.blend.features import FEATURES, INDEX, features
-from tastemaker.blend.rank import CollaborativeOrder, FixedBlend
+from tastemaker.blend.rank import (BySegment, CollaborativeOrder, FixedBlend, LearnedRanker, chosen_rankings, invalid,
+                                   learned_scores, little_history)
+from tastemaker.blend.train import WEIGHT_VALUES, weight_grid
 from tastemaker.config import BlendParams, WeeklyParams
 from tastemaker.kernels import MISSING_Z, sparse_topk, topk, zscore
 
@@ -211,3 +213,86 @@ def test_the_context_is_frozen():
     ctx = _context()
     with pytest.raises(dataclasses.FrozenInstanceError):
         ctx.audio = None
+
+
+class _ItemModel:
+    """An item-item model over tracks 0-9: 0 → 3 (0.9), 1 → 4 (0.8), 2 → 5 (0.3), 2 → 7 (0.5),
+    1 → 7 (0.1), and 0 → 1 (a heard track)."""
+    items_ = np.arange(N_ITEMS)
+    weights_ = sp.csr_matrix((np.array([0.9, 0.8, 0.3, 0.5, 0.1, 0.7]),
+                              ([0, 1, 2, 2, 1, 0], [3, 4, 5, 7, 7, 1])), shape=(N_ITEMS, N_ITEMS))
+
+
+def test_the_item_source_sums_liked_tracks_weights_and_never_offers_heard_or_unavailable_tracks():
+    facts = dataclasses.replace(_facts(), unavailable=np.array([4]))
+    ctx = build_context(_Model(N_USERS, N_ITEMS), facts, shape=(N_USERS, N_ITEMS), params=BlendParams(),
+                        min_history=1, cold_plays=20, item=_ItemModel())
+    params = BlendParams(cf_candidates=0, audio_candidates=0, popular_candidates=0, text_candidates=0,
+                         item_candidates=10)
+    cand = candidates(ctx, np.array([0]), HEARD[[0]], HEARD[[0]], params, sources=("cf", "item"))
+    ids = cand.ids[0][cand.ids[0] >= 0].tolist()
+    # heard 0, 1, 2: 3 (0.9), 7 (0.5 + 0.1), 5 (0.3); track 4 is unavailable, 1 is heard
+    assert ids == [3, 7, 5] and all(f == ITEM for f in cand.flags[0][:3])
+    np.testing.assert_allclose(cand.item_score[0][:3], [0.9, 0.6, 0.3], rtol=1e-6)
+    X = features(ctx, np.array([0]), HEARD[[0]], cand)
+    assert X[0, 0, INDEX["from_item"]] == 1 and X[0, 0, INDEX["item_z"]] > X[0, 2, INDEX["item_z"]]
+
+
+def test_the_weight_grid_only_varies_the_weights_of_models_that_are_there():
+    full = _context(audio_tracks=np.arange(6, 10))
+    no_audio = build_context(_Model(N_USERS, N_ITEMS), _facts(), shape=(N_USERS, N_ITEMS), params=BlendParams(),
+                             min_history=1, cold_plays=20)
+    blend = BlendParams(w_text=0.7, w_item=0.2)
+    grid = weight_grid([full, no_audio], blend)
+    # no text or item model in either, audio in only one: only w_pop varies
+    assert len(grid) == len(WEIGHT_VALUES["w_pop"])
+    assert {(p["w_text"], p["w_audio"], p["w_item"]) for p in grid} == {(0.7, blend.w_audio, 0.2)}
+    both = weight_grid([full, full], blend)
+    assert len(both) == len(WEIGHT_VALUES["w_pop"]) * len(WEIGHT_VALUES["w_audio"])
+
+
+def test_chosen_rankings_give_little_history_users_their_segments_winner_only_with_enough_of_them():
+    q = lambda r: {"recall": r, "ndcg": r / 2}
+    held = {"learned": q(0.30), "fixed": q(0.28), "collaborative": q(0.25),
+            "little history": {"users": 40, "learned": q(0.10), "fixed": q(0.12), "collaborative": q(0.15)}}
+    assert chosen_rankings(held) == ("learned", "collaborative")
+    assert chosen_rankings({**held, "little history": {**held["little history"], "users": 29}}) == ("learned", "learned")
+    # the learned ranker is best on the segment too: nothing changes
+    best = {**held["little history"], "learned": q(0.2)}
+    assert chosen_rankings({**held, "little history": best}) == ("learned", "learned")
+    # the fixed blend wins overall; the learned ranker cannot be a segment's choice then
+    only_learned = {**best, "collaborative": q(0.05)}
+    assert chosen_rankings({**held, "fixed": q(0.31), "little history": only_learned}) == ("fixed", "fixed")
+    assert chosen_rankings({**held, "fixed": q(0.31), "little history": best}) == ("fixed", "collaborative")
+    assert chosen_rankings({"learned": q(0.2), "fixed": q(0.1)}) == ("learned", "learned")   # an older ranker
+
+
+def test_by_segment_scores_little_history_users_with_their_scorer(monkeypatch):
+    import tastemaker.blend.rank as rank
+
+    ctx = _context()
+    rows = sp.csr_matrix((np.array([3.0, 2.0, 1.0, 1.0]), ([0, 0, 0, 1], [0, 1, 2, 9])), shape=(N_USERS, N_ITEMS))
+    params = BlendParams(cf_candidates=4, audio_candidates=2, popular_candidates=3, text_candidates=0)
+    cand = candidates(ctx, np.arange(2), rows, rows, params)
+    X0 = features(ctx, np.arange(2), rows, cand, full=False)
+    monkeypatch.setattr(rank, "LIGHT", 2)       # user 0 (3 liked tracks) is warm, user 1 (1) is not
+    assert little_history(X0).tolist() == [False, True]
+    main, light = FixedBlend(BlendParams(w_pop=1.0)), CollaborativeOrder()
+    seg = BySegment(main, light)
+    s = seg.score(X0)
+    np.testing.assert_array_equal(s[0], main.score(X0)[0])
+    np.testing.assert_array_equal(s[1], light.score(X0[[1]])[0])
+    got, s2 = seg.rank(ctx, np.arange(2), rows, cand, X0, 30)
+    assert got is cand and np.array_equal(s2, s)
+    # a learned main: warm users get its order, the others the light scorer's over the same candidates
+    rng = np.random.default_rng(0)
+    Xt = features(ctx, np.arange(2), rows, cand)
+    Xt = np.repeat(Xt, 20, axis=0)
+    y = np.where(invalid(Xt), -1, rng.integers(0, 2, Xt.shape[:2]))
+    ranker = LearnedRanker(BlendParams(trees=3, rescore=3)).fit(Xt, y)
+    merged, s3 = BySegment(ranker, light).rank(ctx, np.arange(2), rows, cand, X0, 30)
+    alone, s4 = learned_scores(ctx, np.arange(2), rows, cand, X0, ranker, 30)
+    assert np.array_equal(merged.ids, alone.ids) and np.array_equal(s3[0], s4[0])
+    ok = merged.ids[1] >= 0
+    by_id = dict(zip(cand.ids[1].tolist(), light.score(X0[[1]])[0].tolist()))
+    np.testing.assert_allclose(s3[1][ok], [by_id[i] for i in merged.ids[1][ok]])

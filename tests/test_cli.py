@@ -68,3 +68,25 @@ def test_errors_are_clear_and_exit_non_zero(tmp_path):
     bad.write_text("who,what\n1,2\n")
     out = _run(home, "ingest", "events", str(bad), code=1)
     assert "rejected" in out and "no column for user_id" in out
+
+
+def test_bare_train_learns_the_blend_from_a_hold_out_when_events_have_no_timestamps(tiny_world, tmp_path):
+    """A listening log of counts (no timestamps): `train` trains ALS and the item-item model,
+    says why there is no text model, and learns the ranker and the fixed blend's weights from a
+    seeded hold-out of each user's tracks; the week is written from them."""
+    home = tiny_world["home"]
+    counts = tmp_path / "counts.csv"
+    tiny_world["frame"].drop(columns=["ts"]).to_csv(counts, index=False)
+    _run(home, "ingest", "catalog", str(tiny_world["catalog"]))
+    _run(home, "ingest", "events", str(counts))
+    out = _run(home, "train")
+    assert "No text model trained" in out
+    assert "labels from a seeded 20 % hold-out" in out and "fixed blend's weights chosen" in out
+    assert (home / "models" / "neighbours" / "LATEST").exists()
+    manifest = json.loads(next((home / "models" / "ranker").glob("*/manifest.json")).read_text())
+    assert manifest["weeks"] == ["hold-out"] and manifest["fixed_weights_tried"]
+    # the item-item model is there, so its weight was among those tried
+    assert {p["w_item"] for p in manifest["fixed_weights_tried"]} == {0.0, 0.5, 1.0}
+    assert 0 < manifest["held_out"]["learned"]["recall"] <= 1
+    out = _run(home, "weekly", "generate", "--week", "2026-W48")
+    assert "7,200 tracks written" in out

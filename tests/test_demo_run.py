@@ -30,7 +30,7 @@ def test_demo_runs_end_to_end_on_a_small_world(demo):
         assert wh.scalar("SELECT count(*) FROM quarantine") == 0
     assert all(p.exists() for p in result.exports)
     rows = {r.name: r.metrics for r in result.comparison.results}
-    assert set(rows) == {"popularity", "itemknn", "bpr", "als"}
+    assert set(rows) == {"popularity", "itemknn", "bpr", "als", "ease", "rp3beta"}
     assert rows["als"]["recall"] > rows["popularity"]["recall"]
 
 

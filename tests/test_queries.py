@@ -45,7 +45,9 @@ def test_status_neighbours_tracks_and_feedback(home):
         s = queries.status(engine, settings)
         assert s.engine == "duckdb" and s.counts["users"] == 240 and s.counts["tracks"] == 150
         assert s.counts["playlists"] == 2 * 240 * 30 and s.counts["rejected_files"] == 0
-        assert [(m.kind, m.latest, m.versions) for m in s.models] == [("collaborative", version, 1)]
+        # ALS and the item-item model trained beside it, one version each
+        assert [(m.kind, m.versions) for m in s.models] == [("collaborative", 1), ("neighbours", 1)]
+        assert s.models[0].latest == version
         me, found = queries.similar(engine, settings, "track", "t3", n=5)
         assert me.id == "t3" and len(found) == 5 and all(n.id != "t3" for n in found)
         # tracks of one taste group (i % 3) are neighbours

@@ -99,7 +99,7 @@ def test_neighbours_by_each_model(served):
     assert tracks["count"] == 5 and tracks["query"]["id"] == "t3"
     # every answer says which models and which snapshot it comes from
     latest = {m.kind: m.latest for m in queries.models(settings)}
-    assert tracks["models"] == latest and set(latest) == {"collaborative"}
+    assert tracks["models"] == latest and set(latest) == {"collaborative", "neighbours"}
     assert tracks["last_updated"].startswith("20") and client.get("/v1/weeks").json()["payload"]["models"] == latest
     # the tiny world's tastes are tracks i % 3: neighbours of t3 are of its group
     assert sum(int(n["id"][1:]) % 3 == 0 for n in tracks["neighbours"]) >= 4

@@ -1,5 +1,7 @@
 """The week: 30 never-played tracks, artist cap, no repeats, reasons, fallback, atomic writes."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -63,11 +65,24 @@ def test_taste_groups_are_respected_and_reasons_name_played_tracks(trained):
     assert all(text.startswith("because you play Artist ") for *_, text in rows)
 
 
-def test_users_with_little_history_get_a_labelled_fallback(trained):
-    wh, settings, _ = trained
+def test_users_with_one_play_get_their_taste_from_the_item_model_or_else_a_labelled_fallback(trained):
+    wh, settings, world = trained
     generate_week(wh, settings, week="2026-W48")
-    fallback_users = {u for u, *_, s, _, _ in _lists(wh, "2026-W48") if s == "fallback"}
-    assert "u0" in fallback_users and "u40" in fallback_users    # one play each
+    lists = _lists(wh, "2026-W48")
+    # u0 and u40 played one track each: too little for a collaborative vector, enough for the
+    # item-item model, whose neighbours of that track are of the same taste group
+    for user in ("u0", "u40"):
+        (played,) = world["frame"].loc[world["frame"].user_id == user, "track_id"]
+        mine = [r for r in lists if r[0] == user]
+        assert len(mine) == 30 and all(r[4] == "collaborative" for r in mine)
+        assert all(int(r[2][1:]) % 3 == int(played[1:]) % 3 for r in mine)
+        assert all(r[5].endswith(f"Song {played[1:]}") for r in mine)
+    # without the item-item model they get popular tracks, labelled so
+    plain = dataclasses.replace(settings, neighbours=dataclasses.replace(settings.neighbours, enabled=False))
+    train_collaborative(wh, plain)
+    generate_week(wh, plain, week="2026-W49")
+    fallback_users = {u for u, *_, s, _, _ in _lists(wh, "2026-W49") if s == "fallback"}
+    assert "u0" in fallback_users and "u40" in fallback_users
     reasons = {r for (r,) in wh.execute("SELECT DISTINCT reason FROM playlists WHERE source = 'fallback'").fetchall()}
     assert reasons == {"popular with listeners lately"}
 

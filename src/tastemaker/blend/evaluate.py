@@ -37,11 +37,9 @@ from .assemble import SOURCES
 from .candidates import ALL_SOURCES
 from .features import INDEX
 from .prepare import SplitContexts, split_context
-from .rank import CollaborativeOrder, FixedBlend, LearnedRanker, Scorer, invalid
+from .rank import LIGHT, CollaborativeOrder, FixedBlend, LearnedRanker, Scorer, invalid
 from .recommender import Blend, list_scores
 from .train import stacked_training_data, training_weeks, tune_fixed
-
-LIGHT = 10     # users with fewer liked tracks than this have "little history"
 
 
 class FeatureOrder(Scorer):

@@ -15,6 +15,7 @@ beforehand (`tastemaker.audio_model.train.predict_missing`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -201,6 +202,27 @@ def _fit_split_context(engine: Engine, settings: Settings, split, *, audio: bool
     until = dt.datetime.combine(monday, dt.time())
     train = split.train_matrix(settings.signals)
     facts = track_facts(engine, settings, monday, train.shape[1], until=until)
+    return _fit_context(engine, settings, train, facts, audio=audio)
+
+
+def holdout_context(engine: Engine, settings: Settings, split, *, audio: bool = True) -> Context:
+    """Models fitted on a hold-out split's training part (as `split_context`), the catalogue's
+    facts as of this week, and listeners counted on the training part only (a held-out pair
+    must not make its track look more popular)."""
+    train = split.train_matrix(settings.signals)
+    today = dt.date.today()
+    facts = track_facts(engine, settings, today - dt.timedelta(days=today.weekday()), train.shape[1])
+    tr, n = split.train, train.shape[1]
+    listeners = np.bincount(tr.items[tr.signal > 0], minlength=n).astype(np.float32)
+    # plays, as far as the signal sums tell (a play weighs `play`; other signals blur it a little)
+    plays = (np.bincount(tr.items, weights=np.maximum(tr.signal, 0), minlength=n)
+             / max(settings.signals.play, 1e-9)).astype(np.float32)
+    facts = dataclasses.replace(facts, listeners=listeners, recent=listeners.copy(), plays=plays)
+    return _fit_context(engine, settings, train, facts, audio=audio)
+
+
+def _fit_context(engine: Engine, settings: Settings, train: sp.csr_matrix, facts: TrackFacts, *,
+                 audio: bool) -> Context:
     a = settings.als
     specs = {}
     if audio:

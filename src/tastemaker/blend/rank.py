@@ -31,6 +31,20 @@ COLUMNS = np.array([INDEX[f] for f in RANKED])
 RANKER = "ranker"      # models/ranker/VERSION
 
 
+#: users with fewer liked tracks than this have "little history": a segment with its own scorer
+#: where the held-out users show another one ranks them better (`BySegment`)
+LIGHT = 10
+#: a segment gets its own choice of scorer only with at least this many held-out users in it
+MIN_SEGMENT_USERS = 30
+
+
+def little_history(X: np.ndarray) -> np.ndarray:
+    """(B,) True for the users of a feature array with fewer than `LIGHT` liked tracks."""
+    h = X[..., INDEX["history"]]
+    h = np.where(np.isnan(h), -np.inf, h).max(axis=1, initial=-np.inf)
+    return np.isfinite(h) & (h < np.log1p(LIGHT) - 1e-6)
+
+
 def invalid(X: np.ndarray) -> np.ndarray:
     """(B, C) True for padding rows of a feature array (they have every feature NaN)."""
     return np.isnan(X[..., INDEX["history"]])
@@ -130,6 +144,12 @@ def _take(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
 def learned_scores(ctx, users, rows, cand, X0: np.ndarray, ranker: "LearnedRanker", size: int):
     """(candidates, scores): the shortlist reordered by the ranker, then every other candidate
     in `prior` order below it (the caps and shares of assembly may need them)."""
+    merged, scores, _ = _learned(ctx, users, rows, cand, X0, ranker, size)
+    return merged, scores
+
+
+def _learned(ctx, users, rows, cand, X0: np.ndarray, ranker: "LearnedRanker", size: int):
+    """`learned_scores` and the columns of `cand` (and `X0`) that the merged candidates are."""
     p0 = prior(X0, ranker.params)
     short = _shortlist_columns(cand, X0, ranker.params, size, s=p0)
     rest_mask = np.ones(cand.ids.shape, dtype=bool)
@@ -148,8 +168,8 @@ def learned_scores(ctx, users, rows, cand, X0: np.ndarray, ranker: "LearnedRanke
     # below the shortlist, in prior order (ranks, not the prior's scale)
     below = floor - 1.0 - np.arange(rest.shape[1], dtype=np.float32)[None, :]
     below = np.where(rest >= 0, below, -np.inf)
-    merged = cand.take(np.concatenate([short, rest], axis=1))
-    return merged, np.concatenate([top_sc, below.astype(np.float32)], axis=1)
+    cols = np.concatenate([short, rest], axis=1)
+    return cand.take(cols), np.concatenate([top_sc, below.astype(np.float32)], axis=1), cols
 
 
 class LearnedRanker(Scorer):
@@ -246,10 +266,59 @@ class LearnedRanker(Scorer):
         return model
 
 
+class BySegment(Scorer):
+    """One scorer for most users, another for users with little history (`little_history`):
+    the one that ranked that segment's held-out users better when the ranker was trained."""
+
+    def __init__(self, main: Scorer, light: Scorer):
+        if isinstance(light, LearnedRanker):
+            raise ParameterError("The little-history scorer must score cheap features (fixed or collaborative)")
+        self.main, self.light = main, light
+        self.name = f"{main.name}, {light.name} for little history"
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        s = self.main.score(X)
+        few = little_history(X)
+        if few.any():
+            s[few] = self.light.score(X[few])
+        return s
+
+    def rank(self, ctx, users, rows, cand, X0: np.ndarray, size: int):
+        if isinstance(self.main, LearnedRanker):
+            merged, s, cols = _learned(ctx, users, rows, cand, X0, self.main, max(self.main.params.rescore, size))
+            X = _take(X0, cols)
+        else:
+            merged, s = self.main.rank(ctx, users, rows, cand, X0, size)
+            X = X0
+        few = little_history(X0)
+        if few.any():
+            s = s.copy()
+            s[few] = self.light.score(X[few])
+        return merged, s
+
+
+def chosen_rankings(held_out: dict) -> tuple[str, str]:
+    """What ``auto`` uses, from a ranker's held-out comparison: (for most users, for users with
+    little history), each "learned", "fixed" or "collaborative". Most users get the learned
+    ranker unless the fixed blend had the better recall; users with little history get the best
+    by recall (then NDCG) on the segment's held-out users, when there are at least
+    `MIN_SEGMENT_USERS` of them and it beats the main choice there (the learned ranker is not a
+    segment's choice when the main one is the fixed blend)."""
+    main = "fixed" if held_out.get("fixed", {}).get("recall", 0) > held_out.get("learned", {}).get("recall", 1) \
+        else "learned"
+    seg = held_out.get("little history") or {}
+    if seg.get("users", 0) < MIN_SEGMENT_USERS or main not in seg:
+        return main, main
+    key = {name: (seg[name]["recall"], seg[name]["ndcg"]) for name in ("fixed", "collaborative")}
+    best = max(key, key=lambda name: key[name])
+    return main, best if key[best] > (seg[main]["recall"], seg[main]["ndcg"]) else main
+
+
 def make_scorer(settings: Settings, ctx=None, *, mode: str | None = None) -> Scorer:
     """The scorer for ``mode`` (default ``[blend] mode``); ``auto`` takes the learned ranker when
     one is trained and it beat the fixed blend on its held-out users (else that fixed blend, with
-    the weights chosen with it), else the fixed blend when the text or audio model is there (in
+    the weights chosen with it), and for users with little history the scorer that ranked them
+    best there (`chosen_rankings`, `BySegment`), else the fixed blend when the text, audio or item-item model is there (in
     `ctx`, a `Context`), else collaborative order."""
     mode = mode or settings.blend.mode
     if mode in ("auto", "learned"):
@@ -259,17 +328,21 @@ def make_scorer(settings: Settings, ctx=None, *, mode: str | None = None) -> Sco
             folder = registry.resolve(settings.models_dir, RANKER)
             ranker.version = folder.name
             held = doc.get("held_out", {})
-            if mode == "auto" and held.get("fixed", {}).get("recall", 0) > held.get("learned", {}).get("recall", 1):
-                # the ranker lost to the fixed blend on its held-out users: use that blend, with
-                # the weights chosen alongside it
-                fixed = FixedBlend(ranker.params)
-                fixed.version = f"fixed weights of {folder.name}"
-                return fixed
-            return ranker
+            if mode == "learned":
+                return ranker
+            fixed = FixedBlend(ranker.params)           # with the weights chosen alongside the ranker
+            fixed.version = f"fixed weights of {folder.name}"
+            name, light = chosen_rankings(held)
+            main = fixed if name == "fixed" else ranker
+            if light == name:
+                return main
+            chosen = BySegment(main, fixed if light == "fixed" else CollaborativeOrder())
+            chosen.version = getattr(main, "version", folder.name)
+            return chosen
         except NotFoundError:
             if mode == "learned":
                 raise
-        has_more = ctx is None or ctx.text is not None or ctx.audio is not None
+        has_more = ctx is None or any(getattr(ctx, m) is not None for m in ("text", "audio", "item"))
         return FixedBlend(settings.blend) if has_more else CollaborativeOrder()
     if mode == "fixed":
         return FixedBlend(settings.blend)

@@ -1,19 +1,26 @@
-"""Training the learned ranker on a time split (``tastemaker train ranker``).
+"""Training the learned ranker on a time split, or a hold-out (``tastemaker train ranker``).
 
     >>> result = train_ranker(engine, settings)          # the last full week of events
 
-The models are fitted on the events before the week (`prepare.split_context`: ALS, and the audio network
-on its vectors; the text model as saved), every user with a new play in the week (at most
+The models are fitted on the events before the week (`prepare.split_context`: ALS and the
+item-item model, and the audio network on its vectors; the text model as saved), every user with a new play in the week (at most
 ``[blend] ranker_users`` of them, a seeded sample) gets their
 candidates from all sources, each labelled 1 when the user newly played it that week. A seeded
 20 % of those users are held out to compare the ranker with the fixed blend and collaborative
 order (recall and NDCG at the list size); the saved ranker is then refitted on all of them.
+The fixed blend's weights are chosen on the same users first (`tune_fixed`): the ranker starts
+from that blend, and the weekly job uses it instead where it wins on the held-out users.
+
+Events without timestamps (a listening log of counts, such as Last.fm HetRec or the Taste
+Profile) have no week to learn from: there the labels are a seeded per-user hold-out of the
+pairs (`holdout_weeks`), and everything else is the same.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import time
 
 import numpy as np
@@ -23,7 +30,7 @@ from ..config import Settings
 from ..engine import Engine
 from ..errors import InputError
 from ..evaluate.metrics import ndcg_at_k, recall_at_k
-from ..evaluate.splits import last_full_week, time_split
+from ..evaluate.splits import Interactions, holdout_split, last_full_week, time_split
 from ..kernels import lookup
 from ..models import registry
 from ..progress import progress
@@ -32,8 +39,8 @@ from .assemble import fill_short, select
 from .candidates import ALL_SOURCES, candidates
 from .context import Context
 from .features import features
-from .prepare import SplitContexts, split_context
-from .rank import RANKER, CollaborativeOrder, FixedBlend, LearnedRanker, shortlist
+from .prepare import SplitContexts, holdout_context, split_context
+from .rank import RANKER, CollaborativeOrder, FixedBlend, LearnedRanker, little_history, shortlist
 
 BATCH = 2048
 
@@ -75,8 +82,24 @@ def list_quality(scores: np.ndarray, y: np.ndarray, n_relevant: np.ndarray, k: i
             "ndcg": float(ndcg_at_k(hits, n_relevant).mean())}
 
 
-#: the fixed blend's weights tried on the training week (w_pop, w_text, w_audio)
-FIXED_GRID = [(wp, wt, wa) for wp in (0.0, 0.1, 0.3, 0.5) for wt in (0.0, 0.25, 0.5) for wa in (0.5, 1.0)]
+#: the fixed blend's weights tried on the training weeks: every combination of the values of
+#: each weight whose model is there (a weight of a model the contexts lack keeps its setting);
+#: a negative w_pop is a discount on popular tracks
+WEIGHT_VALUES = {"w_pop": (-0.3, 0.0, 0.1, 0.3), "w_text": (0.0, 0.25, 0.5), "w_audio": (0.5, 1.0),
+                 "w_item": (0.0, 0.5, 1.0)}
+#: the grid of a context with every model, as (w_pop, w_text, w_audio, w_item)
+FIXED_GRID = [(wp, wt, wa, wi) for wp in WEIGHT_VALUES["w_pop"] for wt in WEIGHT_VALUES["w_text"]
+              for wa in WEIGHT_VALUES["w_audio"] for wi in WEIGHT_VALUES["w_item"]]
+
+
+def weight_grid(contexts: list[Context], blend) -> list[dict]:
+    """The points of the fixed blend's grid for these contexts (see `WEIGHT_VALUES`)."""
+    present = {"w_pop": True, "w_text": all(c.text is not None for c in contexts),
+               "w_audio": all(c.audio is not None for c in contexts),
+               "w_item": all(c.item is not None for c in contexts)}
+    axes = {name: values if present[name] else (getattr(blend, name),) for name, values in WEIGHT_VALUES.items()}
+    names = list(axes)
+    return [dict(zip(names, point)) for point in itertools.product(*axes.values())]
 
 
 @dataclasses.dataclass
@@ -119,6 +142,24 @@ def training_weeks(engine: Engine, settings: Settings, newest: dt.datetime, *, w
     return out
 
 
+def holdout_weeks(engine: Engine, settings: Settings, *, users: int | None = None) -> list[Week]:
+    """For events without timestamps: one "week" cut as the SPEC hold-out (users with at least 5
+    positive tracks give a seeded 20 % of them as labels; seed ``[blend] seed``), the models
+    fitted on the rest (`prepare.holdout_context`), a seeded sample of at most ``[blend]
+    ranker_users`` of its users."""
+    data = Interactions.from_engine(engine, settings.signals)
+    split = holdout_split(data, fraction=0.2, min_items=5, seed=settings.blend.seed)
+    chosen = split.users
+    if not len(chosen):
+        raise InputError("No user has the 5 liked tracks a hold-out needs: the blend's ranker and "
+                         "weights cannot be learned from these events")
+    limit = users or settings.blend.ranker_users
+    if len(chosen) > limit:
+        chosen = np.sort(np.random.default_rng(settings.blend.seed).choice(chosen, limit, replace=False))
+    return [Week(holdout_context(engine, settings, split), chosen, split.train_matrix(settings.signals),
+                 sp.csr_matrix(split.test), "hold-out")]
+
+
 def stacked_training_data(weeks: list[Week], settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`training_data` of every week, stacked (one query per user and week)."""
     parts = [training_data(w.ctx, settings, w.users, w.history, w.test, label=f"Ranker training data ({w.name})")
@@ -142,20 +183,21 @@ def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
                 batches.append((w, batch, cand, features(w.ctx, batch, heard, cand, full=False), n_rel))
                 step.advance(len(batch))
     tried = []
-    with progress("Choosing the fixed blend's weights", total=len(FIXED_GRID)) as step:
-        for wp, wt, wa in FIXED_GRID:
-            s = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt,
-                                                                        w_audio=wa))
+    grid = weight_grid([w.ctx for w in weeks], settings.blend)
+    with progress("Choosing the fixed blend's weights", total=len(grid)) as step:
+        for point in grid:
+            s = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, **point))
             recall = []
             for w, batch, cand, X0, n_rel in batches:
                 picked = select(w.ctx, cand, FixedBlend(s.blend).score(X0), weekly=s.weekly, blend=s.blend)
                 picked = fill_short(w.ctx, picked, w.history[batch], s.weekly)
                 recall.append(lookup(w.test[batch], picked.ids).sum(axis=1) / n_rel)
-            tried.append((round(float(np.concatenate(recall).mean()), 5), wp, wt, wa))
+            tried.append({"recall": round(float(np.concatenate(recall).mean()), 5), **point})
             step.advance()
-    _, wp, wt, wa = max(tried, key=lambda t: (t[0], -t[1], -t[2], t[3]))
-    best = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, w_pop=wp, w_text=wt, w_audio=wa))
-    return best, [{"recall": r, "w_pop": p, "w_text": t, "w_audio": a} for r, p, t, a in tried]
+    # ties: the smaller popularity and text weights, the larger audio and item weights
+    best_point = max(tried, key=lambda t: (t["recall"], -t["w_pop"], -t["w_text"], t["w_audio"], t["w_item"]))
+    chosen = {k: v for k, v in best_point.items() if k != "recall"}
+    return dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, **chosen)), tried
 
 
 @dataclasses.dataclass
@@ -168,6 +210,7 @@ class RankerResult:
     held_out: dict
     importance: dict
     seconds: float
+    weights: dict = dataclasses.field(default_factory=dict)   # the fixed blend's, as chosen
 
 
 def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime | None = None,
@@ -177,9 +220,10 @@ def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime 
     contexts the caller keeps for later steps of the same run (the blend's ablation)."""
     started = time.perf_counter()
     newest = week_start or last_full_week(engine)
-    if newest is None:
-        raise InputError("Training the ranker needs timestamped events covering at least two weeks")
-    weeks = training_weeks(engine, settings, newest, cache=cache)
+    if newest is None:           # no time to split by: labels from a hold-out of the pairs
+        weeks = holdout_weeks(engine, settings)
+    else:
+        weeks = training_weeks(engine, settings, newest, cache=cache)
     settings, tried = tune_fixed(weeks, settings)
     X, y, _ = stacked_training_data(weeks, settings)
     n_rel = np.concatenate([np.diff(w.test[w.users].indptr) for w in weeks])
@@ -188,9 +232,14 @@ def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime 
     held = np.random.default_rng(settings.blend.seed).random(int(who.max()) + 1)[who] < holdout
     k = settings.weekly.size
     check = LearnedRanker(settings.blend).fit(X[~held], y[~held])
-    compare = {name: list_quality(s.score(X[held]), y[held], n_rel[held], k) for name, s in
-               (("learned", check), ("fixed", FixedBlend(settings.blend)), ("collaborative", CollaborativeOrder()))}
+    scorers = (("learned", check), ("fixed", FixedBlend(settings.blend)), ("collaborative", CollaborativeOrder()))
+    compare = {name: list_quality(s.score(X[held]), y[held], n_rel[held], k) for name, s in scorers}
     compare["users"] = int(held.sum())          # user-weeks held out (with or without a new play)
+    # the same on the held-out users with little history: they may be better served by another
+    light = held & little_history(X)
+    compare["little history"] = {"users": int(light.sum()), **(
+        {name: list_quality(s.score(X[light]), y[light], n_rel[light], k) for name, s in scorers}
+        if light.any() else {})}
     model = LearnedRanker(settings.blend).fit(X, y)
     names = [w.name for w in weeks]
     manifest = {"created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -201,5 +250,7 @@ def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime 
                 "fixed_weights_tried": tried}
     version = registry.save_version(settings.models_dir, RANKER, model, manifest)
     record_run(engine, "train", version, {"kind": RANKER, "week": names[0], "weeks": names})
+    b = settings.blend
     return RankerResult(version, names[0], names, model.n_queries_, model.n_rows_, compare,
-                        model.importance(), round(time.perf_counter() - started, 2))
+                        model.importance(), round(time.perf_counter() - started, 2),
+                        {"w_pop": b.w_pop, "w_text": b.w_text, "w_audio": b.w_audio, "w_item": b.w_item})

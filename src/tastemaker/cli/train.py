@@ -15,11 +15,17 @@ train_app = typer.Typer(help="Train the models on everything in the warehouse.",
 
 @train_app.callback()
 def _default(ctx: typer.Context):
-    """With no subcommand, trains every model that has data: collaborative, audio (when tracks
-    have audio), the ranker (when events have timestamps and a full week to learn from)."""
+    """With no subcommand, trains every model that has data: collaborative (ALS and the item-item
+    model), text (when there are documents or tags), audio (when tracks have audio), and the
+    blend's ranker and weights (from the last weeks, or from a hold-out when events have no
+    timestamps)."""
     if ctx.invoked_subcommand is None:
         from ..errors import InputError
         run_collaborative()
+        try:
+            run_text()
+        except InputError as exc:
+            common.console.print(f"[yellow]No text model trained[/]: {common.esc(str(exc))}", markup=True)
         if _has_audio():
             run_audio()
         try:
@@ -70,11 +76,15 @@ def text_cmd(
                                     "(pip install 'tastemaker[text-embeddings]')"),
 ):
     """Text model: terms and mentions of new documents, top terms, co-mentions, term vectors."""
+    run_text(redo=redo, embeddings=embeddings, half_life_days=half_life_days, min_support=min_support,
+             tagger=tagger)
+
+
+def run_text(*, redo: bool = False, embeddings: bool = False, **overrides) -> None:
     from ..text import train_text
 
     settings = common.settings()
-    given = {k: v for k, v in dict(half_life_days=half_life_days, min_support=min_support,
-                                   tagger=tagger).items() if v is not None}
+    given = {k: v for k, v in overrides.items() if v is not None}
     params = dataclasses.replace(settings.text, **given)
     with common.engine() as engine:
         result = train_text(engine, settings, params=params, redo=redo, embeddings=embeddings)
@@ -142,6 +152,7 @@ def ranker_cmd(
 def run_ranker(week: str | None = None) -> None:
     import datetime as dt
 
+    from ..blend.rank import LIGHT, chosen_rankings
     from ..blend.train import train_ranker
     from ..weekly.weeks import parse_week
 
@@ -150,12 +161,25 @@ def run_ranker(week: str | None = None) -> None:
     with common.engine() as engine:
         r = train_ranker(engine, settings, week_start=start)
     h = r.held_out
+    labels = ("a seeded 20 % hold-out of each user's tracks (the events have no timestamps)"
+              if r.weeks == ["hold-out"] else ", ".join(r.weeks))
+    main, light = chosen_rankings(h)
+    names = {"learned": "learned ranker", "fixed": "fixed blend", "collaborative": "collaborative order"}
+    winner = names[main] + ("" if light == main else f" ({names[light]} for users with little history)")
+    seg = h.get("little history", {})
+    w = r.weights
     common.console.print(
-        f"ranker {r.version}: labels from {', '.join(r.weeks)}, {r.users:,} user-weeks with a new "
-        f"play among their candidates, {r.rows:,} candidates ({r.seconds:.0f} s)\n  held-out user-weeks "
+        f"ranker {r.version}: labels from {labels}, {r.users:,} user-weeks with a new "
+        f"play among their candidates, {r.rows:,} candidates ({r.seconds:.0f} s)\n"
+        f"  fixed blend's weights chosen: w_pop {w['w_pop']}, w_text {w['w_text']}, w_audio {w['w_audio']}, "
+        f"w_item {w['w_item']}; the weekly job will use the {winner} (better on the held-out users)"
+        f"\n  held-out user-weeks "
         f"({h['users']:,}), recall / NDCG at the list size: " +
         ", ".join(f"{name} {h[name]['recall']:.3f} / {h[name]['ndcg']:.3f}"
                   for name in ("learned", "fixed", "collaborative")) +
+        (f"\n  of them with fewer than {LIGHT} liked tracks ({seg['users']:,}): " +
+         ", ".join(f"{name} {seg[name]['recall']:.3f} / {seg[name]['ndcg']:.3f}"
+                   for name in ("learned", "fixed", "collaborative")) if seg.get("users") else "") +
         "\n  most useful features: " + ", ".join(f"{k} {v:.2f}" for k, v in list(r.importance.items())[:5]) +
         f"\n  saved in {settings.models_dir / 'ranker' / r.version}", highlight=False)
 
