@@ -11,8 +11,9 @@ For each seed (``--seeds``, default 0 1 2):
    scratch folder (HetRec: ``user_artists.dat`` without the held-out pairs, and
    ``user_taggedartists.dat`` without a user's tags on their held-out artists; the Taste Profile:
    the triplets without the held-out pairs, with the song metadata beside them), then a fresh
-   home runs the commands a user runs: ``datasets load``, ``train``, ``train text`` (when the
-   dataset has documents), ``weekly generate`` and ``weekly export --format json``. The lists are
+   home runs the commands a user runs: ``datasets load``, ``train`` (every model that has data:
+   ALS and the item-item model, text where there are tags, then the blend's weights and ranker,
+   learned from a hold-out of the training part since these logs have no timestamps), ``weekly generate`` and ``weekly export --format json``. The lists are
    scored as exported, in their delivered order (position 1 first), by the raw user and item ids.
    The same home, copied before the week, also generates with ``--ranking collaborative``: the
    collaborative-only list of the same product (the row the blend must beat for users with
@@ -67,7 +68,6 @@ class Raw:
     items: np.ndarray          # raw item ids (str), one per pair
     plays: np.ndarray
     write: callable            # write(folder, keep: bool mask over the pairs) -> the folder to load
-    has_text: bool
 
 
 def hetrec(folder: Path) -> Raw:
@@ -84,7 +84,7 @@ def hetrec(folder: Path) -> Raw:
         return out
 
     return Raw(ua["userID"].astype(str).to_numpy(), ua["artistID"].astype(str).to_numpy(),
-               ua["weight"].to_numpy(dtype=np.float64), write, has_text=True)
+               ua["weight"].to_numpy(dtype=np.float64), write)
 
 
 def msd(folder: Path) -> Raw:
@@ -101,7 +101,7 @@ def msd(folder: Path) -> Raw:
         return out
 
     return Raw(df["user"].to_numpy(dtype=str), df["song"].to_numpy(dtype=str),
-               df["count"].to_numpy(dtype=np.float64), write, has_text=False)
+               df["count"].to_numpy(dtype=np.float64), write)
 
 
 DATASETS = {"lastfm-hetrec": (hetrec, "hetrec2011-lastfm-2k"), "msd-taste-profile": (msd, "msd-taste-profile-sample")}
@@ -123,9 +123,7 @@ def product_lists(raw: Raw, keep: np.ndarray, dataset: str, work: Path, log: Pat
     data = raw.write(Path(tempfile.mkdtemp(dir=work, prefix="train-")), keep)
     home = work / "home"
     run(home, "datasets", "load", dataset, str(data), log=log)
-    run(home, "train", log=log)
-    if raw.has_text:
-        run(home, "train", "text", log=log)
+    run(home, "train", log=log)         # every model with data, then the blend's weights and ranker
     cf_home = work / "home-collaborative"
     shutil.copytree(home, cf_home)
     out = {}
