@@ -118,10 +118,35 @@ def run(home: Path, *args: str, log: Path) -> None:
         sys.exit(f"`{' '.join(args)}` failed (exit {done.returncode}); see {log}")
 
 
-def product_lists(raw: Raw, keep: np.ndarray, dataset: str, work: Path, log: Path) -> dict[str, dict]:
-    """{row name: {raw user id: [raw item ids in delivered order]}} of the product's week."""
+def write_config(home: Path, overrides: list[str]) -> None:
+    """``section.key=value`` overrides (value in TOML syntax) as the home's tastemaker.toml."""
+    sections: dict[str, list[str]] = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        section, dot, name = key.partition(".")
+        if not (sep and dot and name):
+            sys.exit(f"--set {item!r}: expected section.key=value, e.g. blend.discovery=0")
+        sections.setdefault(section, []).append(f"{name} = {value}")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "tastemaker.toml").write_text("".join(f"[{sec}]\n" + "\n".join(lines) + "\n\n"
+                                                  for sec, lines in sections.items()))
+
+
+def weights_curve(home: Path) -> list[dict]:
+    """The fixed blend's grid as the ranker's training scored it on its own hold-out (validation
+    recall and coverage per point), from the newest ranker manifest; empty if none."""
+    manifests = sorted((home / "models" / "ranker").glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    return json.loads(manifests[-1].read_text()).get("fixed_weights_tried", []) if manifests else []
+
+
+def product_lists(raw: Raw, keep: np.ndarray, dataset: str, work: Path, log: Path,
+                  overrides: list[str]) -> tuple[dict[str, dict], list[dict]]:
+    """{row name: {raw user id: [raw item ids in delivered order]}} of the product's week, and
+    the validation curve of the fixed blend's weights."""
     data = raw.write(Path(tempfile.mkdtemp(dir=work, prefix="train-")), keep)
     home = work / "home"
+    if overrides:
+        write_config(home, overrides)
     run(home, "datasets", "load", dataset, str(data), log=log)
     run(home, "train", log=log)         # every model with data, then the blend's weights and ranker
     cf_home = work / "home-collaborative"
@@ -134,7 +159,7 @@ def product_lists(raw: Raw, keep: np.ndarray, dataset: str, work: Path, log: Pat
         doc = json.loads((work / f"{h.name}.json").read_text())
         out[name] = {u["user_id"]: [t["track_id"] for t in sorted(u["tracks"], key=lambda t: t["position"])]
                      for u in doc["users"]}
-    return out
+    return out, weights_curve(home)
 
 
 def as_indices(lists: dict, user_ids, item_index: dict, users: np.ndarray, k: int) -> np.ndarray:
@@ -161,7 +186,7 @@ def one_seed(raw: Raw, dataset: str, seed: int, args, t0: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="eval-product-") as tmp:
         work = Path(tmp)
         log = (args.logs / f"{dataset}-seed{seed}.log") if args.logs else work / "commands.log"
-        lists = product_lists(raw, ~held, dataset, work, log)
+        lists, curve = product_lists(raw, ~held, dataset, work, log, args.set)
         report(f"seed {seed}: the product's week written and exported", t0)
         index = {t: i for i, t in enumerate(item_ids)}
         for name, got in lists.items():
@@ -169,7 +194,7 @@ def one_seed(raw: Raw, dataset: str, seed: int, args, t0: float) -> dict:
     comp = compare(split, weights=weights, models=list(ANCHORS), k=args.k, seed=seed,
                    validation=validation_split(split), size=args.grid, keep_lists=True)
     report(f"seed {seed}: anchors chosen on validation and scored", t0)
-    return score(split, rows, comp, args)
+    return {**score(split, rows, comp, args), "weights_curve": curve}
 
 
 def score(split: Split, rows: dict, comp, args) -> dict:
@@ -240,6 +265,14 @@ def goals(summ: dict) -> list[str]:
     return out
 
 
+def pareto(curve: list[dict]) -> list[dict]:
+    """The points of the weights' curve that no other point beats on both recall and coverage."""
+    pts = [t for t in curve if "coverage" in t]
+    return sorted((t for t in pts if not any(o["recall"] >= t["recall"] and o["coverage"] >= t["coverage"]
+                                             and (o["recall"], o["coverage"]) != (t["recall"], t["coverage"])
+                                             for o in pts)), key=lambda t: -t["recall"])
+
+
 def report(msg: str, t0: float) -> None:
     print(f"[{time.perf_counter() - t0:6.1f} s] {msg}", file=sys.stderr, flush=True)
 
@@ -252,6 +285,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--k", type=int, default=30)
     ap.add_argument("--grid", choices=GRID_SIZES, default="large", help="the anchors' validation grid")
     ap.add_argument("--little", type=int, default=LIGHT - 1, help="'little history': at most this many training items (default: the product's segment, fewer than blend.rank.LIGHT)")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="a tastemaker.toml override for the product's home (TOML value), e.g. blend.discovery=0")
     ap.add_argument("--logs", type=Path, default=None, help="keep each seed's command output in this folder")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -270,6 +305,14 @@ def main(argv=None) -> dict:
     print(f"\n{args.dataset}: {per_seed[0]['users']:,} test users, K = {args.k}, seeds {args.seeds}, "
           f"mean ± standard error over the seeds\n")
     print(markdown(summ, args.k, args.little, per_seed[0]["little_users"]))
+    for one, seed in zip(per_seed, args.seeds):
+        front = pareto(one["weights_curve"])
+        if front:
+            print(f"\nseed {seed}, the fixed blend's weights on the product's own hold-out "
+                  f"(validation recall vs coverage, the points no other beats on both):")
+            for t in front:
+                print("  recall {recall:.4f}  coverage {coverage:.4f}  ".format(**t)
+                      + " ".join(f"{k}={v}" for k, v in t.items() if k.startswith("w_")))
     verdict = goals(summ)
     print("\n" + "\n".join(verdict))
     seconds = round(time.perf_counter() - t0, 1)

@@ -12,7 +12,7 @@ from tastemaker.blend.context import Context, TrackFacts, build_context
 from tastemaker.blend.features import FEATURES, INDEX, features
 from tastemaker.blend.rank import (BySegment, CollaborativeOrder, FixedBlend, LearnedRanker, chosen_rankings, invalid,
                                    learned_scores, little_history)
-from tastemaker.blend.train import WEIGHT_VALUES, weight_grid
+from tastemaker.blend.train import WEIGHT_VALUES, choose_weights, weight_grid
 from tastemaker.config import BlendParams, WeeklyParams
 from tastemaker.kernels import MISSING_Z, sparse_topk, topk, zscore
 
@@ -251,12 +251,27 @@ def test_the_weight_grid_only_varies_the_weights_of_models_that_are_there():
     assert len(both) == len(WEIGHT_VALUES["w_pop"]) * len(WEIGHT_VALUES["w_audio"])
 
 
-def test_chosen_rankings_give_little_history_users_their_segments_winner_only_with_enough_of_them():
+def test_the_weights_give_up_at_most_the_discovery_share_of_recall_for_coverage():
+    w = lambda pop, item: {"w_pop": pop, "w_text": 0.25, "w_audio": 1.0, "w_item": item}
+    tried = [{"recall": 0.300, "coverage": 0.15, **w(0.3, 0.5)},
+             {"recall": 0.298, "coverage": 0.19, **w(-0.3, 0.5)},     # 0.7 % below the best
+             {"recall": 0.296, "coverage": 0.25, **w(-0.6, 0.5)},     # 1.3 % below
+             {"recall": 0.300, "coverage": 0.14, **w(0.1, 1.0)}]      # ties the best recall
+    assert choose_weights(tried, 0.01) == w(-0.3, 0.5)
+    assert choose_weights(tried, 0.02) == w(-0.6, 0.5)
+    # no tolerance: the best recall, and of the tied, the smaller popularity weight
+    assert choose_weights(tried, 0.0) == w(0.1, 1.0)
+
+
+def test_chosen_rankings_give_little_history_users_their_segments_winner_or_collaborative_order_when_too_few():
     q = lambda r: {"recall": r, "ndcg": r / 2}
     held = {"learned": q(0.30), "fixed": q(0.28), "collaborative": q(0.25),
             "little history": {"users": 40, "learned": q(0.10), "fixed": q(0.12), "collaborative": q(0.15)}}
     assert chosen_rankings(held) == ("learned", "collaborative")
-    assert chosen_rankings({**held, "little history": {**held["little history"], "users": 29}}) == ("learned", "learned")
+    # too few held-out users with little history to trust a blend for them: collaborative order
+    few = {**held["little history"], "learned": q(0.2), "users": 29}
+    assert chosen_rankings({**held, "little history": few}) == ("learned", "collaborative")
+    assert chosen_rankings({**held, "little history": {"users": 0}}) == ("learned", "collaborative")
     # the learned ranker is best on the segment too: nothing changes
     best = {**held["little history"], "learned": q(0.2)}
     assert chosen_rankings({**held, "little history": best}) == ("learned", "learned")

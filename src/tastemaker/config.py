@@ -241,7 +241,8 @@ class BlendParams:
     the item-item score (the ``[neighbours]`` model: how strongly the user's tracks lead to it)
     and ``w_pop`` × log popularity (negative: a discount on popular tracks). `tastemaker train ranker` chooses them on its ``ranker_weeks`` weeks (and the
     ranker starts from that blend); these defaults did well on the demo world and Last.fm
-    (docs/blend.md). A cold track's predicted vector is moved ``artist_prior`` of the way towards
+    (docs/blend.md); of the grid's points within ``discovery`` (a share) of the best held-out
+    recall, the one whose lists reach the most of the catalogue is chosen. A cold track's predicted vector is moved ``artist_prior`` of the way towards
     its artist's place in the collaborative space; ``new_candidates`` more audio candidates come
     from the new releases (fewer than ``new_days`` days old).
     """
@@ -264,6 +265,7 @@ class BlendParams:
     w_text: float = 0.25
     w_pop: float = 0.3
     w_item: float = 0.5
+    discovery: float = 0.01            # the weights' choice may give up this share of recall for more catalogue coverage
     flow: bool = True                  # order each list for smooth tempo, key and loudness
     ranker_users: int = 50_000         # users (a seeded sample, over all its weeks) the ranker trains on
     ranker_weeks: int = 3              # weeks the ranker and the fixed weights are trained on (the last ones)
@@ -288,6 +290,7 @@ class BlendParams:
         check_param("BlendParams", "fresh_share", self.fresh_share, low=0, high=1, kind=(int, float))
         check_param("BlendParams", "artist_prior", self.artist_prior, low=0, high=1, kind=(int, float))
         check_param("BlendParams", "source_share", self.source_share, low=0, high=0.3, kind=(int, float))
+        check_param("BlendParams", "discovery", self.discovery, low=0, high=0.2, kind=(int, float))
         for name in ("w_audio", "w_text", "w_pop", "w_item", "ranker_prior"):
             check_param("BlendParams", name, getattr(self, name), kind=(int, float))
         check_param("BlendParams", "learning_rate", self.learning_rate, low=1e-6, high=1, kind=(int, float))

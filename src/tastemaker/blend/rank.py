@@ -301,14 +301,18 @@ def chosen_rankings(held_out: dict) -> tuple[str, str]:
     """What ``auto`` uses, from a ranker's held-out comparison: (for most users, for users with
     little history), each "learned", "fixed" or "collaborative". Most users get the learned
     ranker unless the fixed blend had the better recall; users with little history get the best
-    by recall (then NDCG) on the segment's held-out users, when there are at least
+    by recall (then NDCG) on the segment's held-out users when there are at least
     `MIN_SEGMENT_USERS` of them and it beats the main choice there (the learned ranker is not a
-    segment's choice when the main one is the fixed blend)."""
+    segment's choice when the main one is the fixed blend), and collaborative order when there
+    are fewer: too few to show that a blend serves them better than the plain model. A ranker
+    trained before segments were compared keeps the main choice for everyone."""
     main = "fixed" if held_out.get("fixed", {}).get("recall", 0) > held_out.get("learned", {}).get("recall", 1) \
         else "learned"
-    seg = held_out.get("little history") or {}
-    if seg.get("users", 0) < MIN_SEGMENT_USERS or main not in seg:
+    if "little history" not in held_out:
         return main, main
+    seg = held_out["little history"] or {}
+    if seg.get("users", 0) < MIN_SEGMENT_USERS or main not in seg:
+        return main, "collaborative"
     key = {name: (seg[name]["recall"], seg[name]["ndcg"]) for name in ("fixed", "collaborative")}
     best = max(key, key=lambda name: key[name])
     return main, best if key[best] > (seg[main]["recall"], seg[main]["ndcg"]) else main

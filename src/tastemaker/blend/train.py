@@ -85,7 +85,7 @@ def list_quality(scores: np.ndarray, y: np.ndarray, n_relevant: np.ndarray, k: i
 #: the fixed blend's weights tried on the training weeks: every combination of the values of
 #: each weight whose model is there (a weight of a model the contexts lack keeps its setting);
 #: a negative w_pop is a discount on popular tracks
-WEIGHT_VALUES = {"w_pop": (-0.3, 0.0, 0.1, 0.3), "w_text": (0.0, 0.25, 0.5), "w_audio": (0.5, 1.0),
+WEIGHT_VALUES = {"w_pop": (-0.6, -0.3, 0.0, 0.1, 0.3), "w_text": (0.0, 0.25, 0.5), "w_audio": (0.5, 1.0),
                  "w_item": (0.0, 0.5, 1.0)}
 #: the grid of a context with every model, as (w_pop, w_text, w_audio, w_item)
 FIXED_GRID = [(wp, wt, wa, wi) for wp in WEIGHT_VALUES["w_pop"] for wt in WEIGHT_VALUES["w_text"]
@@ -168,9 +168,11 @@ def stacked_training_data(weeks: list[Week], settings: Settings) -> tuple[np.nda
 
 
 def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
-    """The fixed blend's weights (`FIXED_GRID`) with the best mean recall, over the users of all
-    `weeks`, of the lists the weekly job would write (caps and shares included). Candidates and
-    their scores are computed once; only the ranking and assembly are repeated per point."""
+    """The fixed blend's weights (`FIXED_GRID`) for the lists the weekly job would write (caps
+    and shares included), over the users of all `weeks`: among the points whose mean recall is
+    within ``[blend] discovery`` (a share) of the best, the one whose lists reach the most of the
+    catalogue. Candidates and their scores are computed once; only the ranking and assembly are
+    repeated per point. Each point's recall and coverage is returned (the trade-off's curve)."""
     batches = []
     total = sum(len(w.users) for w in weeks)
     with progress("Candidates for the fixed blend's weights", total=total) as step:
@@ -187,17 +189,29 @@ def tune_fixed(weeks: list[Week], settings: Settings) -> tuple[Settings, list]:
     with progress("Choosing the fixed blend's weights", total=len(grid)) as step:
         for point in grid:
             s = dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, **point))
-            recall = []
+            recall, reached = [], {id(w): np.zeros(w.ctx.n_items, bool) for w in weeks}
             for w, batch, cand, X0, n_rel in batches:
                 picked = select(w.ctx, cand, FixedBlend(s.blend).score(X0), weekly=s.weekly, blend=s.blend)
                 picked = fill_short(w.ctx, picked, w.history[batch], s.weekly)
                 recall.append(lookup(w.test[batch], picked.ids).sum(axis=1) / n_rel)
-            tried.append({"recall": round(float(np.concatenate(recall).mean()), 5), **point})
+                reached[id(w)][picked.ids[picked.ids >= 0]] = True
+            coverage = float(np.mean([r.mean() for r in reached.values()]))
+            tried.append({"recall": round(float(np.concatenate(recall).mean()), 5),
+                          "coverage": round(coverage, 5), **point})
             step.advance()
-    # ties: the smaller popularity and text weights, the larger audio and item weights
-    best_point = max(tried, key=lambda t: (t["recall"], -t["w_pop"], -t["w_text"], t["w_audio"], t["w_item"]))
-    chosen = {k: v for k, v in best_point.items() if k != "recall"}
+    chosen = choose_weights(tried, settings.blend.discovery)
     return dataclasses.replace(settings, blend=dataclasses.replace(settings.blend, **chosen)), tried
+
+
+def choose_weights(tried: list[dict], discovery: float) -> dict:
+    """The weights of the point with the most coverage among those whose recall is within
+    ``discovery`` (a share) of the best; ``discovery = 0``: the best recall. Ties: the higher
+    recall, the smaller popularity and text weights, the larger audio and item weights."""
+    best = max(t["recall"] for t in tried)
+    near = [t for t in tried if t["recall"] >= (1 - discovery) * best]
+    point = max(near, key=lambda t: (t["coverage"] if discovery > 0 else 0, t["recall"],
+                                     -t["w_pop"], -t["w_text"], t["w_audio"], t["w_item"]))
+    return {k: v for k, v in point.items() if k not in ("recall", "coverage")}
 
 
 @dataclasses.dataclass
@@ -211,6 +225,7 @@ class RankerResult:
     importance: dict
     seconds: float
     weights: dict = dataclasses.field(default_factory=dict)   # the fixed blend's, as chosen
+    tried: list = dataclasses.field(default_factory=list)     # every grid point's recall and coverage
 
 
 def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime | None = None,
@@ -253,4 +268,4 @@ def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime 
     b = settings.blend
     return RankerResult(version, names[0], names, model.n_queries_, model.n_rows_, compare,
                         model.importance(), round(time.perf_counter() - started, 2),
-                        {"w_pop": b.w_pop, "w_text": b.w_text, "w_audio": b.w_audio, "w_item": b.w_item})
+                        {"w_pop": b.w_pop, "w_text": b.w_text, "w_audio": b.w_audio, "w_item": b.w_item}, tried)

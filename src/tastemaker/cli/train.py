@@ -152,7 +152,7 @@ def ranker_cmd(
 def run_ranker(week: str | None = None) -> None:
     import datetime as dt
 
-    from ..blend.rank import LIGHT, chosen_rankings
+    from ..blend.rank import LIGHT, MIN_SEGMENT_USERS, chosen_rankings
     from ..blend.train import train_ranker
     from ..weekly.weeks import parse_week
 
@@ -165,14 +165,19 @@ def run_ranker(week: str | None = None) -> None:
               if r.weeks == ["hold-out"] else ", ".join(r.weeks))
     main, light = chosen_rankings(h)
     names = {"learned": "learned ranker", "fixed": "fixed blend", "collaborative": "collaborative order"}
-    winner = names[main] + ("" if light == main else f" ({names[light]} for users with little history)")
     seg = h.get("little history", {})
+    why = ("too few of them held out to trust a blend" if seg.get("users", 0) < MIN_SEGMENT_USERS
+           else "better on them")
+    winner = names[main] + ("" if light == main else f" ({names[light]} for users with little history: {why})")
     w = r.weights
+    tried = next((t for t in r.tried if all(t.get(k) == v for k, v in w.items())), {})
     common.console.print(
         f"ranker {r.version}: labels from {labels}, {r.users:,} user-weeks with a new "
         f"play among their candidates, {r.rows:,} candidates ({r.seconds:.0f} s)\n"
         f"  fixed blend's weights chosen: w_pop {w['w_pop']}, w_text {w['w_text']}, w_audio {w['w_audio']}, "
-        f"w_item {w['w_item']}; the weekly job will use the {winner} (better on the held-out users)"
+        f"w_item {w['w_item']}" + (f" (held-out recall {tried['recall']:.3f}, catalogue coverage {tried['coverage']:.3f}; "
+                                   f"[blend] discovery {settings.blend.discovery})" if "coverage" in tried else "") +
+        f"\n  the weekly job will use the {winner}"
         f"\n  held-out user-weeks "
         f"({h['users']:,}), recall / NDCG at the list size: " +
         ", ".join(f"{name} {h[name]['recall']:.3f} / {h[name]['ndcg']:.3f}"
