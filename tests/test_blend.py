@@ -311,3 +311,20 @@ def test_by_segment_scores_little_history_users_with_their_scorer(monkeypatch):
     ok = merged.ids[1] >= 0
     by_id = dict(zip(cand.ids[1].tolist(), light.score(X0[[1]])[0].tolist()))
     np.testing.assert_allclose(s3[1][ok], [by_id[i] for i in merged.ids[1][ok]])
+
+
+def test_a_track_the_item_model_has_not_seen_has_no_item_score_and_a_neutral_item_term():
+    # track 6 was never played (no collaborative vector): the audio model places it; the item
+    # model cannot judge it, so it must not look disliked by it (a 0 would be a low z-score)
+    ctx = build_context(_Model(N_USERS, N_ITEMS), _facts(), shape=(N_USERS, N_ITEMS), params=BlendParams(),
+                        min_history=1, cold_plays=20, audio=(np.arange(6, 10), AUDIO_VECTORS), item=_ItemModel())
+    params = BlendParams(cf_candidates=3, audio_candidates=2, popular_candidates=0, text_candidates=0,
+                         item_candidates=10)
+    cand = candidates(ctx, np.array([0]), HEARD[[0]], HEARD[[0]], params, sources=("cf", "audio", "item"))
+    X = features(ctx, np.array([0]), HEARD[[0]], cand)
+    col = {t: i for i, t in enumerate(cand.ids[0])}
+    assert np.isnan(X[0, col[6], INDEX["item_score"]]) and np.isnan(X[0, col[6], INDEX["item_z"]])
+    assert abs(X[0, col[3], INDEX["item_score"]] - 0.9) < 1e-6
+    without, with_item = (FixedBlend(BlendParams(w_item=w)).score(X) for w in (0.0, 1.0))
+    assert with_item[0, col[6]] == without[0, col[6]]
+    assert with_item[0, col[3]] > without[0, col[3]]

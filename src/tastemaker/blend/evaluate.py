@@ -190,7 +190,7 @@ def _one_week(engine: Engine, settings: Settings, week_start: dt.datetime, *, le
     test_start = dt.datetime.fromisoformat(split.info["week_start"])
     weeks = training_weeks(engine, settings, test_start - dt.timedelta(weeks=1), cache=cache)
     settings, tried = tune_fixed(weeks, settings)
-    chosen = {k: getattr(settings.blend, k) for k in ("w_pop", "w_text", "w_audio")}
+    chosen = {k: getattr(settings.blend, k) for k in ("w_pop", "w_text", "w_audio", "w_item")}
     if learned:
         X, y, _ = stacked_training_data(weeks, settings)
         ranker = LearnedRanker(settings.blend).fit(X, y)

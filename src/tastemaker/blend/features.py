@@ -36,7 +36,7 @@ FEATURES = (
     "text_z",            # text_score standardised over the user's candidates
     "audio_z",           # audio_score standardised over the user's candidates
     "from_cf", "from_text", "from_audio", "from_popular",
-    "item_score",        # item-item score: Σ over the user's liked tracks of w(track, candidate) (NaN: no model)
+    "item_score",        # item-item score: Σ over the user's liked tracks of w(track, candidate) (NaN: no model, or a track it has not seen)
     "item_z",            # item_score standardised over the user's candidates
     "from_item",
 )
@@ -127,7 +127,10 @@ def _cheap(ctx: Context, users: np.ndarray, cand: Candidates, rows: sp.csr_matri
         space = np.where(au_ok & ~cf_ok, au, space)
     X[..., INDEX["space_score"]] = space
     X[..., INDEX["text_score"]] = cand.text_score if ctx.text is not None else np.nan
-    X[..., INDEX["item_score"]] = cand.item_score if cand.item_score is not None else np.nan
+    # the item-item model knows only tracks played before (those with a collaborative vector):
+    # for the others its score is unknown, not low (a new release must not look disliked)
+    X[..., INDEX["item_score"]] = (np.where(ctx.has_vector[t], cand.item_score, np.nan)
+                                   if cand.item_score is not None else np.nan)
     X[..., INDEX["track_listeners"]] = np.log1p(ctx.listeners[t])
     X[..., INDEX["history"]] = np.log1p(liked)[:, None]
     X[..., INDEX["cold"]] = ctx.cold[t]

@@ -95,7 +95,8 @@ class FixedBlend(Scorer):
         s = space + p.w_text * zscore(X[..., INDEX["text_score"]]) + p.w_pop * pop
         item = X[..., INDEX["item_score"]]
         if np.isfinite(item).any():           # no item model: no term (not a constant shift)
-            s = s + p.w_item * zscore(item)
+            # a track the item model has not seen (placed by sound): neutral, as for popularity
+            s = s + p.w_item * np.where(np.isfinite(item), zscore(item), 0.0)
         return np.where(invalid(X), -np.inf, s).astype(np.float32)
 
 
