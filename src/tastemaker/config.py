@@ -64,18 +64,35 @@ class SignalWeights:
 
 @dataclass(frozen=True)
 class ALSParams:
-    """Implicit-feedback ALS (through the `implicit` library)."""
+    """Implicit-feedback ALS (through the `implicit` library).
+
+    With ``tune`` (the default), `tastemaker train collaborative` chooses the regularisation
+    among ``tune_regularization`` on a validation split of the home's own events (the last full
+    week, or a seeded hold-out when events have no time) and records the choice in the model's
+    manifest; every later refit (the ranker's, the blend's evaluation) uses the same value.
+    Data with more than ``tune_max_pairs`` pairs is not tuned (``regularization`` as given)."""
 
     factors: int = 64
     regularization: float = 20.0
     iterations: int = 15
     seed: int = 42
+    tune: bool = True
+    tune_regularization: tuple = (5.0, 10.0, 20.0, 35.0, 50.0, 75.0, 100.0)
+    tune_max_pairs: int = 5_000_000
 
     def __post_init__(self):
         check_param("ALSParams", "factors", self.factors, low=1, high=4096, kind=int)
         check_param("ALSParams", "regularization", self.regularization, low=0, kind=(int, float))
         check_param("ALSParams", "iterations", self.iterations, low=1, high=1000, kind=int)
         check_param("ALSParams", "seed", self.seed, low=0, kind=int)
+        check_param("ALSParams", "tune", self.tune, kind=bool)
+        check_param("ALSParams", "tune_max_pairs", self.tune_max_pairs, low=0, kind=int)
+        values = self.tune_regularization
+        if not isinstance(values, (tuple, list)) or not values or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values):
+            raise ParameterError(f"The 'tune_regularization' parameter of ALSParams must be a non-empty "
+                                 f"list of numbers ≥ 0. Got {values!r} instead.")
+        object.__setattr__(self, "tune_regularization", tuple(float(v) for v in values))
 
 
 @dataclass(frozen=True)

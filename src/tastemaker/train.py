@@ -21,6 +21,8 @@ from .config import ALSParams, NeighbourParams, Settings
 from .engine import Engine
 from .errors import InputError, NotFoundError
 from .evaluate import Interactions, evaluate_model, holdout_split
+from .evaluate.search import search
+from .evaluate.splits import warehouse_split
 from .matrix import load_matrix
 from .models import registry
 from .models.registry import TrainResult
@@ -43,12 +45,56 @@ def fit_neighbours(user_items, params: NeighbourParams) -> RP3beta | None:
     return neighbour_model(params).fit(user_items) if params.enabled else None
 
 
+def tune_als(engine: Engine, settings: Settings, params: ALSParams, n_pairs: int) -> tuple[ALSParams, dict]:
+    """``params`` with the regularisation that ranks a validation split of the home's own events
+    best (NDCG at the list size; `warehouse_split`: the last full week, or a seeded hold-out when
+    the events have no time), and what was tried. Unchanged, with the reason, when ``[als] tune``
+    is off, the data is larger than ``tune_max_pairs``, or no split can be cut."""
+    if not params.tune:
+        return params, {"tuned": False, "reason": "[als] tune = false"}
+    if n_pairs > params.tune_max_pairs:
+        return params, {"tuned": False, "reason": f"{n_pairs:,} pairs > [als] tune_max_pairs"}
+    try:
+        split = warehouse_split(engine, settings.signals, seed=params.seed)
+    except InputError as exc:
+        return params, {"tuned": False, "reason": str(exc)}
+    if len(split.users) == 0:
+        return params, {"tuned": False, "reason": "no user to validate on"}
+    grid = {"params": {"factors": [params.factors], "regularization": list(params.tune_regularization),
+                       "iterations": [params.iterations]}}
+    found = search("als", split, weights=settings.signals, k=settings.weekly.size, seed=params.seed,
+                   grid=grid, show_progress=True)
+    chosen = dataclasses.replace(params, regularization=float(found.params["regularization"]))
+    return chosen, {"tuned": True, "split": split.kind, "users": int(len(split.users)),
+                    "metric": f"ndcg@{settings.weekly.size}", "score": round(found.score, 5),
+                    "tried": {str(t.params["regularization"]): round(t.score, 5) for t in found.trials}}
+
+
+def tuned_settings(settings: Settings) -> Settings:
+    """``settings`` with the ALS parameters the saved collaborative model was trained with (its
+    tuned regularisation): what every refit of ALS for the blend must use. Unchanged when no
+    model is saved or ``[als] tune`` is off."""
+    if not settings.als.tune:
+        return settings
+    try:
+        manifest = registry.manifest(settings.models_dir, COLLABORATIVE)
+    except NotFoundError:
+        return settings
+    used = manifest.get("als") or {}
+    if "regularization" not in used or used.get("factors") != settings.als.factors:
+        return settings
+    return dataclasses.replace(settings, als=dataclasses.replace(settings.als,
+                                                                 regularization=float(used["regularization"])))
+
+
 def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams | None = None,
                         validate: bool = False) -> TrainResult:
     """Rebuild interactions from all events, fit ALS on them and save a new model version.
 
-    With ``validate``, the same parameters are first fitted on a seeded per-user 80/20 hold-out
-    of the same data and the hold-out metrics at the playlist size go into the manifest.
+    The regularisation is first chosen on a validation split of the same events when ``[als]
+    tune`` is on (`tune_als`). With ``validate``, the chosen parameters are also fitted on a
+    seeded per-user 80/20 hold-out of the same data and the hold-out metrics at the playlist
+    size go into the manifest.
     """
     params = params or settings.als
     started = time.perf_counter()
@@ -56,6 +102,7 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
         n_pairs = engine.materialize_interactions(settings.signals.min_play_ms)
     if n_pairs == 0:
         raise InputError("No interactions to train on: ingest events first (tastemaker ingest events FILE)")
+    params, tuning = tune_als(engine, settings, params, n_pairs)
     data = load_matrix(engine, settings.signals, from_table=True)
     t_fit = time.perf_counter()
     model = ALS(factors=params.factors, regularization=params.regularization,
@@ -83,6 +130,8 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
         "neighbours_version": neighbours,
         "total_seconds": round(time.perf_counter() - started, 3),
         "metrics": metrics,
+        "als": {k: getattr(params, k) for k in ("factors", "regularization", "iterations", "seed")},
+        "tuning": tuning,
     }
     version = registry.save_version(settings.models_dir, COLLABORATIVE, model, manifest)
     record_run(engine, "train", version, {"kind": COLLABORATIVE, **dataclasses.asdict(params)})

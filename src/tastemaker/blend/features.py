@@ -39,6 +39,9 @@ FEATURES = (
     "item_score",        # item-item score: Σ over the user's liked tracks of w(track, candidate) (NaN: no model, or a track it has not seen)
     "item_z",            # item_score standardised over the user's candidates
     "from_item",
+    "user_popularity",   # the user's usual popularity: mean log(1 + listeners) of the tracks they like
+    "popularity_gap",    # track_listeners − user_popularity (how much more mainstream than the user's taste)
+    "item_rank",         # the item-item score's rank among the user's candidates (0 = best)
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 #: what the learned ranker sees: scores only relative to the user's other candidates (a dot
@@ -96,6 +99,9 @@ def features(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candida
     X[..., INDEX["artist_listeners"]] = np.where(art >= 0, np.log1p(al[np.maximum(art, 0)]), np.nan)
     X[..., INDEX["familiarity"]] = _familiarity(ctx, rows, art)
     X[..., INDEX["age_days"]] = ctx.age_days[t]
+    usual = _user_means(rows, np.log1p(ctx.listeners))[:, None]
+    X[..., INDEX["user_popularity"]] = usual
+    X[..., INDEX["popularity_gap"]] = X[..., INDEX["track_listeners"]] - usual
     log_tempo = np.log2(np.where(ctx.tempo > 0, ctx.tempo, np.nan))
     X[..., INDEX["tempo_distance"]] = np.abs(log_tempo[t] - _user_means(rows, log_tempo)[:, None])
     X[..., INDEX["loudness_distance"]] = np.abs(ctx.loudness[t] - _user_means(rows, ctx.loudness)[:, None])
@@ -141,13 +147,20 @@ def _within_user(X: np.ndarray, valid: np.ndarray) -> None:
     dot product's scale differs from user to user."""
     space = np.where(valid, X[..., INDEX["space_score"]], np.nan)
     X[..., INDEX["space_z"]] = np.where(np.isfinite(space), zscore(space), np.nan)
-    order = np.argsort(-np.where(np.isfinite(space), space, -np.inf), axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :].repeat(len(order), 0), 1)
-    X[..., INDEX["space_rank"]] = np.where(np.isfinite(space), rank, np.nan)
+    X[..., INDEX["space_rank"]] = _rank(space)
+    X[..., INDEX["item_rank"]] = _rank(np.where(valid, X[..., INDEX["item_score"]], np.nan))
     for raw, z in (("text_score", "text_z"), ("audio_score", "audio_z"), ("item_score", "item_z")):
         v = np.where(valid, X[..., INDEX[raw]], np.nan)
         X[..., INDEX[z]] = np.where(np.isfinite(v), zscore(v), np.nan)
+
+
+def _rank(v: np.ndarray) -> np.ndarray:
+    """(B, C) each finite value's rank within its row (0 = the highest); NaN stays NaN."""
+    ok = np.isfinite(v)
+    order = np.argsort(-np.where(ok, v, -np.inf), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :].repeat(len(order), 0), 1)
+    return np.where(ok, rank, np.nan)
 
 
 def _familiarity(ctx: Context, rows: sp.csr_matrix, art: np.ndarray) -> np.ndarray:

@@ -51,14 +51,24 @@ def collaborative_cmd(
 def run_collaborative(validate: bool = False, **overrides) -> None:
     settings = common.settings()
     given = {k: v for k, v in overrides.items() if v is not None}
+    if "regularization" in given:          # a value given on the command line is used as it is
+        given["tune"] = False
     params = dataclasses.replace(settings.als, **given) if given else settings.als
     with common.engine() as engine:
         result = train_collaborative(engine, settings, params=params, validate=validate)
     m = result.manifest
+    t = m.get("tuning", {})
+    if t.get("tuned"):
+        tried = ", ".join(f"{reg} {score:.4f}" for reg, score in t["tried"].items())
+        how = (f"regularisation {m['als']['regularization']:g} chosen on {t['split']} validation "
+               f"({t['users']:,} users, {t['metric']}: {tried})")
+    else:
+        how = f"regularisation {m['als']['regularization']:g} as set ({t.get('reason', 'not tuned')})"
     common.console.print(
         f"collaborative model {result.version}: {m['n_users']:,} users × {m['n_items']:,} tracks, "
         f"{m['nnz']:,} pairs, {params.factors} factors, fitted in {m['fit_seconds']:.1f} s\n"
-        f"  saved in {settings.models_dir / 'collaborative' / result.version}")
+        f"  {common.esc(how)}\n"
+        f"  saved in {settings.models_dir / 'collaborative' / result.version}", highlight=False)
     if m["metrics"]:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in m["metrics"].items()
                           if k.split("@")[0] in ("ndcg", "recall", "coverage"))
@@ -154,9 +164,10 @@ def run_ranker(week: str | None = None) -> None:
 
     from ..blend.rank import LIGHT, MIN_SEGMENT_USERS, chosen_rankings
     from ..blend.train import train_ranker
+    from ..train import tuned_settings
     from ..weekly.weeks import parse_week
 
-    settings = common.settings()
+    settings = tuned_settings(common.settings())       # the ALS of the saved collaborative model
     start = dt.datetime.combine(parse_week(week), dt.time()) if week else None
     with common.engine() as engine:
         r = train_ranker(engine, settings, week_start=start)
