@@ -27,6 +27,7 @@ from .matrix import load_matrix
 from .models import registry
 from .models.registry import TrainResult
 from .models.als import ALS
+from .models.base import read_params
 from .models.baselines import RP3beta
 from .progress import progress
 from .runs import record_run
@@ -71,17 +72,16 @@ def tune_als(engine: Engine, settings: Settings, params: ALSParams, n_pairs: int
 
 
 def tuned_settings(settings: Settings) -> Settings:
-    """``settings`` with the ALS parameters the saved collaborative model was trained with (its
-    tuned regularisation): what every refit of ALS for the blend must use. Unchanged when no
-    model is saved or ``[als] tune`` is off."""
+    """``settings`` with the regularisation the saved collaborative model was fitted with (its
+    ``params.json``; tuned): what every refit of ALS for the blend must use. Unchanged when no
+    model is saved, it has other factors, or ``[als] tune`` is off."""
     if not settings.als.tune:
         return settings
     try:
-        manifest = registry.manifest(settings.models_dir, COLLABORATIVE)
-    except NotFoundError:
+        used = read_params(registry.resolve(settings.models_dir, COLLABORATIVE))
+    except (NotFoundError, FileNotFoundError):
         return settings
-    used = manifest.get("als") or {}
-    if "regularization" not in used or used.get("factors") != settings.als.factors:
+    if used.get("factors") != settings.als.factors:
         return settings
     return dataclasses.replace(settings, als=dataclasses.replace(settings.als,
                                                                  regularization=float(used["regularization"])))
@@ -130,7 +130,6 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
         "neighbours_version": neighbours,
         "total_seconds": round(time.perf_counter() - started, 3),
         "metrics": metrics,
-        "als": {k: getattr(params, k) for k in ("factors", "regularization", "iterations", "seed")},
         "tuning": tuning,
     }
     version = registry.save_version(settings.models_dir, COLLABORATIVE, model, manifest)

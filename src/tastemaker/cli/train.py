@@ -60,14 +60,15 @@ def run_collaborative(validate: bool = False, **overrides) -> None:
     t = m.get("tuning", {})
     if t.get("tuned"):
         tried = ", ".join(f"{reg} {score:.4f}" for reg, score in t["tried"].items())
-        how = (f"regularisation {m['als']['regularization']:g} chosen on {t['split']} validation "
+        how = (f"regularisation {result.model.regularization:g} chosen on {t['split']} validation "
                f"({t['users']:,} users, {t['metric']}: {tried})")
     else:
-        how = f"regularisation {m['als']['regularization']:g} as set ({t.get('reason', 'not tuned')})"
+        why = "given on the command line" if "regularization" in given else t.get("reason", "not tuned")
+        how = f"regularisation {result.model.regularization:g} as set ({why})"
     common.console.print(
         f"collaborative model {result.version}: {m['n_users']:,} users × {m['n_items']:,} tracks, "
         f"{m['nnz']:,} pairs, {params.factors} factors, fitted in {m['fit_seconds']:.1f} s\n"
-        f"  {common.esc(how)}\n"
+        f"  {how}\n"
         f"  saved in {settings.models_dir / 'collaborative' / result.version}", highlight=False)
     if m["metrics"]:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in m["metrics"].items()
