@@ -66,18 +66,25 @@ class SignalWeights:
 class ALSParams:
     """Implicit-feedback ALS (through the `implicit` library).
 
-    With ``tune`` (the default), `tastemaker train collaborative` chooses the regularisation
-    among ``tune_regularization`` on a validation split of the home's own events (the last full
-    week, or a seeded hold-out when events have no time) and records the choice in the model's
-    manifest; every later refit (the ranker's, the blend's evaluation) uses the same value.
-    Data with more than ``tune_max_pairs`` pairs is not tuned (``regularization`` as given)."""
+    ``confidence_scale`` stretches the confidence ALS is fitted on (each ``|c| → 1 + s·(|c| − 1)``,
+    Hu et al.'s α for ALS alone; the item-item model reads the home's weighting unchanged).
+
+    With ``tune`` (the default), `tastemaker train collaborative` chooses the factors, the
+    regularisation and the confidence scale among ``tune_factors`` × ``tune_regularization`` ×
+    ``tune_confidence_scale`` on a validation split of the home's own events (the last full week,
+    or a seeded hold-out when events have no time) and records the choice in the model's manifest;
+    every later refit (the ranker's) uses the same values. Data with more than ``tune_max_pairs``
+    pairs is not tuned (``factors``, ``regularization`` and ``confidence_scale`` as given)."""
 
     factors: int = 64
     regularization: float = 20.0
     iterations: int = 15
     seed: int = 42
+    confidence_scale: float = 1.0
     tune: bool = True
-    tune_regularization: tuple = (5.0, 10.0, 20.0, 35.0, 50.0, 75.0, 100.0)
+    tune_factors: tuple = (64, 128)
+    tune_regularization: tuple = (10.0, 20.0, 35.0, 50.0, 75.0, 100.0, 150.0)
+    tune_confidence_scale: tuple = (1.0, 2.0, 4.0)
     tune_max_pairs: int = 5_000_000
 
     def __post_init__(self):
@@ -87,12 +94,22 @@ class ALSParams:
         check_param("ALSParams", "seed", self.seed, low=0, kind=int)
         check_param("ALSParams", "tune", self.tune, kind=bool)
         check_param("ALSParams", "tune_max_pairs", self.tune_max_pairs, low=0, kind=int)
-        values = self.tune_regularization
-        if not isinstance(values, (tuple, list)) or not values or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values):
-            raise ParameterError(f"The 'tune_regularization' parameter of ALSParams must be a non-empty "
-                                 f"list of numbers ≥ 0. Got {values!r} instead.")
-        object.__setattr__(self, "tune_regularization", tuple(float(v) for v in values))
+        check_param("ALSParams", "confidence_scale", self.confidence_scale, low=0, kind=(int, float))
+        number = (lambda v: isinstance(v, (int, float)) and v >= 0)
+        for name, ok, what, cast in (
+                ("tune_factors", lambda v: isinstance(v, int) and 1 <= v <= 4096, "whole numbers from 1 to 4096", int),
+                ("tune_regularization", number, "numbers ≥ 0", float),
+                ("tune_confidence_scale", number, "numbers ≥ 0", float)):
+            object.__setattr__(self, name, _grid(name, getattr(self, name), ok, what, cast))
+
+
+def _grid(name: str, values, ok, what: str, cast) -> tuple:
+    """A tuning grid of `ALSParams` as a tuple of ``cast``: a non-empty list of ``what``."""
+    if not isinstance(values, (tuple, list)) or not values or not all(
+            ok(v) and not isinstance(v, bool) for v in values):
+        raise ParameterError(f"The '{name}' parameter of ALSParams must be a non-empty list of {what}. "
+                             f"Got {values!r} instead.")
+    return tuple(cast(v) for v in values)
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,22 @@ def fit_neighbours(user_items, params: NeighbourParams) -> RP3beta | None:
     return neighbour_model(params).fit(user_items) if params.enabled else None
 
 
+TUNED = ("factors", "regularization", "confidence_scale")   # what `tune_als` chooses
+
+
 def tune_als(engine: Engine, settings: Settings, params: ALSParams, n_pairs: int) -> tuple[ALSParams, dict]:
-    """``params`` with the regularisation that ranks a validation split of the home's own events
-    best (NDCG at the list size; `warehouse_split`: the last full week, or a seeded hold-out when
-    the events have no time), and what was tried. Unchanged, with the reason, when ``[als] tune``
-    is off, the data is larger than ``tune_max_pairs``, or no split can be cut."""
+    """``params`` with the factors, regularisation and confidence scale that rank a validation
+    split of the home's own events best (NDCG at the list size; `warehouse_split`: the last full
+    week, or a seeded hold-out when the events have no time), and what was tried. Unchanged, with
+    the reason, when ``[als] tune`` is off, the data is larger than ``tune_max_pairs``, the grid
+    has one point, or no split can be cut."""
     if not params.tune:
         return params, {"tuned": False, "reason": "[als] tune = false"}
+    grid = {"factors": list(params.tune_factors), "regularization": list(params.tune_regularization),
+            "confidence_scale": list(params.tune_confidence_scale)}
+    if all(len(v) == 1 for v in grid.values()):
+        return dataclasses.replace(params, **{k: v[0] for k, v in grid.items()}), \
+            {"tuned": False, "reason": "one value each"}
     if n_pairs > params.tune_max_pairs:
         return params, {"tuned": False, "reason": f"{n_pairs:,} pairs > [als] tune_max_pairs"}
     try:
@@ -61,37 +70,34 @@ def tune_als(engine: Engine, settings: Settings, params: ALSParams, n_pairs: int
         return params, {"tuned": False, "reason": str(exc)}
     if len(split.users) == 0:
         return params, {"tuned": False, "reason": "no user to validate on"}
-    grid = {"params": {"factors": [params.factors], "regularization": list(params.tune_regularization),
-                       "iterations": [params.iterations]}}
     found = search("als", split, weights=settings.signals, k=settings.weekly.size, seed=params.seed,
-                   grid=grid, show_progress=True)
-    chosen = dataclasses.replace(params, regularization=float(found.params["regularization"]))
+                   grid={"params": {**grid, "iterations": [params.iterations]}}, show_progress=True)
+    chosen = dataclasses.replace(params, **{k: found.params[k] for k in TUNED})
     return chosen, {"tuned": True, "split": split.kind, "users": int(len(split.users)),
                     "metric": f"ndcg@{settings.weekly.size}", "score": round(found.score, 5),
-                    "tried": {str(t.params["regularization"]): round(t.score, 5) for t in found.trials}}
+                    "tried": [{**{k: t.params[k] for k in TUNED}, "score": round(t.score, 5)}
+                              for t in found.trials]}
 
 
 def tuned_settings(settings: Settings) -> Settings:
-    """``settings`` with the regularisation the saved collaborative model was fitted with (its
-    ``params.json``; tuned): what every refit of ALS for the blend must use. Unchanged when no
-    model is saved, it has other factors, or ``[als] tune`` is off."""
+    """``settings`` with the factors, regularisation and confidence scale the saved collaborative
+    model was fitted with (its ``params.json``; tuned): what every refit of ALS for the blend must
+    use. Unchanged when no model is saved or ``[als] tune`` is off."""
     if not settings.als.tune:
         return settings
     try:
         used = read_params(registry.resolve(settings.models_dir, COLLABORATIVE))
     except (NotFoundError, FileNotFoundError):
         return settings
-    if used.get("factors") != settings.als.factors:
-        return settings
-    return dataclasses.replace(settings, als=dataclasses.replace(settings.als,
-                                                                 regularization=float(used["regularization"])))
+    fitted = {k: used[k] for k in TUNED if k in used}     # models saved before a value was tuned lack it
+    return dataclasses.replace(settings, als=dataclasses.replace(settings.als, **fitted))
 
 
 def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams | None = None,
                         validate: bool = False) -> TrainResult:
     """Rebuild interactions from all events, fit ALS on them and save a new model version.
 
-    The regularisation is first chosen on a validation split of the same events when ``[als]
+    The factors, regularisation and confidence scale are first chosen on a validation split of the same events when ``[als]
     tune`` is on (`tune_als`). With ``validate``, the chosen parameters are also fitted on a
     seeded per-user 80/20 hold-out of the same data and the hold-out metrics at the playlist
     size go into the manifest.
@@ -105,8 +111,7 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
     params, tuning = tune_als(engine, settings, params, n_pairs)
     data = load_matrix(engine, settings.signals, from_table=True)
     t_fit = time.perf_counter()
-    model = ALS(factors=params.factors, regularization=params.regularization,
-                iterations=params.iterations, seed=params.seed).fit(data.user_items)
+    model = ALS.from_params(params).fit(data.user_items)
     fit_seconds = time.perf_counter() - t_fit
     metrics = _validate(engine, settings, params) if validate else {}
     m = data.user_items
@@ -140,8 +145,7 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
 
 def _validate(engine: Engine, settings: Settings, params: ALSParams) -> dict:
     split = holdout_split(Interactions.from_engine(engine, settings.signals), seed=params.seed)
-    model = ALS(factors=params.factors, regularization=params.regularization,
-                iterations=params.iterations, seed=params.seed)
+    model = ALS.from_params(params)
     result = evaluate_model(model, split, weights=settings.signals, k=settings.weekly.size)
     return {"protocol": f"seeded per-user 20% hold-out (seed {params.seed}), "
                         f"{result.users} users, K = {result.k}",

@@ -38,8 +38,7 @@ class AudioCold(Recommender):
 
     def fit(self, user_items: sp.csr_matrix) -> "AudioCold":
         a = self.als
-        cf = ALS(factors=a.factors, regularization=a.regularization, iterations=a.iterations,
-                 seed=a.seed).fit(user_items)
+        cf = ALS.from_params(a).fit(user_items)
         items = cf.item_factors_
         with_audio = np.array(sorted(self.specs), dtype=np.int64)
         warm = with_audio[(with_audio < len(items)) & (self.plays[with_audio] >= self.params.min_plays)]

@@ -240,8 +240,7 @@ def _fit_context(engine: Engine, settings: Settings, train: sp.csr_matrix, facts
         predicted = (idx, model.item_vectors_[idx])
         versions["audio"] = "fitted on the split"
     else:
-        cf = ALS(factors=a.factors, regularization=a.regularization, iterations=a.iterations,
-                 seed=a.seed).fit(train)
+        cf = ALS.from_params(a).fit(train)
     versions["collaborative"] = "fitted on the split"
     item = fit_neighbours(train, settings.neighbours)
     if item is not None:

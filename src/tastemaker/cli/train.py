@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..train import train_collaborative
+from ..train import TUNED, train_collaborative
 from . import common
 
 train_app = typer.Typer(help="Train the models on everything in the warehouse.", invoke_without_command=True)
@@ -36,44 +36,55 @@ def _default(ctx: typer.Context):
 
 @train_app.command("collaborative")
 def collaborative_cmd(
-    factors: Optional[int] = typer.Option(None, help="Dimension of the vectors [config: als.factors]"),
-    regularization: Optional[float] = typer.Option(None, help="λ [config: als.regularization]"),
+    factors: Optional[int] = typer.Option(None, help="Dimension of the vectors, not tuned [config: als.factors]"),
+    regularization: Optional[float] = typer.Option(None, help="λ, not tuned [config: als.regularization]"),
+    confidence_scale: Optional[float] = typer.Option(
+        None, help="Stretch of the confidence ALS fits, not tuned [config: als.confidence_scale]"),
     iterations: Optional[int] = typer.Option(None, help="ALS sweeps [config: als.iterations]"),
     seed: Optional[int] = typer.Option(None, help="Random seed [config: als.seed]"),
     validate: bool = typer.Option(False, "--validate", help="Also fit on an 80/20 hold-out and "
                                   "record its metrics in the model's manifest (twice the time)"),
 ):
-    """Implicit-feedback ALS on the confidence of all signals."""
+    """Implicit-feedback ALS on the confidence of all signals; the factors, λ and confidence scale
+    not given here are chosen on a validation split of the home's events ([als] tune)."""
     run_collaborative(validate, factors=factors, regularization=regularization,
-                      iterations=iterations, seed=seed)
+                      confidence_scale=confidence_scale, iterations=iterations, seed=seed)
 
 
 def run_collaborative(validate: bool = False, **overrides) -> None:
     settings = common.settings()
     given = {k: v for k, v in overrides.items() if v is not None}
-    if "regularization" in given:          # a value given on the command line is used as it is
-        given["tune"] = False
-    params = dataclasses.replace(settings.als, **given) if given else settings.als
+    fixed = {f"tune_{k}": (given[k],) for k in TUNED if k in given}   # a value given is used as it is
+    params = dataclasses.replace(settings.als, **given, **fixed) if given else settings.als
     with common.engine() as engine:
         result = train_collaborative(engine, settings, params=params, validate=validate)
     m = result.manifest
-    t = m.get("tuning", {})
-    if t.get("tuned"):
-        tried = ", ".join(f"{reg} {score:.4f}" for reg, score in t["tried"].items())
-        how = (f"regularisation {result.model.regularization:g} chosen on {t['split']} validation "
-               f"({t['users']:,} users, {t['metric']}: {tried})")
-    else:
-        why = "given on the command line" if "regularization" in given else t.get("reason", "not tuned")
-        how = f"regularisation {result.model.regularization:g} as set ({why})"
+    model = result.model
     common.console.print(
         f"collaborative model {result.version}: {m['n_users']:,} users × {m['n_items']:,} tracks, "
-        f"{m['nnz']:,} pairs, {params.factors} factors, fitted in {m['fit_seconds']:.1f} s\n"
-        f"  {how}\n"
+        f"{m['nnz']:,} pairs, {model.factors} factors, regularisation {model.regularization:g}, "
+        f"confidence scale {model.confidence_scale:g}, fitted in {m['fit_seconds']:.1f} s\n"
+        f"  {tuning_line(m.get('tuning', {}), given)}\n"
         f"  saved in {settings.models_dir / 'collaborative' / result.version}", highlight=False)
     if m["metrics"]:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in m["metrics"].items()
                           if k.split("@")[0] in ("ndcg", "recall", "coverage"))
         common.console.print(f"  hold-out: {shown} ({m['metrics']['protocol']})")
+
+
+def tuning_line(tuning: dict, given: dict) -> str:
+    """How the collaborative model's parameters were chosen, in one line."""
+    fixed = [k.replace("_", " ") for k in TUNED if k in given]
+    named = ", ".join(fixed) + " given on the command line" if fixed else ""
+    if not tuning.get("tuned"):
+        return "as set (" + (named or tuning.get("reason", "not tuned")) + ")"
+    tried = sorted(tuning["tried"], key=lambda t: -t["score"])
+    runner_up = tried[1] if len(tried) > 1 else None
+    return (f"chosen on {tuning['split']} validation ({tuning['users']:,} users): {tuning['metric']} "
+            f"{tuning['score']:.4f}, best of {len(tried)} tried" +
+            (f" (next: {runner_up['factors']} factors, λ {runner_up['regularization']:g}, scale "
+             f"{runner_up['confidence_scale']:g}, {runner_up['score']:.4f})" if runner_up else "") +
+            (f"; {named}" if named else ""))
 
 
 @train_app.command("text")

@@ -112,7 +112,8 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
             m = r.manifest
             how = (f"chosen on a {m['tuning']['split']} validation split" if m["tuning"].get("tuned")
                    else "as set")
-            return (f"ALS {settings.als.factors} factors, regularisation {r.model.regularization:g} ({how}), "
+            return (f"ALS {r.model.factors} factors, regularisation {r.model.regularization:g}, confidence scale "
+                    f"{r.model.confidence_scale:g} ({how}), "
                     f"on {m['n_users']:,} × {m['n_items']:,} "
                     f"({m['nnz']:,} pairs), version {r.version}; hold-out NDCG@30 "
                     f"{m['metrics'].get('ndcg@30', float('nan')):.3f}"), r

@@ -1,8 +1,10 @@
 """Implicit-feedback ALS through the `implicit` library (GPU when CUDA is present, CPU otherwise).
 
-The confidence matrix is passed to `implicit` as is: its values are c_ui (positive: preference 1;
+The confidence matrix is passed to `implicit` with its values c_ui (positive: preference 1;
 negative: preference 0 with confidence |c|), so the objective is Hu, Koren & Volinsky's
-``Σ c_ui (p_ui − x_uᵀ y_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²)``.
+``Σ c_ui (p_ui − x_uᵀ y_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²)``. ``confidence_scale`` s first stretches
+every confidence's excess over the baseline, ``|c| → 1 + s·(|c| − 1)``: ALS's own α on top of the
+home's shared weighting (`tastemaker.signals`), which the item-item model reads unchanged.
 """
 
 from __future__ import annotations
@@ -27,29 +29,54 @@ def _gpu_available() -> bool:
         return False
 
 
+def scale_confidence(user_items: sp.csr_matrix, scale: float) -> sp.csr_matrix:
+    """A copy of the signed confidence matrix with every ``|c|`` replaced by ``1 + scale·(|c| − 1)``
+    (the sign, i.e. the preference, kept).
+
+    >>> scale_confidence(sp.csr_matrix(np.array([[3.0, -2.0]])), 2.0).toarray()
+    array([[ 5., -3.]])
+    """
+    out = user_items.copy()
+    mag = np.abs(out.data)
+    out.data = np.sign(out.data) * (1 + scale * (mag - 1))
+    return out
+
+
 class ALS(FactorModel):
     """Matrix factorisation of implicit feedback.
 
     Parameters: ``factors`` (dimension of x_u and y_i), ``regularization`` (λ), ``iterations``,
-    ``seed`` (same seed and data → same vectors), ``use_gpu`` (None: when available).
+    ``seed`` (same seed and data → same vectors), ``use_gpu`` (None: when available),
+    ``confidence_scale`` (s above; 1 leaves the matrix as it is).
     """
 
     name = "als"
 
     def __init__(self, factors: int = 64, regularization: float = 20.0, iterations: int = 15,
-                 seed: int = 42, use_gpu: bool | None = None, num_threads: int = 0):
+                 seed: int = 42, use_gpu: bool | None = None, num_threads: int = 0,
+                 confidence_scale: float = 1.0):
         self.factors = factors
         self.regularization = regularization
         self.iterations = iterations
         self.seed = seed
         self.use_gpu = use_gpu
         self.num_threads = num_threads
+        self.confidence_scale = confidence_scale
+
+    @classmethod
+    def from_params(cls, params, **kwargs) -> "ALS":
+        """The unfitted model of an `ALSParams` (``[als]``)."""
+        return cls(factors=params.factors, regularization=params.regularization, iterations=params.iterations,
+                   seed=params.seed, confidence_scale=params.confidence_scale, **kwargs)
 
     def fit(self, user_items: sp.csr_matrix) -> "ALS":
         check_param("ALS", "factors", self.factors, low=1, kind=int)
         check_param("ALS", "regularization", self.regularization, low=0, kind=(int, float))
         check_param("ALS", "iterations", self.iterations, low=1, kind=int)
+        check_param("ALS", "confidence_scale", self.confidence_scale, low=0, kind=(int, float))
         user_items = check_user_items(user_items, "ALS").astype(np.float32)
+        if self.confidence_scale != 1:
+            user_items = scale_confidence(user_items, self.confidence_scale)
         gpu = _gpu_available() if self.use_gpu is None else self.use_gpu
         from implicit.als import AlternatingLeastSquares
 
