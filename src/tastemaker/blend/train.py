@@ -5,11 +5,12 @@
 The models are fitted on the events before the week (`prepare.split_context`: ALS and the
 item-item model, and the audio network on its vectors; the text model as saved), every user with a new play in the week (at most
 ``[blend] ranker_users`` of them, a seeded sample) gets their
-candidates from all sources, each labelled 1 when the user newly played it that week. A seeded
-20 % of those users are held out to compare the ranker with the fixed blend and collaborative
-order (recall and NDCG at the list size); the saved ranker is then refitted on all of them.
-The fixed blend's weights are chosen on the same users first (`tune_fixed`): the ranker starts
-from that blend, and the weekly job uses it instead where it wins on the held-out users.
+candidates from all sources, each labelled 1 when the user newly played it that week. The
+fixed blend's weights are chosen on the same users first (`tune_fixed`): the ranker starts from
+that blend. The ranker is compared with the fixed blend and collaborative order on every
+user-week, cross-validated over whole users (five folds, each scored by a ranker fitted on the
+others; recall and NDCG at the list size); the weekly job uses the fixed blend instead where
+it wins there. The saved ranker is fitted on all of them.
 
 Events without timestamps (a listening log of counts, such as Last.fm HetRec or the Taste
 Profile) have no week to learn from: there the labels are a seeded per-user hold-out of the
@@ -214,6 +215,30 @@ def choose_weights(tried: list[dict], discovery: float) -> dict:
     return {k: v for k, v in point.items() if k not in ("recall", "coverage")}
 
 
+def cross_validated(X: np.ndarray, y: np.ndarray, n_rel: np.ndarray, who: np.ndarray, settings: Settings,
+                    folds: int, k: int) -> dict:
+    """Recall and NDCG at k of the learned ranker (out of fold: whole users split into `folds`,
+    each scored by a ranker fitted on the others), the fixed blend and collaborative order, over
+    every user-week and over those with little history."""
+    fold = np.random.default_rng(settings.blend.seed).integers(0, folds, int(who.max()) + 1)[who]
+    learned = np.full(y.shape, -np.inf)
+    with progress("Cross-validating the ranker (folds)", total=folds) as step:
+        for f in range(folds):
+            out = fold == f
+            if out.any() and (~out).any():
+                learned[out] = LearnedRanker(settings.blend).fit(X[~out], y[~out]).score(X[out])
+            step.advance()
+    scores = {"learned": learned, "fixed": FixedBlend(settings.blend).score(X),
+              "collaborative": CollaborativeOrder().score(X)}
+    light = little_history(X)
+    return {**{name: list_quality(s, y, n_rel, k) for name, s in scores.items()},
+            "users": int(len(y)), "folds": folds,
+            # the same on the users with little history: they may be better served by another
+            "little history": {"users": int(light.sum()), **(
+                {name: list_quality(s[light], y[light], n_rel[light], k) for name, s in scores.items()}
+                if light.any() else {})}}
+
+
 @dataclasses.dataclass
 class RankerResult:
     version: str
@@ -229,10 +254,15 @@ class RankerResult:
 
 
 def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime | None = None,
-                 holdout: float = 0.2, cache: SplitContexts | None = None) -> RankerResult:
+                 folds: int = 5, cache: SplitContexts | None = None) -> RankerResult:
     """Train on the week of `week_start` (default: the last full week) and the ``[blend]
     ranker_weeks`` − 1 before it; choose the fixed blend's weights on the same weeks. ``cache``:
-    contexts the caller keeps for later steps of the same run (the blend's ablation)."""
+    contexts the caller keeps for later steps of the same run (the blend's ablation).
+
+    The learned ranker is compared with the fixed blend and collaborative order on every user-week,
+    cross-validated over whole users (`folds`): each fold's lists come from a ranker trained on
+    the other folds. The fixed blend's weights are chosen on all the user-weeks, which favours it
+    a little in that comparison."""
     started = time.perf_counter()
     newest = week_start or last_full_week(engine)
     if newest is None:           # no time to split by: labels from a hold-out of the pairs
@@ -242,19 +272,9 @@ def train_ranker(engine: Engine, settings: Settings, *, week_start: dt.datetime 
     settings, tried = tune_fixed(weeks, settings)
     X, y, _ = stacked_training_data(weeks, settings)
     n_rel = np.concatenate([np.diff(w.test[w.users].indptr) for w in weeks])
-    # hold out whole users (a user may be a query in several weeks)
     who = np.concatenate([w.users for w in weeks])
-    held = np.random.default_rng(settings.blend.seed).random(int(who.max()) + 1)[who] < holdout
     k = settings.weekly.size
-    check = LearnedRanker(settings.blend).fit(X[~held], y[~held])
-    scorers = (("learned", check), ("fixed", FixedBlend(settings.blend)), ("collaborative", CollaborativeOrder()))
-    compare = {name: list_quality(s.score(X[held]), y[held], n_rel[held], k) for name, s in scorers}
-    compare["users"] = int(held.sum())          # user-weeks held out (with or without a new play)
-    # the same on the held-out users with little history: they may be better served by another
-    light = held & little_history(X)
-    compare["little history"] = {"users": int(light.sum()), **(
-        {name: list_quality(s.score(X[light]), y[light], n_rel[light], k) for name, s in scorers}
-        if light.any() else {})}
+    compare = cross_validated(X, y, n_rel, who, settings, folds, k)
     model = LearnedRanker(settings.blend).fit(X, y)
     names = [w.name for w in weeks]
     manifest = {"created_at": dt.datetime.now(dt.timezone.utc).isoformat(),

@@ -189,7 +189,7 @@ def run_ranker(week: str | None = None) -> None:
     main, light = chosen_rankings(h)
     names = {"learned": "learned ranker", "fixed": "fixed blend", "collaborative": "collaborative order"}
     seg = h.get("little history", {})
-    why = ("too few of them held out to trust a blend" if seg.get("users", 0) < MIN_SEGMENT_USERS
+    why = ("too few of them to trust a blend" if seg.get("users", 0) < MIN_SEGMENT_USERS
            else "better on them")
     winner = names[main] + ("" if light == main else f" ({names[light]} for users with little history: {why})")
     w = r.weights
@@ -201,8 +201,8 @@ def run_ranker(week: str | None = None) -> None:
         f"w_item {w['w_item']}" + (f" (held-out recall {tried['recall']:.3f}, catalogue coverage {tried['coverage']:.3f}; "
                                    f"[blend] discovery {settings.blend.discovery})" if "coverage" in tried else "") +
         f"\n  the weekly job will use the {winner}"
-        f"\n  held-out user-weeks "
-        f"({h['users']:,}), recall / NDCG at the list size: " +
+        f"\n  every user-week ({h['users']:,}), the ranker's lists out of fold ({h.get('folds', 1)} folds over "
+        f"users), recall / NDCG at the list size: " +
         ", ".join(f"{name} {h[name]['recall']:.3f} / {h[name]['ndcg']:.3f}"
                   for name in ("learned", "fixed", "collaborative")) +
         (f"\n  of them with fewer than {LIGHT} liked tracks ({seg['users']:,}): " +

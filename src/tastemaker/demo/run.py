@@ -133,7 +133,7 @@ def run_demo(settings: Settings, *, n_users: int = 2_000, n_artists: int = 300,
         def train_ranker():
             r = fit_ranker(engine, settings, cache=contexts)
             h = r.held_out
-            return (f"LightGBM lambdarank on {r.users:,} user-weeks' candidates, labels from {', '.join(r.weeks)}; held-out "
+            return (f"LightGBM lambdarank on {r.users:,} user-weeks' candidates, labels from {', '.join(r.weeks)}; cross-validated "
                     f"recall@{settings.weekly.size}: learned {h['learned']['recall']:.3f}, fixed "
                     f"{h['fixed']['recall']:.3f}, collaborative {h['collaborative']['recall']:.3f}; "
                     f"version {r.version}"), r
