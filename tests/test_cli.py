@@ -30,9 +30,13 @@ def test_pipeline_from_the_command_line(tiny_world, tmp_path):
     assert "skipped" in out and "already ingested" in out
     out = _run(home, "train", "collaborative", "--factors", "16", "--iterations", "5", "--validate")
     assert "16 factors" in out and "hold-out: " in out
+    # the factors given are kept; the regularisation and confidence scale are still chosen
+    assert "chosen on time validation" in out and "best of 21 tried" in out
+    assert "factors given on the command line" in out
     assert (home / "models" / "collaborative" / "LATEST").exists()
     manifest = json.loads(next((home / "models" / "collaborative").glob("*/manifest.json")).read_text())
     assert manifest["params"]["factors"] == 16 and len(manifest["data_fingerprint"]) == 16
+    assert {t["factors"] for t in manifest["tuning"]["tried"]} == {16}
     assert 0.1 < manifest["metrics"]["recall@30"] <= 1.0 and "hold-out" in manifest["metrics"]["protocol"]
     out = _run(home, "weekly", "generate", "--week", "2026-W48")
     assert "2026-W48" in out and "7,200 tracks written" in out

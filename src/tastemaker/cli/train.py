@@ -74,7 +74,8 @@ def run_collaborative(validate: bool = False, **overrides) -> None:
 
 def tuning_line(tuning: dict, given: dict) -> str:
     """How the collaborative model's parameters were chosen, in one line."""
-    fixed = [k.replace("_", " ") for k in TUNED if k in given]
+    words = {"factors": "factors", "regularization": "regularisation", "confidence_scale": "confidence scale"}
+    fixed = [words[k] for k in TUNED if k in given]
     named = ", ".join(fixed) + " given on the command line" if fixed else ""
     if not tuning.get("tuned"):
         return "as set (" + (named or tuning.get("reason", "not tuned")) + ")"
