@@ -98,7 +98,7 @@ def cold_start(engine: Engine, settings: Settings, *, fraction: float = 0.2, see
                for m in (audio, RandomOrder(seed), PopularityOrder(listeners))]
     cold = np.setdiff1d(np.arange(data.shape[1]), split.filter_items)
     cold = cold[audio.has_audio_[cold]]
-    conf = scale_confidence(data.confidence(settings.signals).tocsr(), settings.als.confidence_scale).tocsc()
+    conf = scale_confidence(data.confidence(settings.signals), settings.als.confidence_scale).tocsc()
     true = fold_in(audio.user_factors_, conf, cold, settings.als.regularization)
     has = np.abs(true).sum(axis=1) > 0
     cos = (unit_rows(audio.item_vectors_[cold[has]]) * unit_rows(true[has])).sum(axis=1)

@@ -38,7 +38,7 @@ def scale_confidence(user_items: sp.csr_matrix, scale: float) -> sp.csr_matrix:
     """
     out = user_items.copy()
     mag = np.abs(out.data)
-    out.data = np.sign(out.data) * (1 + scale * (mag - 1))
+    out.data = (np.sign(out.data) * (1 + scale * (mag - 1))).astype(out.data.dtype, copy=False)
     return out
 
 
