@@ -54,5 +54,6 @@ def test_real_clips_at_least_as_good_as_before():
     # The Echo Nest 3.2.1 on Ballroom: 0.55 / 0.84; our recorded results in docs/analyser.md
     assert summary["tempo_accuracy1"] >= 0.70
     assert summary["tempo_accuracy2"] >= 0.90
-    assert summary["key_weighted"] >= 0.55
+    # 0.70 with the learned profile, which saw these clips; 0.68 held out by genre
+    assert summary["key_weighted"] >= 0.65
     assert summary["time_signature_accuracy"] >= 0.85

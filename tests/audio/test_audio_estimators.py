@@ -76,6 +76,50 @@ def test_key_scores_follow_the_profiles():
         key_mod.key_scores(pcp, profile="nope")
 
 
+def test_learned_profile_scores_are_key_probabilities():
+    # the Albrecht distribution of A minor: the learned profile must name A minor, and score
+    # every key of a transposed distribution the same, transposed
+    pcp = np.roll(np.array(key_mod.PROFILES["albrecht"][1]), 9)
+    probs = key_mod.key_scores(pcp, profile="learned")
+    assert probs.sum() == pytest.approx(1.0) and int(np.argmax(probs)) == 12 + 9
+    up_a_third = key_mod.key_scores(np.roll(pcp, 3), profile="learned")
+    assert np.allclose(up_a_third, np.r_[np.roll(probs[:12], 3), np.roll(probs[12:], 3)])
+    assert key_mod.key_scores(np.full(12, 1 / 12), profile="learned").tolist() == [0.0] * 24
+
+
+def _noisy_keys(profile, n, rng):
+    """Pitch-class distributions drawn around `profile`'s rotations, with their keys."""
+    keys = rng.integers(0, 24, n)
+    base = np.array(profile)
+    pcps = np.array([np.roll(base[k // 12], k % 12) for k in keys])
+    pcps = np.maximum(pcps / pcps.sum(axis=1, keepdims=True) + rng.normal(0, 0.02, pcps.shape), 0)
+    return pcps / pcps.sum(axis=1, keepdims=True), keys
+
+
+def test_fit_profile_learns_a_profile_from_labelled_distributions():
+    # distributions drawn around Temperley's profiles: a profile fitted on 300 of them names the
+    # key of 300 others as well as the generating profile does, and nearly always
+    rng = np.random.default_rng(0)
+    train, train_keys = _noisy_keys(key_mod.PROFILES["temperley"], 300, rng)
+    test, test_keys = _noisy_keys(key_mod.PROFILES["temperley"], 300, rng)
+    weights = key_mod.fit_profile(train, train_keys, l2=0.1)
+    learned = np.argmax(key_mod.learned_logits(test, weights), axis=1)
+    generating = np.array([np.argmax(key_mod.key_scores(p, profile="temperley")) for p in test])
+    assert np.mean(learned == test_keys) >= max(0.9, np.mean(generating == test_keys) - 0.03)
+    # the fitted weights follow the generating profile in both modes
+    for fitted, generating_mode in zip(weights, key_mod.PROFILES["temperley"]):
+        assert np.corrcoef(fitted, generating_mode)[0, 1] > 0.8
+    # stronger regularisation shrinks the weights
+    assert np.abs(key_mod.fit_profile(train, train_keys, l2=100.0)).max() < np.abs(weights).max()
+
+
+def test_fit_profile_rejects_bad_input():
+    with pytest.raises(ValueError, match="shape"):
+        key_mod.fit_profile(np.ones((3, 11)), np.zeros(3), l2=1.0)
+    with pytest.raises(ValueError, match="0–23"):
+        key_mod.fit_profile(np.ones((2, 12)) / 12, np.array([0, 24]), l2=1.0)
+
+
 @pytest.mark.parametrize("meter,tempo", [(3, 90.0), (4, 110.0), (3, 140.0), (4, 75.0)])
 def test_meter_and_downbeats(meter, tempo):
     s = spec(meter=meter, tempo=tempo, bars=12, timbre="pluck")
