@@ -27,7 +27,7 @@ from . import rhythm, structure
 from .io import ANALYSIS_SR, Decoded, decode
 from .loudness import FLOOR_LUFS, block_powers, gated_loudness, loudness_range, power_to_lufs
 
-ANALYSER_VERSION = "tastemaker-audio 1.0"
+ANALYSER_VERSION = "tastemaker-audio 1.1"
 #: longest stretch analysed, in seconds (longer files: the start, with a note in meta)
 MAX_DURATION = 1800.0
 
@@ -49,7 +49,8 @@ def estimate(decoded: Decoded) -> Estimates:
     """The track-level estimates (what the flat features need)."""
     f = fr.compute_frames(y=decoded.y, sr=decoded.sr)
     tempo = rhythm.estimate_tempo(onset=f.onset, frame_rate=f.frame_rate)
-    beats = rhythm.track_beats(onset=f.onset, frame_rate=f.frame_rate, bpm=tempo.bpm, hop=f.hop)
+    beats = rhythm.track_beats(onset=rhythm.beat_envelope(onset=f.onset, onset_low=f.onset_low),
+                               frame_rate=f.frame_rate, bpm=tempo.bpm, hop=f.hop)
     accents = rhythm.beat_features(beat_frames=beats.frames, onset=f.onset,
                                    onset_low=f.onset_low, chroma=f.chroma, rms_db=f.rms_db)
     meter = rhythm.estimate_meter(accents=accents)

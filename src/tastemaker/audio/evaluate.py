@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import warnings
 from pathlib import Path
 
 import mir_eval
@@ -121,8 +122,10 @@ def score(items: list[LabelledFile], analyses: dict[Path, dict]) -> tuple[dict, 
             ref_beats = beat_times(beats_file)
             est_beats = np.array([b["start"] for b in doc.get("beats", [])]) if ok else np.zeros(0)
             if ref_beats is not None and ref_beats.size:
-                row["beat_f"] = float(mir_eval.beat.f_measure(
-                    mir_eval.beat.trim_beats(ref_beats), mir_eval.beat.trim_beats(est_beats)))
+                with warnings.catch_warnings():   # no beats found scores 0; no need to warn
+                    warnings.simplefilter("ignore", UserWarning)
+                    row["beat_f"] = float(mir_eval.beat.f_measure(
+                        mir_eval.beat.trim_beats(ref_beats), mir_eval.beat.trim_beats(est_beats)))
         if _num(lab.get("loudness")) is not None and ok:
             row.update(loudness_ref=_num(lab["loudness"]), loudness_est=track["loudness"],
                        loudness_err=abs(track["loudness"] - _num(lab["loudness"])))

@@ -12,8 +12,10 @@ pulse at 180 BPM too):
    ``autocorrelation × fourier^¼ × prior``, the prior being log-normal around `PRIOR_BPM` with
    a width of `PRIOR_OCTAVES` octaves (listeners tap slow songs at their beat, not their bar).
 
-Beats come from librosa's dynamic-programming tracker held at that tempo; the tempo is then
-refined to the mean inter-beat interval. The metre is an estimator of ours: for each number of
+Beats come from librosa's dynamic-programming tracker held at that tempo, run on the onset
+envelope plus `BEAT_LOW_WEIGHT` times the low-band (kick and bass) envelope, so that off-beat
+hi-hats, skanks and bass do not pull the beats onto the off-beats; the tempo is then refined to
+the mean inter-beat interval. The metre is an estimator of ours: for each number of
 beats per bar (3 to 7) and each phase, how much more harmony changes, bass and kick onsets and
 loudness rise on the would-be downbeats than on the other beats, plus a prior for 4 and 3.
 """
@@ -32,6 +34,9 @@ PRIOR_BPM = 95.0
 PRIOR_OCTAVES = 1.0
 MIN_BPM, MAX_BPM = 35.0, 260.0
 TEMPOGRAM_SECONDS = 8.0
+#: weight of the low-band onset envelope (each scaled to its 95th percentile) in the envelope
+#: the beat tracker follows; chosen on GTZAN's beat annotations (beat F 0.787 → 0.801 at 0.5)
+BEAT_LOW_WEIGHT = 0.5
 _LEVELS = (1 / 4, 1 / 3, 1 / 2, 1, 2, 3, 4)
 #: beats per bar we can report, and how likely each is before listening
 METER_PRIOR = {3: 0.85, 4: 1.0, 5: 0.35, 6: 0.45, 7: 0.3}
@@ -121,6 +126,17 @@ def estimate_tempo(*, onset: np.ndarray, frame_rate: float, prior_bpm: float = P
     confidence = clarity * (0.5 + 0.5 * decisiveness)
     return Tempo(best[0], round(float(np.clip(confidence, 0, 1)), 3),
                  tuple((round(b, 2), round(s, 5)) for b, s, _ in scored))
+
+
+def beat_envelope(*, onset: np.ndarray, onset_low: np.ndarray,
+                  low_weight: float = BEAT_LOW_WEIGHT) -> np.ndarray:
+    """The envelope the beat tracker follows: the full-band onset envelope plus `low_weight`
+    times the low-band one, each scaled by its 95th percentile [shape=(t,)]."""
+    def scaled(x):
+        x = np.asarray(x, dtype=np.float64)
+        top = np.percentile(x, 95) if x.size else 0.0
+        return x / top if top > 0 else x
+    return scaled(onset) + low_weight * scaled(onset_low)
 
 
 def track_beats(*, onset: np.ndarray, frame_rate: float, bpm: float, hop: int) -> Beats:
