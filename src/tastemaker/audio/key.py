@@ -18,7 +18,7 @@ Profiles offered (`PROFILES`), all published in the music-cognition literature:
   tonic (so each labelled clip teaches all 12 rotations). The weights in `LEARNED_PROFILE` come
   from ``benchmarks/fit_key_profile.py``: the 88 GTZAN clips with a key plus the analyser's own
   synthetic set, the regularisation chosen by leave-one-genre-out cross-validation; held out by
-  genre it scores 0.67 MIREX-weighted where the best published profile scores 0.58
+  genre it scores 0.68 MIREX-weighted where the best published profile scores 0.58
   (docs/analyser.md). Its scores are the 24 keys' probabilities, not correlations.
 
 The published profiles do well on country and reggae and poorly on blues, rock and disco, where
