@@ -1,13 +1,15 @@
 """Batches: one bad file never stops them; the cache; the warehouse; `tastemaker analyze`."""
 
+import csv
 import json
 import shutil
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from .audio_helpers import spec, write_item
-from tastemaker.audio import batch, store
+from tastemaker.audio import batch, evaluate, store
 from tastemaker.cli import app
 from tastemaker.errors import InputError
 from tastemaker import queries
@@ -112,3 +114,42 @@ def test_cli_explains_what_is_missing(tmp_path):
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "analyze"])
     assert result.exit_code != 0
     assert "Nothing to analyse" in str(result.exception) or "Nothing to analyse" in result.output
+
+
+def test_cli_evaluates_per_genre(tmp_path):
+    home, folder = tmp_path / "home", tmp_path / "synthetic"
+    runner = CliRunner()
+    made = runner.invoke(app, ["--home", str(home), "-q", "analyze", "--make-test-set",
+                               str(folder), "--count", "3", "--seed", "1"])
+    assert made.exit_code == 0, made.output
+    labels = folder / "labels.csv"
+    with open(labels, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row, genre in zip(rows, ["waltzes", "rock", "rock"]):
+        row["genre"] = genre
+    with open(labels, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["--home", str(home), "-q", "analyze", "--evaluate", str(labels),
+                                 "--jobs", "1", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "By genre" in result.output and "waltzes" in result.output
+    with open(report, newline="") as fh:
+        scored = list(csv.DictReader(fh))
+    rock = [r for r in scored if r["genre"] == "rock"]
+    assert len(rock) == 2
+    # the rock row shows the mean of the rock files' scores
+    acc1 = np.mean([r["acc1"] == "True" for r in rock])
+    key = np.mean([float(r["key_score"]) for r in rock])
+    rock_line = next(line for line in result.output.splitlines() if " rock " in line)
+    assert f"{acc1:.3f} (2)" in rock_line and f"{key:.3f} (2)" in rock_line
+    parts = evaluate.by_genre([{"file": "a", "status": "ok", "genre": "x", "acc1": True},
+                               {"file": "b", "status": "ok", "genre": "x", "acc1": False},
+                               {"file": "c", "status": "failed", "acc1": False}])
+    assert list(parts) == ["(none)", "x"] and parts["x"]["tempo_accuracy1"] == 0.5
+    assert parts["(none)"]["failed"] == 1
+    # one genre, or none, gives no breakdown
+    assert evaluate.by_genre([{"file": "a", "status": "ok", "genre": "x"}]) == {}
+    assert evaluate.by_genre([{"file": "a", "status": "ok"}]) == {}
