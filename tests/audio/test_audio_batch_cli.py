@@ -94,12 +94,18 @@ def test_cli_analyze_stores_links_and_writes_json(music, tmp_path):
     assert "│ 6 │ 0 │ 4 │ 2 │ 2 │" in " ".join(again.output.split())   # files, new, cached, failed, linked
 
 
-def test_cli_makes_and_evaluates_a_test_set(tmp_path):
+def _three_item_set(tmp_path, runner):
+    """A home and a 3-item synthetic labelled set made through the CLI."""
     home, folder = tmp_path / "home", tmp_path / "synthetic"
-    runner = CliRunner()
     made = runner.invoke(app, ["--home", str(home), "-q", "analyze", "--make-test-set",
                                str(folder), "--count", "3", "--seed", "1"])
     assert made.exit_code == 0, made.output
+    return home, folder
+
+
+def test_cli_makes_and_evaluates_a_test_set(tmp_path):
+    runner = CliRunner()
+    home, folder = _three_item_set(tmp_path, runner)
     report = tmp_path / "scores.csv"
     result = runner.invoke(app, ["--home", str(home), "-q", "analyze", "--evaluate",
                                  str(folder / "labels.csv"), "--jobs", "1", "--report", str(report)])
@@ -117,11 +123,8 @@ def test_cli_explains_what_is_missing(tmp_path):
 
 
 def test_cli_evaluates_per_genre(tmp_path):
-    home, folder = tmp_path / "home", tmp_path / "synthetic"
     runner = CliRunner()
-    made = runner.invoke(app, ["--home", str(home), "-q", "analyze", "--make-test-set",
-                               str(folder), "--count", "3", "--seed", "1"])
-    assert made.exit_code == 0, made.output
+    home, folder = _three_item_set(tmp_path, runner)
     labels = folder / "labels.csv"
     with open(labels, newline="") as fh:
         rows = list(csv.DictReader(fh))
