@@ -87,6 +87,31 @@ def test_learned_profile_scores_are_key_probabilities():
     assert key_mod.key_scores(np.full(12, 1 / 12), profile="learned").tolist() == [0.0] * 24
 
 
+def test_learned_key_confidence_low_on_noise_high_on_a_cadence():
+    rng = np.random.default_rng(3)
+    noise = _frames(rng.normal(0, 0.1, 22050 * 6))
+    s = spec(tonic=0, mode=1, drums=False, timbre="square", bars=8)
+    tonal = _frames(synth.render(s).mean(axis=1), sr=s.sample_rate)
+    k_noise = key_mod.estimate_key(chroma=noise.chroma, tonalness=noise.tonalness)
+    k_tonal = key_mod.estimate_key(chroma=tonal.chroma, tonalness=tonal.tonalness)
+    assert k_tonal.name == "C major"
+    assert k_noise.confidence < 0.15 and k_noise.mode_confidence < 0.3
+    assert k_tonal.confidence > 0.5 and k_tonal.mode_confidence > 0.5
+
+
+def test_beat_envelope_adds_the_low_band_scaled():
+    onset = np.r_[np.zeros(50), np.linspace(0, 2, 50)]
+    low = np.r_[np.linspace(0, 4, 50), np.zeros(50)]
+    env = rhythm.beat_envelope(onset=onset, onset_low=low, low_weight=0.5)
+    expected = onset / np.percentile(onset, 95) + 0.5 * low / np.percentile(low, 95)
+    assert np.allclose(env, expected)
+    # a silent band adds nothing; weight 0 is the full-band envelope alone
+    assert np.allclose(rhythm.beat_envelope(onset=onset, onset_low=np.zeros(100)),
+                       onset / np.percentile(onset, 95))
+    assert np.allclose(rhythm.beat_envelope(onset=onset, onset_low=low, low_weight=0.0),
+                       onset / np.percentile(onset, 95))
+
+
 def _noisy_keys(profile, n, rng):
     """Pitch-class distributions drawn around `profile`'s rotations, with their keys."""
     keys = rng.integers(0, 24, n)

@@ -13,8 +13,7 @@ The labels CSV has a ``file`` column (relative to the CSV's folder) and any of:
 - ``sections`` ("0;12.5;30.1"): boundary hit rate within 3 s (`mir_eval.segment.detection`).
 
 Rows whose analysis failed count as wrong for every label they carry. A ``genre`` column, when
-it holds several values, gives the same measures per genre (`by_genre`), which is how the
-real clips are read: one genre at a time, as the folds of a cross-validation would be.
+it holds several values, gives the same measures per genre (`by_genre`).
 """
 
 from __future__ import annotations
@@ -168,6 +167,11 @@ def summarise(rows: list[dict]) -> dict:
         names = {1.0: "same", 0.5: "fifth", 0.3: "relative", 0.2: "parallel", 0.0: "other"}
         out["key_outcomes"] = {names[k]: sum(1 for s in scores if math.isclose(s, k)) for k in names}
     return out
+
+
+#: the measures shown per genre, with their short names
+HEADLINE = {"tempo_accuracy1": "tempo Acc1", "tempo_accuracy2": "tempo Acc2",
+            "key_weighted": "key", "time_signature_accuracy": "metre", "beat_f_measure": "beat F"}
 
 
 def by_genre(rows: list[dict]) -> dict[str, dict]:

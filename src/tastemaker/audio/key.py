@@ -1,8 +1,9 @@
-"""Key and mode from chroma by key-profile correlation, with a confidence that means something.
+"""Key and mode from chroma by key profiles, with a confidence that means something.
 
 A key profile is a 12-vector of how much each pitch class, counted from the tonic, belongs to
-a major or a minor key. The pitch-class distribution of a piece is correlated (Pearson) with
-the 24 rotations of the major and minor profiles; the best correlation names the key.
+a major or a minor key. The pitch-class distribution of a piece is scored against the 24
+rotations of the major and minor profiles (a Pearson correlation for the published profiles, a
+probability for the learned one); the best score names the key.
 
 Profiles offered (`PROFILES`), all published in the music-cognition literature:
 
@@ -16,9 +17,9 @@ Profiles offered (`PROFILES`), all published in the music-cognition literature:
 - ``learned`` (the default): weights fitted to labelled recordings by `fit_profile`, a
   conditional logit over the 24 keys with one 12-weight profile per mode, shared by every
   tonic (so each labelled clip teaches all 12 rotations). The weights in `LEARNED_PROFILE` come
-  from ``benchmarks/fit_key_profile.py``: the 88 GTZAN clips with a key plus the analyser's own
-  synthetic set, the regularisation chosen by leave-one-genre-out cross-validation; held out by
-  genre it scores 0.68 MIREX-weighted where the best published profile scores 0.58
+  from ``benchmarks/fit_key_profile.py``: the 88 GTZAN clips with a key plus 72 items of the
+  synthetic set (seed 1), the regularisation chosen by leave-one-genre-out cross-validation;
+  held out by genre it scores 0.67 MIREX-weighted where the best published profile scores 0.58
   (docs/analyser.md). Its scores are the 24 keys' probabilities, not correlations.
 
 The published profiles do well on country and reggae and poorly on blues, rock and disco, where
@@ -29,10 +30,12 @@ degrees that separate a tonic from its relatives. Any profile can be chosen per 
 The pitch-class distribution is the mean harmonic chroma (optionally plus `BASS_WEIGHT` times
 the mean bass chroma of C2–B3; measured, the bass did not help, so the weight is 0).
 
-Confidence (0..1) multiplies three things, so that it is low on drums, noise and atonal audio:
-how tonal the signal is (share of constant-Q energy in sustained peaks), how well the best key
-fits (its correlation), and how far ahead of the runner-up it is. A signal with no tonal energy
-at all (silence, white noise, a drum loop) gets key −1.
+Confidence (0..1) is low on drums, noise and atonal audio: it multiplies how tonal the signal
+is (share of constant-Q energy in sustained peaks) by how sure the profile is: for the learned
+profile the best key's probability (mode confidence: how much more probable the chosen mode's
+keys are, together, than the other mode's), for a published one its correlation and margin over
+the runner-up. A signal with no tonal energy at all (silence, white noise, a drum loop) gets
+key −1.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import dataclasses
 
 import numpy as np
 import scipy.optimize
+import scipy.special
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -61,8 +65,8 @@ PROFILES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
 #: `fit_profile` weights (major, then minor; pitch classes counted from the tonic) applied to
 #: the pitch-class distribution scaled to sum to 12; see ``benchmarks/fit_key_profile.py``
 LEARNED_PROFILE: tuple[tuple[float, ...], tuple[float, ...]] = (
-    (2.109, -0.142, -0.526, -1.424, 1.245, -0.180, -0.674, 1.638, -0.973, -0.005, -1.905, -0.029),
-    (2.247, -0.621, -0.508, 1.082, -0.633, -0.338, -0.007, 1.530, -0.589, -0.725, -0.269, -0.304),
+    (2.448, 0.116, -0.607, -1.596, 1.513, -0.252, -0.796, 1.873, -1.228, -0.047, -2.477, 0.003),
+    (2.539, -0.747, -0.619, 1.385, -0.634, -0.489, 0.065, 1.742, -0.750, -0.671, -0.309, -0.465),
 )
 DEFAULT_PROFILE = "learned"
 BASS_WEIGHT = 0.0
@@ -76,7 +80,7 @@ class Key:
     mode: int                 # 1 major, 0 minor (1 when key is −1)
     confidence: float         # 0..1
     mode_confidence: float    # 0..1
-    scores: np.ndarray        # [shape=(24,)] correlation of C…B major then C…B minor
+    scores: np.ndarray        # [shape=(24,)] C…B major then C…B minor: correlation, or probability (learned)
 
     @property
     def name(self) -> str:
@@ -93,20 +97,17 @@ def key_scores(pcp: np.ndarray, *, profile: str = DEFAULT_PROFILE) -> np.ndarray
     Returns [shape=(24,)]: C…B major, then C…B minor. A flat distribution scores 0 everywhere.
     """
     pcp = np.asarray(pcp, dtype=np.float64)
-    if profile == "learned":
-        total = pcp.sum()
-        if total <= 0 or not np.any(np.abs(pcp - pcp.mean()) > 1e-12):
-            return np.zeros(24)
-        return _softmax(learned_logits(pcp[None, :] / total, np.asarray(LEARNED_PROFILE)))[0]
-    if profile == "average":
-        z = [key_scores(pcp, profile=name) for name in PROFILES]
-        return np.mean(z, axis=0)
-    if profile not in PROFILES:
+    if profile not in PROFILES and profile not in ("average", "learned"):
         raise ValueError(f"The 'profile' parameter must be one of "
                          f"{sorted(PROFILES) + ['average', 'learned']}. Got {profile!r} instead.")
     x = pcp - pcp.mean()
     if not np.any(np.abs(x) > 1e-12):
         return np.zeros(24)
+    if profile == "learned":
+        logits = learned_logits(pcp[None, :] / pcp.sum(), np.asarray(LEARNED_PROFILE))
+        return np.exp(scipy.special.log_softmax(logits, axis=1))[0]
+    if profile == "average":
+        return np.mean([key_scores(pcp, profile=name) for name in PROFILES], axis=0)
     x = x / np.linalg.norm(x)
     out = np.empty(24)
     for m, prof in enumerate(PROFILES[profile]):
@@ -146,14 +147,18 @@ def estimate_key(*, chroma: np.ndarray, bass_chroma: np.ndarray | None = None,
     best, second = int(order[0]), int(order[1])
     mode = 1 if best < 12 else 0
     tonic = best % 12
-    fit = max(scores[best], 0.0)
-    margin = scores[best] - scores[second]
     # tonal evidence saturates: typical tonal music has tonalness 0.2–0.5
     tonal_term = float(np.clip(tonal / 0.25, 0.0, 1.0))
-    confidence = tonal_term * fit * float(np.clip(margin / 0.15, 0.0, 1.0)) ** 0.5
-    other_mode = scores[(12 if mode == 1 else 0):(24 if mode == 1 else 12)]
-    mode_margin = scores[best] - float(np.max(other_mode))
-    mode_confidence = tonal_term * float(np.clip(mode_margin / 0.15, 0.0, 1.0))
+    if profile == "learned":            # probabilities
+        confidence = tonal_term * scores[best]
+        in_mode = scores[:12].sum() if mode == 1 else scores[12:].sum()
+        mode_confidence = tonal_term * (2.0 * in_mode - 1.0)
+    else:                               # correlations
+        margin = scores[best] - scores[second]
+        confidence = tonal_term * max(scores[best], 0.0) * float(np.clip(margin / 0.15, 0.0, 1.0)) ** 0.5
+        other_mode = scores[(12 if mode == 1 else 0):(24 if mode == 1 else 12)]
+        mode_margin = scores[best] - float(np.max(other_mode))
+        mode_confidence = tonal_term * float(np.clip(mode_margin / 0.15, 0.0, 1.0))
     return Key(tonic, mode, round(float(np.clip(confidence, 0, 1)), 3),
                round(float(np.clip(mode_confidence, 0, 1)), 3), scores)
 
@@ -166,46 +171,47 @@ def _rotations(pcps: np.ndarray) -> np.ndarray:
     return 12.0 * pcps[:, idx]
 
 
-def learned_logits(pcps: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Logits [shape=(n, 24)] of the 24 keys for distributions [shape=(n, 12)] summing to 1,
-    under profile weights [shape=(2, 12)] (major, minor)."""
-    rot = _rotations(pcps)
+def _logits(rot: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.einsum("ntj,mj->nmt", rot, weights).reshape(len(rot), 24)
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+def learned_logits(pcps: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Logits [shape=(n, 24)] of the 24 keys for distributions [shape=(n, 12)] summing to 1,
+    under profile weights [shape=(2, 12)] (major, minor)."""
+    return _logits(_rotations(pcps), np.asarray(weights, dtype=np.float64))
 
 
 def fit_profile(pcps: np.ndarray, keys: np.ndarray, *, l2: float) -> np.ndarray:
     """Profile weights [shape=(2, 12)] fitted to labelled distributions.
 
     `pcps` [shape=(n, 12)] are pitch-class distributions summing to 1 (`pitch_class_profile`),
-    `keys` [shape=(n,)] their keys as indices 0–23 (C…B major, then C…B minor). The model is a
+    `keys` [shape=(n,)] their keys as integers 0–23 (C…B major, then C…B minor). The model is a
     conditional logit: key k = (mode m, tonic t) scores ``weights[m] · rotation_t(pcp)``; the
-    weights maximise the log-likelihood of the labels minus ``l2 · |weights|²``.
+    weights minimise the mean negative log-likelihood of the labels plus ``l2 · |weights|²``.
     """
     pcps = np.asarray(pcps, dtype=np.float64)
-    keys = np.asarray(keys, dtype=int)
-    if pcps.ndim != 2 or pcps.shape[1] != 12 or len(pcps) != len(keys) or not len(keys):
+    keys = np.asarray(keys)
+    if pcps.ndim != 2 or pcps.shape[1] != 12 or keys.shape != (len(pcps),) or not len(keys):
         raise ValueError(f"Expected distributions of shape (n, 12) and n keys. Got "
                          f"{pcps.shape} and {keys.shape} instead.")
-    if keys.min() < 0 or keys.max() > 23:
-        raise ValueError("Keys must be indices 0–23 (C…B major, then C…B minor).")
+    if not np.issubdtype(keys.dtype, np.integer) or keys.min() < 0 or keys.max() > 23:
+        raise ValueError(f"Keys must be integers 0–23 (C…B major, then C…B minor). Got values "
+                         f"from {keys.min()} to {keys.max()} ({keys.dtype}) instead.")
+    if not l2 >= 0:
+        raise ValueError(f"The 'l2' parameter must be >= 0. Got {l2!r} instead.")
     rot = _rotations(pcps)
-    target = np.zeros((len(keys), 24))
-    target[np.arange(len(keys)), keys] = 1.0
+    n = len(keys)
+    target = np.zeros((n, 24))
+    target[np.arange(n), keys] = 1.0
 
     def loss(flat):
         w = flat.reshape(2, 12)
-        logits = np.einsum("ntj,mj->nmt", rot, w).reshape(len(rot), 24)
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        resid = (np.exp(log_p) - target).reshape(len(rot), 2, 12)
-        grad = np.einsum("nmt,ntj->mj", resid, rot) + 2 * l2 * w
-        return -np.sum(target * log_p) + l2 * np.sum(w * w), grad.ravel()
+        log_p = scipy.special.log_softmax(_logits(rot, w), axis=1)
+        resid = (np.exp(log_p) - target).reshape(n, 2, 12)
+        grad = np.einsum("nmt,ntj->mj", resid, rot) / n + 2 * l2 * w
+        return -np.sum(target * log_p) / n + l2 * np.sum(w * w), grad.ravel()
 
     result = scipy.optimize.minimize(loss, np.zeros(24), jac=True, method="L-BFGS-B")
+    if not result.success:
+        raise RuntimeError(f"The key profile's fit did not converge: {result.message}")
     return result.x.reshape(2, 12)

@@ -123,17 +123,15 @@ def _print_evaluation(items, results: dict, report: Optional[Path]) -> None:
         common.console.print("key outcomes: " + ", ".join(f"{k} {v}" for k, v in summary["key_outcomes"].items()))
     groups = ev.by_genre(rows)
     if groups:
-        measures = [("tempo_accuracy1", "tempo Acc1"), ("tempo_accuracy2", "tempo Acc2"),
-                    ("key_weighted", "key"), ("time_signature_accuracy", "metre"),
-                    ("beat_f_measure", "beat F")]
-        measures = [(k, name) for k, name in measures if k in summary]
+        measures = [(k, name) for k, name in ev.HEADLINE.items() if k in summary]
 
         def cell(part, k):
             return f"{part[k]:.3f} ({part[k + '_n']})" if k in part else "–"
 
-        common.console.print(common.table(
-            "By genre (value and files)", ["genre", "files"] + [name for _, name in measures],
-            [(g, part["files"], *(cell(part, k) for k, _ in measures)) for g, part in groups.items()]))
+        per_genre = [(g, part["files"], *(cell(part, k) for k, _ in measures))
+                     for g, part in groups.items()]
+        header = ["genre", "files"] + [name for _, name in measures]
+        common.console.print(common.table("By genre (value and files)", header, per_genre))
     if report is not None:
         fields = sorted({k for r in rows for k in r}, key=lambda k: (k != "file", k))
         with open(report, "w", newline="", encoding="utf-8") as fh:
