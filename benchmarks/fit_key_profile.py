@@ -124,7 +124,8 @@ def main() -> None:
                   flush=True)
             synth.make_test_set(folder, n=SYNTHETIC_ITEMS, seed=SYNTHETIC_SEED)
         synthetic = Labelled(folder / "labels.csv", args.jobs)
-    gtzan = Labelled(args.clips / "labels.csv", args.jobs, keep=lambda path: path.parent.parent.name == "gtzan")
+    gtzan = Labelled(args.clips / "labels.csv", args.jobs,
+                     keep=lambda path: path.parent.parent.name == "gtzan")
     genres = list(np.unique(gtzan.groups))
     print(f"{len(gtzan)} GTZAN clips with a key in {len(genres)} genres, {len(synthetic)} synthetic "
           f"items ({time.time() - started:.0f} s)\n", flush=True)

@@ -80,7 +80,7 @@ class Key:
     mode: int                 # 1 major, 0 minor (1 when key is −1)
     confidence: float         # 0..1
     mode_confidence: float    # 0..1
-    scores: np.ndarray        # [shape=(24,)] C…B major then C…B minor: correlation, or probability (learned)
+    scores: np.ndarray        # [shape=(24,)] C…B major, C…B minor: correlation (probability if learned)
 
     @property
     def name(self) -> str:
