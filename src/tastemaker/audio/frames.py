@@ -114,8 +114,12 @@ def _harmonic_chroma(y: np.ndarray, sr: int, tuning: float):
     # the top bin must stay below Nyquist
     while fmin * 2 ** (n_bins / (12 * bps)) >= sr / 2 and n_bins > 12 * bps:
         n_bins -= 12 * bps
-    cqt = np.abs(librosa.cqt(y, sr=sr, hop_length=HOP, fmin=fmin, n_bins=n_bins,
-                             bins_per_octave=12 * bps, tuning=tuning))
+    # the lowest octaves' filters need about 2 s: a shorter clip is padded with silence (and
+    # its frames cut back after), so librosa neither warns nor pads inside each octave
+    n_frames = 1 + len(y) // HOP
+    padded_y = np.pad(y, (0, max(0, 2 * sr - len(y))))
+    cqt = np.abs(librosa.cqt(padded_y, sr=sr, hop_length=HOP, fmin=fmin, n_bins=n_bins,
+                             bins_per_octave=12 * bps, tuning=tuning))[:, :n_frames]
     peak = cqt.max()
     if peak <= 0:
         t = cqt.shape[1]
