@@ -9,9 +9,10 @@ middle 30 s, as in training), penultimate-layer embedding, cosine neighbours. Pr
 1. for one clip per GTZAN genre (``<genre>.00000``), its 5 nearest real clips (all collections);
 2. leave-one-out genre agreement on the 101 GTZAN clips: how often the nearest clip (and the
    5 nearest) share the query's genre, against chance ((n_genre − 1) / (N − 1) per clip) and
-   against two references with no training: the mean and standard deviation of each mel band
-   (standardised), and an untrained network of the same shape (same band standardisation,
-   weights drawn from a fixed seed).
+   against three references with no training: the mean and standard deviation of each mel band
+   (standardised), timbre statistics (MFCCs, their deltas and band contrast, standardised), and
+   an untrained network of the same shape (same band standardisation, weights drawn from a
+   fixed seed).
 
 Genre comes from the GTZAN file name (``labels.csv`` agrees); the other collections' genres are
 taken from ``labels.csv`` where it has one and are only shown, never scored.
@@ -24,6 +25,7 @@ import csv
 import time
 from pathlib import Path
 
+import librosa
 import numpy as np
 import torch
 
@@ -64,6 +66,22 @@ def agreement(vectors: np.ndarray, genres: np.ndarray, k: int = 5) -> tuple[floa
     order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
     same = genres[order] == genres[:, None]
     return float(same[:, 0].mean()), float(same.mean())
+
+
+def standardise(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-9)
+
+
+def timbre_statistics(mel_db: np.ndarray) -> np.ndarray:
+    """Mean and std over time of 20 MFCCs, their deltas and the spectral contrast of 8 groups of
+    mel bands (mean of each group's 3 loudest bands minus its 3 quietest, in dB): what a
+    genre classifier without training would look at."""
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=20)
+    groups = np.sort(mel_db[: (mel_db.shape[0] // 8) * 8].reshape(8, -1, mel_db.shape[1]), axis=1)
+    contrast = groups[:, -3:].mean(axis=1) - groups[:, :3].mean(axis=1)
+    width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
+    delta = librosa.feature.delta(mfcc, width=max(width, 3)) if mfcc.shape[1] >= 3 else mfcc * 0
+    return np.concatenate([np.r_[x.mean(axis=1), x.std(axis=1)] for x in (mfcc, delta, contrast)])
 
 
 def main() -> None:
@@ -113,7 +131,8 @@ def main() -> None:
     chance = float(np.mean([(counts[g] - 1) / (len(sel) - 1) for g in g_sel]))
     mels = [specs[i] for i in sel]
     band = np.stack([np.concatenate([s.mean(axis=1), s.std(axis=1)]) for s in mels])
-    band = (band - band.mean(axis=0)) / np.maximum(band.std(axis=0), 1e-9)
+    band = standardise(band)
+    timbre = standardise(np.stack([timbre_statistics(s) for s in mels]))
     p = model.params
     torch.manual_seed(args.seed)
     raw = AudioCNN(n_mels=p.n_mels, channels=p.channels, kernel=p.kernel, hidden=p.hidden,
@@ -127,7 +146,9 @@ def main() -> None:
     rows = [("trained network, embedding (256-d)", emb[sel]),
             ("trained network, predicted collaborative vector (64-d)", vectors[sel]),
             ("untrained network of the same shape, embedding", untrained),
-            ("mel-band mean and std, standardised (256-d)", band)]
+            ("mel-band mean and std, standardised (256-d)", band),
+            ("timbre statistics: 20 MFCCs, their deltas, band contrast; mean and std, "
+             "standardised (96-d)", timbre)]
     print(f"\n### Genre agreement, leave-one-out on {len(sel)} GTZAN clips "
           f"({len(counts)} genres), cosine\n")
     print(f"| vectors | nearest clip same genre | share of {args.k} nearest same genre |")
