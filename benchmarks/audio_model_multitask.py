@@ -1,12 +1,12 @@
-"""Would auxiliary timbre targets teach the audio network real music? A measurement, not a feature.
+"""What auxiliary timbre targets do to the audio network: collaborative fit against real genres.
 
-    python benchmarks/audio_model_multitask.py --home DEMO_HOME [--weights 0 0.5 1 2]
+    python benchmarks/audio_model_multitask.py --home DEMO_HOME [--weights 0 1 3 8]
 
 Takes a home with a collaborative model and audio (e.g. ``tastemaker --home H demo``) and, for
-each weight w, trains the audio network (the home's ``[audio_model]`` settings) on targets
-``[collaborative vector | w × the clip's own standardised timbre statistics]`` (20 MFCCs, their
-deltas, band contrast; see ``audio_model_real_clips.timbre_statistics``), scaled so that w = 1
-gives both parts the same total variance. w = 0 is the product's network as trained today.
+each weight w, trains the audio network with the home's ``[audio_model]`` settings and
+``timbre_weight = w``: the network also predicts each clip's own standardised timbre statistics
+(`mels.timbre_statistics`: 20 MFCCs, their deltas, band contrast), scaled so that at w = 1 they
+have the same total variance as the collaborative targets. w = 0 is the network without them.
 
 For each weight it prints:
 
@@ -22,12 +22,13 @@ are within what another seed would change.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 
-from audio_model_real_clips import DEFAULT_CLIPS, agreement, real_clips, standardise, timbre_statistics
+from audio_model_real_clips import DEFAULT_CLIPS, agreement, real_clips
 from tastemaker.audio_model import many_mels
 from tastemaker.audio_model.model import AudioModel
 from tastemaker.audio_model.predict import cache_dir, mel_params, spectrograms, track_files
@@ -42,7 +43,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", required=True)
     ap.add_argument("--clips", type=Path, default=DEFAULT_CLIPS)
-    ap.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0])
+    ap.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0, 3.0, 8.0])
     args = ap.parse_args()
 
     settings = load_settings(args.home)
@@ -59,8 +60,6 @@ def main() -> None:
     rows = np.flatnonzero(warm)
     specs = [batch.ok[i].mels for i in rows]
     cf = unit_rows(items[files.track_idx[rows]])
-    timbre = standardise(np.stack([timbre_statistics(s) for s in specs]))
-    timbre *= np.sqrt(cf.shape[1] / timbre.shape[1])       # w = 1: equal total variance
     held_out = np.random.default_rng(0).random(len(rows)) < 0.1
 
     paths, genres, is_gtzan = real_clips(args.clips)
@@ -75,10 +74,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for w in args.weights:
         started = time.time()
-        targets = np.hstack([cf, w * timbre]) if w else cf
-        model = AudioModel(params).fit([s for s, h in zip(specs, held_out) if not h], targets[~held_out])
+        model = AudioModel(dataclasses.replace(params, timbre_weight=w))
+        model.fit([s for s, h in zip(specs, held_out) if not h], cf[~held_out])
         vectors, _ = model.predict([s for s, h in zip(specs, held_out) if h])
-        cosine = float(np.mean(np.sum(unit_rows(vectors[:, :cf.shape[1]]) * cf[held_out], axis=1)))
+        cosine = float(np.mean(np.sum(unit_rows(vectors) * cf[held_out], axis=1)))
         _, embeddings = model.predict(real_specs)
         top1, top5 = agreement(embeddings, real_genres, 5)
         print(f"| {w:g} | {cosine:.3f} | {top1:.3f} | {top5:.3f} | {len(model.history_)} | "

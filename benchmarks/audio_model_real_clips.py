@@ -25,11 +25,11 @@ import csv
 import time
 from pathlib import Path
 
-import librosa
 import numpy as np
 import torch
 
 from tastemaker.audio_model import many_mels
+from tastemaker.audio_model.mels import timbre_statistics
 from tastemaker.audio_model.network import AudioCNN
 from tastemaker.audio_model.predict import cache_dir, mel_params
 from tastemaker.audio_model.train import load_audio_model
@@ -70,18 +70,6 @@ def agreement(vectors: np.ndarray, genres: np.ndarray, k: int = 5) -> tuple[floa
 
 def standardise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-9)
-
-
-def timbre_statistics(mel_db: np.ndarray) -> np.ndarray:
-    """Mean and std over time of 20 MFCCs, their deltas and the spectral contrast of 8 groups of
-    mel bands (mean of each group's 3 loudest bands minus its 3 quietest, in dB): what a
-    genre classifier without training would look at."""
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=20)
-    groups = np.sort(mel_db[: (mel_db.shape[0] // 8) * 8].reshape(8, -1, mel_db.shape[1]), axis=1)
-    contrast = groups[:, -3:].mean(axis=1) - groups[:, :3].mean(axis=1)
-    width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
-    delta = librosa.feature.delta(mfcc, width=max(width, 3)) if mfcc.shape[1] >= 3 else mfcc * 0
-    return np.concatenate([np.r_[x.mean(axis=1), x.std(axis=1)] for x in (mfcc, delta, contrast)])
 
 
 def main() -> None:

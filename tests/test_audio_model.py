@@ -10,7 +10,7 @@ import soundfile as sf
 import torch
 
 from tastemaker.audio_model import AudioModel, MelParams, log_mel, many_mels, track_mels
-from tastemaker.audio_model.mels import FLOOR_DB, is_cached
+from tastemaker.audio_model.mels import FLOOR_DB, is_cached, timbre_statistics
 from tastemaker.audio_model.network import AudioCNN, global_pool
 from tastemaker.config import AudioModelParams, load_settings
 from tastemaker.demo.sound import render_track
@@ -133,6 +133,31 @@ def test_training_is_deterministic_and_predicts_better_than_chance(two_sounds, t
     a.save(tmp_path / "m")
     again, _ = AudioModel.load(tmp_path / "m").predict([specs[i] for i in test])
     np.testing.assert_allclose(again, va, atol=1e-5)
+
+
+def test_timbre_targets_are_learned_beside_the_collaborative_ones(two_sounds, tmp_path):
+    specs, kinds, targets = two_sounds
+    stats = np.stack([timbre_statistics(s) for s in specs])
+    assert stats.shape == (36, 96) and np.isfinite(stats).all()
+    # the two kinds of sound differ in their timbre statistics more than within a kind
+    centred = (stats - stats.mean(axis=0)) / np.maximum(stats.std(axis=0), 1e-9)
+    between = np.linalg.norm(centred[kinds == 0].mean(axis=0) - centred[kinds == 1].mean(axis=0))
+    assert between > 2.0
+    train, test = np.arange(28), np.arange(28, 36)
+    params = dataclasses.replace(TINY, timbre_weight=1.0)
+    model = AudioModel(params).fit([specs[i] for i in train], targets[train])
+    vectors, embeds = model.predict([specs[i] for i in test])
+    # the network predicts more than it returns: only the collaborative part comes out
+    assert model.net_.head[-1].out_features == 6 + 96 and vectors.shape == (8, 6)
+    # still pointing to their own kind's direction, on average (the timbre part costs some fit)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert unit[np.arange(8), kinds[test]].mean() > unit[np.arange(8), 1 - kinds[test]].mean() + 0.2
+    model.save(tmp_path / "m")
+    again, again_embeds = AudioModel.load(tmp_path / "m").predict([specs[i] for i in test])
+    np.testing.assert_allclose(again, vectors, atol=1e-5)
+    np.testing.assert_allclose(again_embeds, embeds, atol=1e-5)
+    with pytest.raises(Exception, match="timbre_weight"):
+        AudioModelParams(timbre_weight=-1.0)
 
 
 def test_cold_tracks_join_weekly_lists_from_the_audio_model(tiny_world):

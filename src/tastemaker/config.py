@@ -205,7 +205,11 @@ class AudioModelParams:
     """The audio model (tastemaker.audio_model): spectrograms, network, training, cold tracks.
 
     Tracks with at least ``min_plays`` plays are trained on (their collaborative vector is the
-    target); tracks with fewer get a predicted vector and become cold candidates. A relative
+    target); tracks with fewer get a predicted vector and become cold candidates. With
+    ``timbre_weight`` > 0 the network also learns to predict each clip's own timbre statistics
+    (`mels.timbre_statistics`, standardised, this weight × the collaborative part's scale), which
+    places real recordings nearer their genre (docs/audio-model.md) at some cost in the
+    collaborative fit; off by default. A relative
     track ``uri`` resolves against ``audio_root``, else against the folder of the catalogue file
     ingested last.
     """
@@ -226,8 +230,10 @@ class AudioModelParams:
     validation_share: float = 0.1
     seed: int = 42
     audio_root: str = ""
+    timbre_weight: float = 0.0         # auxiliary targets: the clip's own timbre statistics × this (0: none)
 
     def __post_init__(self):
+        check_param("AudioModelParams", "timbre_weight", self.timbre_weight, low=0, kind=(int, float))
         for name in ("min_plays", "n_mels", "channels", "kernel", "hidden", "crop_frames",
                      "batch_size", "max_epochs", "patience", "seed"):
             check_param("AudioModelParams", name, getattr(self, name), low=0 if name in

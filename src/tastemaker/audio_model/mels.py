@@ -131,6 +131,21 @@ def log_mel(y: np.ndarray, *, params: MelParams) -> np.ndarray:
     return mel
 
 
+def timbre_statistics(mel_db: np.ndarray) -> np.ndarray:
+    """[shape=(96,)]: mean and std over time of 20 MFCCs, their deltas, and the spectral contrast
+    of 8 groups of mel bands (each group's 3 loudest bands minus its 3 quietest, in dB) of a
+    log-mel spectrogram [shape=(n_mels ≥ 24, T)]."""
+    import librosa
+
+    mel_db = np.asarray(mel_db, dtype=np.float32)
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=20)
+    width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))     # odd, at most the frames
+    delta = (librosa.feature.delta(mfcc, width=width) if width >= 3 else np.zeros_like(mfcc))
+    groups = np.sort(mel_db[: (mel_db.shape[0] // 8) * 8].reshape(8, -1, mel_db.shape[1]), axis=1)
+    contrast = groups[:, -3:].mean(axis=1) - groups[:, :3].mean(axis=1)
+    return np.concatenate([np.r_[x.mean(axis=1), x.std(axis=1)] for x in (mfcc, delta, contrast)])
+
+
 @lru_cache(maxsize=8)
 def _window(n: int) -> np.ndarray:
     return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)

@@ -24,7 +24,7 @@ import torch
 from ..config import AudioModelParams
 from ..errors import NotFittedError, ParameterError
 from ..progress import progress
-from .mels import FLOOR_DB
+from .mels import FLOOR_DB, timbre_statistics
 from .network import AudioCNN
 
 #: spectrogram frames pushed through the network at once when predicting
@@ -77,6 +77,9 @@ class AudioModel:
         order = rng.permutation(len(specs))
         n_val = max(1, int(round(p.validation_share * len(specs))))
         val, train = order[:n_val], order[n_val:]
+        out_dim = targets.shape[1]
+        if p.timbre_weight > 0:
+            targets = np.hstack([targets, self._timbre_targets(specs, targets, train)])
         t0 = time.perf_counter()
         with deterministic(p.seed):
             net = AudioCNN(n_mels=p.n_mels, channels=p.channels, kernel=p.kernel, hidden=p.hidden,
@@ -119,19 +122,28 @@ class AudioModel:
                             break
             net.load_state_dict(best_state)
         self.net_ = net.eval()
-        self.out_dim_ = int(targets.shape[1])
+        self.out_dim_ = int(out_dim)
         self.history_ = history
         self.best_val_mse_ = float(best)
         self.fit_seconds_ = round(time.perf_counter() - t0, 3)
         self.n_train_, self.n_val_ = int(len(train)), int(len(val))
         return self
 
+    def _timbre_targets(self, specs, targets: np.ndarray, train: np.ndarray) -> np.ndarray:
+        """Each clip's timbre statistics, standardised on the training clips and scaled so that
+        at weight 1 their total variance equals the collaborative targets'."""
+        stats = np.stack([timbre_statistics(s) for s in specs]).astype(np.float64)
+        stats = (stats - stats[train].mean(axis=0)) / np.maximum(stats[train].std(axis=0), 1e-6)
+        scale = np.sqrt(targets[train].var(axis=0).sum() / stats.shape[1])
+        return (self.params.timbre_weight * scale * stats).astype(np.float32)
+
     # -- prediction ----------------------------------------------------------------------------
     def predict(self, specs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Predicted vectors (n, out_dim) and penultimate-layer embeddings (n, hidden), each
         spectrogram taken whole (tracks of equal length go through the network together)."""
         self._check_fitted()
-        return _predict(self.net_, specs, next(self.net_.parameters()).device)
+        vectors, embeds = _predict(self.net_, specs, next(self.net_.parameters()).device)
+        return vectors[:, :self.out_dim_], embeds
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "net_"):
@@ -145,6 +157,7 @@ class AudioModel:
         torch.save(self.net_.state_dict(), folder / "network.pt")
         (folder / "params.json").write_text(json.dumps({
             "model": type(self).__name__, "params": self.get_params(), "out_dim": self.out_dim_,
+            "network_out_dim": self.net_.head[-1].out_features,
             "history": getattr(self, "history_", []), "best_val_mse": getattr(self, "best_val_mse_", None),
         }, indent=2))
         return folder
@@ -156,7 +169,7 @@ class AudioModel:
         model = cls(AudioModelParams(**doc["params"]))
         p = model.params
         net = AudioCNN(n_mels=p.n_mels, channels=p.channels, kernel=p.kernel, hidden=p.hidden,
-                       out_dim=doc["out_dim"], dropout=p.dropout)
+                       out_dim=doc.get("network_out_dim", doc["out_dim"]), dropout=p.dropout)
         net.load_state_dict(torch.load(folder / "network.pt", map_location="cpu", weights_only=True))
         model.net_ = net.to(device()).eval()
         model.out_dim_ = int(doc["out_dim"])
