@@ -31,8 +31,7 @@ import mir_eval
 import numpy as np
 
 from tastemaker.audio import analyse_file
-from tastemaker.audio.evaluate import key_label, tempo_accuracy
-from tastemaker.audio.key import PITCH_CLASSES
+from tastemaker.audio.evaluate import key_label, tempo_accuracy, track_key_name
 
 try:
     import essentia
@@ -47,9 +46,7 @@ def analyse(path: str) -> dict:
     """Tempo and key of one file by every analyser available: {name: (bpm or None, key or None)}."""
     out = {}
     track = analyse_file(path)["track"]
-    key = (f"{PITCH_CLASSES[track['key']]} {'major' if track['mode'] == 1 else 'minor'}"
-           if track["key"] >= 0 else "X")
-    out["tastemaker"] = (track["tempo"], key)
+    out["tastemaker"] = (track["tempo"], track_key_name(track))
     y, sr = librosa.load(path, sr=22050, mono=True)
     tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
     out["librosa beat_track"] = (float(np.atleast_1d(tempo)[0]), None)

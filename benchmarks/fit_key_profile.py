@@ -74,10 +74,19 @@ def key_index(label: str) -> int:
     return key.PITCH_CLASSES.index(tonic) + (0 if mode == "major" else 12)
 
 
+def key_name(index: int) -> str:
+    """The name of a key index 0–23 ('C# major', 'A minor')."""
+    return key.Key(int(index) % 12, int(index < 12), 0.0, 0.0, np.zeros(24)).name
+
+
+def scores_of(predicted: np.ndarray, labels: np.ndarray) -> list[float]:
+    """MIREX-weighted key score of each predicted key index against its label."""
+    return [mir_eval.key.weighted_score(ref, key_name(p)) for p, ref in zip(predicted, labels)]
+
+
 def score(predicted: np.ndarray, labels: np.ndarray) -> float:
     """Mean MIREX-weighted key score of predicted key indices against key labels."""
-    names = [key.Key(int(p) % 12, int(p < 12), 0.0, 0.0, np.zeros(24)).name for p in predicted]
-    return float(np.mean([mir_eval.key.weighted_score(ref, est) for est, ref in zip(names, labels)]))
+    return float(np.mean(scores_of(predicted, labels)))
 
 
 def predict_learned(weights, pcps) -> np.ndarray:
@@ -149,8 +158,7 @@ def main() -> None:
         print(f"| {name} | {sel.sum()} | {score(nested[sel], gtzan.labels[sel]):.3f} | "
               + " | ".join(cells) + f" | {chosen.get(genre, '')} |")
     per_genre = [score(nested[gtzan.groups == g], gtzan.labels[gtzan.groups == g]) for g in genres]
-    parallel = sum(mir_eval.key.weighted_score(ref, key.Key(int(p) % 12, int(p < 12), 0, 0, None).name) == 0.2
-                   for p, ref in zip(nested, gtzan.labels))
+    parallel = sum(x == 0.2 for x in scores_of(nested, gtzan.labels))
     print(f"\nheld-out genres: mean {np.mean(per_genre):.3f}, sd {np.std(per_genre, ddof=1):.3f}; "
           f"{parallel} clips on the parallel key")
 

@@ -111,7 +111,7 @@ def score(items: list[LabelledFile], analyses: dict[Path, dict]) -> tuple[dict, 
             row["acc1"], row["acc2"] = tempo_accuracy(est, ref) if ok else (False, False)
         ref_key = key_label(lab.get("key", ""))
         if ref_key:
-            est_key = _key_name(track) if ok else "X"
+            est_key = track_key_name(track) if ok else "X"
             row.update(key_ref=ref_key, key_est=est_key,
                        key_score=mir_eval.key.weighted_score(ref_key, est_key) if est_key != "X" else 0.0)
         beats_file = item.root / lab["beats_file"] if lab.get("beats_file") else None
@@ -198,7 +198,8 @@ def _boundary_f(ref: np.ndarray, est: np.ndarray, duration: float) -> float:
     return float(f)
 
 
-def _key_name(track: dict) -> str:
+def track_key_name(track: dict) -> str:
+    """'A minor', 'C# major' from a document's track section; 'X' when it has no key."""
     from .key import PITCH_CLASSES
     if track.get("key", -1) < 0:
         return "X"
