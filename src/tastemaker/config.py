@@ -338,6 +338,66 @@ class BlendParams:
 
 
 @dataclass(frozen=True)
+class SparkParams:
+    """``[engine.spark]``: the Spark session of the Spark engine (`tastemaker.engine.spark`).
+
+    ``master`` is Spark's master URL (``local[2]``, ``spark://host:7077``, ``yarn``,
+    ``k8s://…``); ``conf`` any further Spark settings as strings (``"spark.executor.memory" =
+    "8g"``); ``checkpoint_dir`` where ALS checkpoints its lineage (a folder or URI every executor
+    reaches; empty: ``HOME/spark/checkpoints``); ``checkpoint_interval`` every how many ALS
+    iterations; ``reg_param`` MLlib's regularisation, which it scales by each user's and track's
+    number of positive pairs (ALS-WR); 0 maps ``[als] regularization`` onto that scale (divided by
+    the mean positives per user); ``partitions`` how many slices the weekly job cuts the users
+    into (0: four per core of the master)."""
+
+    master: str = "local[2]"
+    driver_memory: str = "4g"
+    conf: dict = field(default_factory=dict)
+    checkpoint_dir: str = ""
+    checkpoint_interval: int = 5
+    reg_param: float = 0.0
+    partitions: int = 0
+
+    def __post_init__(self):
+        check_param("SparkParams", "master", self.master, kind=str)
+        check_param("SparkParams", "driver_memory", self.driver_memory, kind=str)
+        check_param("SparkParams", "checkpoint_dir", self.checkpoint_dir, kind=str)
+        check_param("SparkParams", "checkpoint_interval", self.checkpoint_interval, low=1, high=1000, kind=int)
+        check_param("SparkParams", "reg_param", self.reg_param, low=0, kind=(int, float))
+        check_param("SparkParams", "partitions", self.partitions, low=0, high=1_000_000, kind=int)
+        if not isinstance(self.conf, dict) or not all(isinstance(k, str) for k in self.conf):
+            raise ParameterError(f"The 'conf' parameter of SparkParams must be a table of Spark settings "
+                                 f"(\"spark.executor.memory\" = \"8g\"). Got {self.conf!r} instead.")
+        object.__setattr__(self, "conf", {k: str(v).lower() if isinstance(v, bool) else str(v)
+                                          for k, v in self.conf.items()})
+
+
+ENGINE_KINDS = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """``[engine]``: which engine runs the work. ``duckdb`` (the default) is embedded; with
+    ``spark``, collaborative filtering is fitted by Spark MLlib and the weekly job runs on Spark
+    (docs/spark.md says what runs where); ``[engine.spark]`` configures the session."""
+
+    kind: str = "duckdb"
+    spark: SparkParams = field(default_factory=SparkParams)
+
+    def __post_init__(self):
+        check_param("EngineParams", "kind", self.kind, choices=set(ENGINE_KINDS))
+        if isinstance(self.spark, dict):
+            known = {f.name for f in dataclasses.fields(SparkParams)}
+            unknown = set(self.spark) - known
+            if unknown:
+                raise ParameterError(f"unknown keys {sorted(unknown)} in [engine.spark]; expected some of "
+                                     f"{sorted(known)}")
+            object.__setattr__(self, "spark", SparkParams(**self.spark))
+        elif not isinstance(self.spark, SparkParams):
+            raise ParameterError("[engine] spark must be a section ([engine.spark] followed by key = value lines)")
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     signals: SignalWeights = field(default_factory=SignalWeights)
@@ -349,10 +409,16 @@ class Settings:
     blend: BlendParams = field(default_factory=BlendParams)
     ingest: IngestParams = field(default_factory=IngestParams)
     service: ServiceParams = field(default_factory=ServiceParams)
+    engine: EngineParams = field(default_factory=EngineParams)
 
     @property
     def warehouse_path(self) -> Path:
         return self.home / "warehouse.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """Local working folder of the Spark engine (checkpoints, the weekly job's output)."""
+        return self.home / "spark"
 
     @property
     def models_dir(self) -> Path:
@@ -365,7 +431,7 @@ class Settings:
 
 _SECTIONS = {"signals": SignalWeights, "als": ALSParams, "neighbours": NeighbourParams, "weekly": WeeklyParams, "text": TextParams,
              "audio_model": AudioModelParams, "blend": BlendParams,
-             "ingest": IngestParams, "service": ServiceParams}
+             "ingest": IngestParams, "service": ServiceParams, "engine": EngineParams}
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:

@@ -46,6 +46,15 @@ def fit_neighbours(user_items, params: NeighbourParams) -> RP3beta | None:
     return neighbour_model(params).fit(user_items) if params.enabled else None
 
 
+def collaborative_model(settings: Settings, params: ALSParams) -> ALS:
+    """The unfitted collaborative model of ``[engine] kind``: `ALS` through `implicit` on the
+    embedded engine, MLlib's ALS on Spark (`tastemaker.engine.spark.als.SparkALS`)."""
+    if settings.engine.kind == "spark":
+        from .engine.spark.als import SparkALS
+        return SparkALS.from_params(params, settings=settings)
+    return ALS.from_params(params)
+
+
 TUNED = ("factors", "regularization", "confidence_scale")   # what `tune_als` chooses
 
 
@@ -57,6 +66,8 @@ def tune_als(engine: Engine, settings: Settings, params: ALSParams, n_pairs: int
     has one point, or no split can be cut."""
     if not params.tune:
         return params, {"tuned": False, "reason": "[als] tune = false"}
+    if settings.engine.kind != "duckdb":
+        return params, {"tuned": False, "reason": f"the {settings.engine.kind} engine fits [als] as given"}
     grid = {"factors": list(params.tune_factors), "regularization": list(params.tune_regularization),
             "confidence_scale": list(params.tune_confidence_scale)}
     if all(len(v) == 1 for v in grid.values()):
@@ -111,7 +122,7 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
     params, tuning = tune_als(engine, settings, params, n_pairs)
     data = load_matrix(engine, settings.signals, from_table=True)
     t_fit = time.perf_counter()
-    model = ALS.from_params(params).fit(data.user_items)
+    model = collaborative_model(settings, params).fit(data.user_items)
     fit_seconds = time.perf_counter() - t_fit
     metrics = _validate(engine, settings, params) if validate else {}
     m = data.user_items
@@ -136,6 +147,8 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
         "total_seconds": round(time.perf_counter() - started, 3),
         "metrics": metrics,
         "tuning": tuning,
+        "engine": settings.engine.kind,
+        **({"spark": model.spark_} if hasattr(model, "spark_") else {}),
     }
     version = registry.save_version(settings.models_dir, COLLABORATIVE, model, manifest)
     record_run(engine, "train", version, {"kind": COLLABORATIVE, **dataclasses.asdict(params)})
@@ -145,7 +158,7 @@ def train_collaborative(engine: Engine, settings: Settings, *, params: ALSParams
 
 def _validate(engine: Engine, settings: Settings, params: ALSParams) -> dict:
     split = holdout_split(Interactions.from_engine(engine, settings.signals), seed=params.seed)
-    model = ALS.from_params(params)
+    model = collaborative_model(settings, params)
     result = evaluate_model(model, split, weights=settings.signals, k=settings.weekly.size)
     return {"protocol": f"seeded per-user 20% hold-out (seed {params.seed}), "
                         f"{result.users} users, K = {result.k}",

@@ -23,6 +23,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 import scipy.sparse as sp
 
 from ..config import Settings
@@ -45,6 +46,25 @@ class WeekBatch:
     source: np.ndarray       # (B, size) index into assemble.SOURCES
     because: np.ndarray      # (B, size) reason track, -1 none
     text_reason: np.ndarray  # (B, size) object: reasons of text picks, "" otherwise
+
+    def table(self, sources) -> pa.Table:
+        """The batch as the warehouse's playlist rows (padding left out): ``user_idx``,
+        ``position`` (from 1), ``track_idx``, ``score`` (NaN where none), ``source`` (its name
+        in `sources`), ``reason_track_idx`` (null where none), ``reason``."""
+        ids = self.ids
+        valid = ids >= 0
+        r, c = np.nonzero(valid)
+        because = self.because[r, c]
+        sc = self.scores[r, c]
+        return pa.table({
+            "user_idx": pa.array(self.users[r].astype(np.int32)),
+            "position": pa.array((np.cumsum(valid, axis=1)[r, c]).astype(np.int16)),
+            "track_idx": pa.array(ids[r, c].astype(np.int32)),
+            "score": pa.array(np.where(np.isfinite(sc), sc, np.nan).astype(np.float32)),
+            "source": pa.array(np.asarray(sources)[self.source[r, c]].astype(str)),
+            "reason_track_idx": pa.array(np.where(because >= 0, because, 0).astype(np.int32), mask=because < 0),
+            "reason": pa.array(self.text_reason[r, c].astype(str)),
+        })
 
 
 def sources_for(mode: str) -> tuple[str, ...]:

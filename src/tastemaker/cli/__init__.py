@@ -32,8 +32,17 @@ def _main(
     home: str = typer.Option(None, "--home", envvar="TASTEMAKER_HOME",
                              help="Folder of the warehouse and models [default: ./tastemaker-home]"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    engine: str = typer.Option(None, "--engine", envvar="TASTEMAKER_ENGINE", metavar="duckdb|spark",
+                               help="Engine for this command, in place of the home's engine kind "
+                                    "(spark: ALS on MLlib and the weekly job on Spark; docs/spark.md)"),
 ):
     common.STATE["home"] = home
+    if engine is not None:
+        from ..config import ENGINE_KINDS
+        if engine not in ENGINE_KINDS:
+            raise typer.BadParameter(f"expected one of {', '.join(ENGINE_KINDS)}; got {engine!r}",
+                                     param_hint="--engine")
+    common.STATE["engine"] = engine
     common.start_logging()
     if quiet:
         import os

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -18,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import __version__, snapshots
-from ..config import Settings, load_settings, resolve_home
+from ..config import EngineParams, Settings, load_settings, resolve_home
 from ..engine import Engine, open_engine
 from ..errors import NotFoundError
 
@@ -74,7 +75,7 @@ class _Console(Console):
 console = _Console(markup=False)
 #: errors and the interruption notice go to stderr
 error_console = _Console(stderr=True, markup=False)
-STATE: dict = {"home": None}
+STATE: dict = {"home": None, "engine": None}
 
 #: where the home's log goes (errors with their tracebacks), under the home
 LOG_NAME = "logs/tastemaker.log"
@@ -130,7 +131,11 @@ def log_exception(exc: BaseException) -> Path:
 
 
 def settings() -> Settings:
-    return load_settings(STATE["home"])
+    """The home's settings, with ``--engine`` (when given) in place of ``[engine] kind``."""
+    s = load_settings(STATE["home"])
+    if STATE.get("engine") and STATE["engine"] != s.engine.kind:
+        s = dataclasses.replace(s, engine=EngineParams(kind=STATE["engine"], spark=s.engine.spark))
+    return s
 
 
 @contextlib.contextmanager

@@ -60,10 +60,14 @@ def run_collaborative(validate: bool = False, **overrides) -> None:
         result = train_collaborative(engine, settings, params=params, validate=validate)
     m = result.manifest
     model = result.model
+    spark = m.get("spark")
+    reg = (f"regularisation {model.regularization:g}" if not spark else
+           f"MLlib regularisation {spark['reg_param']:.4g} per positive pair"
+           + (f" (mapped from {model.regularization:g})" if spark["reg_param_mapped"] else ""))
     common.console.print(
         f"collaborative model {result.version}: {m['n_users']:,} users × {m['n_items']:,} tracks, "
-        f"{m['nnz']:,} pairs, {model.factors} factors, regularisation {model.regularization:g}, "
-        f"confidence scale {model.confidence_scale:g}, fitted in {m['fit_seconds']:.1f} s\n"
+        f"{m['nnz']:,} pairs, {model.factors} factors, {reg}, "
+        f"{'on Spark ' + spark['master'] + ', ' if spark else ''}confidence scale {model.confidence_scale:g}, fitted in {m['fit_seconds']:.1f} s\n"
         f"  {tuning_line(m.get('tuning', {}), given)}\n"
         f"  saved in {settings.models_dir / 'collaborative' / result.version}", highlight=False)
     if m["metrics"]:

@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 import scipy.sparse as sp
 
 from ..audio_model.train import predict_missing
@@ -79,7 +78,8 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
     if getattr(scorer, "version", None):
         versions["ranker"] = scorer.version
     version = versions["collaborative"]
-    exclude = _exclusions(engine, data.user_items, week, params.exclude_weeks, n_items)
+    recent = engine.recommended_pairs(previous_weeks(week, params.exclude_weeks))
+    exclude = _exclusions(data.user_items, recent)
     liked = np.asarray((data.user_items > 0).sum(axis=1)).ravel()
     cf_mask = (liked >= params.min_history) & (np.abs(ctx.U).sum(axis=1) > 0)
 
@@ -95,11 +95,15 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
     users_todo = np.flatnonzero(todo)
     short = 0
     with progress(f"Week {week}: scoring users ({scorer.name} ranking)", total=len(users_todo)) as step:
-        for start in range(0, len(users_todo), params.batch_size):
-            users = users_todo[start:start + params.batch_size]
-            batch = blend.lists(users, data.user_items[users], exclude=exclude[users])
-            short += int((batch.ids < 0).any(axis=1).sum())
-            _stage(engine, week, run_id, version, batch, SOURCES)
+        if settings.engine.kind == "spark":
+            from ..engine.spark.weekly import spark_lists
+            batches = spark_lists(settings, blend, data.user_items, recent, users_todo, SOURCES)
+        else:
+            batches = _lists(blend, data.user_items, exclude, users_todo, params.batch_size)
+        for users, table in batches:
+            _, listed = np.unique(table.column("user_idx").to_numpy(), return_counts=True)
+            short += len(users) - int(np.count_nonzero(listed >= params.size))
+            engine.stage_playlist_batch(week, run_id, version, table)
             step.advance(len(users))
     rows_written = engine.finish_weekly_run(dataclasses.replace(run, status="done", finished_at=now()))
     by_source = engine.playlist_source_counts(week)
@@ -108,9 +112,16 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
                         by_source, scorer.name, versions)
 
 
-def _exclusions(engine: Engine, heard: sp.csr_matrix, week: str, n_weeks: int, n_items: int) -> sp.csr_matrix:
+def _lists(blend: Blend, heard: sp.csr_matrix, exclude: sp.csr_matrix, users_todo: np.ndarray, batch_size: int):
+    """(users, their rows of the week as an Arrow table), batch by batch, in this process."""
+    for start in range(0, len(users_todo), batch_size):
+        users = users_todo[start:start + batch_size]
+        yield users, blend.lists(users, heard[users], exclude=exclude[users]).table(SOURCES)
+
+
+def _exclusions(heard: sp.csr_matrix, recent: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
     """Pattern of (user, track) never to recommend: heard at all, or recommended recently."""
-    users, tracks = engine.recommended_pairs(previous_weeks(week, n_weeks))
+    users, tracks = recent
     recent = sp.csr_matrix((np.ones(len(users), np.float32), (users, tracks)), shape=heard.shape)
     pattern = heard.copy()
     pattern.data = np.ones_like(pattern.data)
@@ -118,20 +129,3 @@ def _exclusions(engine: Engine, heard: sp.csr_matrix, week: str, n_weeks: int, n
     out.data = np.ones_like(out.data)
     return out
 
-
-def _stage(engine: Engine, week, run_id, version, batch, sources) -> None:
-    ids = batch.ids
-    valid = ids >= 0
-    r, c = np.nonzero(valid)
-    because = batch.because[r, c]
-    sc = batch.scores[r, c]
-    table = pa.table({
-        "user_idx": pa.array(batch.users[r].astype(np.int32)),
-        "position": pa.array((np.cumsum(valid, axis=1)[r, c]).astype(np.int16)),
-        "track_idx": pa.array(ids[r, c].astype(np.int32)),
-        "score": pa.array(np.where(np.isfinite(sc), sc, np.nan).astype(np.float32)),
-        "source": pa.array(np.asarray(sources)[batch.source[r, c]]),
-        "reason_track_idx": pa.array(np.where(because >= 0, because, 0).astype(np.int32), mask=because < 0),
-        "reason": pa.array(batch.text_reason[r, c].astype(str)),
-    })
-    engine.stage_playlist_batch(week, run_id, version, table)
