@@ -37,7 +37,8 @@ def generate_cmd(
         r = generate_week(engine, settings, week=week, model_version=model_version, mode=ranking)
     common.console.print(
         f"week [bold]{r.week}[/]: {r.users:,} users ({r.collaborative_users:,} with a collaborative vector, "
-        f"{r.fallback_users:,} with little history), {r.rows:,} tracks written in {r.seconds:.1f} s, "
+        f"{r.fallback_users:,} with little history), {r.rows:,} tracks written in {r.seconds:.1f} s"
+        + (f" on Spark {r.engine.split(' ', 1)[1]}" if r.engine.startswith("spark") else "") + ", "
         f"{r.ranking} ranking, models " + ", ".join(f"{k} {v}" for k, v in r.versions.items()) + " (by source: "
         + ", ".join(f"{k} {v:,}" for k, v in r.by_source.items()) + ")"
         + (f"; resumed {r.resumed_users:,} users from an interrupted run" if r.resumed_users else "")

@@ -53,6 +53,7 @@ class WeeklyReport:
     by_source: dict = dataclasses.field(default_factory=dict)   # tracks written per source
     ranking: str = "collaborative"                              # learned, fixed or collaborative
     versions: dict = dataclasses.field(default_factory=dict)    # model kind -> version used
+    engine: str = "duckdb"                                      # where the lists were made (spark: with its master)
 
 
 def generate_week(engine: Engine, settings: Settings, *, week: str | None = None,
@@ -95,9 +96,11 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
     users_todo = np.flatnonzero(todo)
     short = 0
     with progress(f"Week {week}: scoring users ({scorer.name} ranking)", total=len(users_todo)) as step:
-        if settings.engine.kind == "spark":
-            from ..engine.spark.weekly import spark_lists
+        where = settings.engine.kind
+        if where == "spark":
+            from ..engine.spark.weekly import spark_lists, spark_master
             batches = spark_lists(settings, blend, data.user_items, recent, users_todo, SOURCES)
+            where = f"spark {spark_master(settings)}"
         else:
             batches = _lists(blend, data.user_items, exclude, users_todo, params.batch_size)
         for users, table in batches:
@@ -109,7 +112,7 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
     by_source = engine.playlist_source_counts(week)
     return WeeklyReport(week, run_id, version, n_users, int(cf_mask.sum()), int((~cf_mask).sum()),
                         rows_written, short, len(done_users), round(time.perf_counter() - started, 3),
-                        by_source, scorer.name, versions)
+                        by_source, scorer.name, versions, where)
 
 
 def _lists(blend: Blend, heard: sp.csr_matrix, exclude: sp.csr_matrix, users_todo: np.ndarray, batch_size: int):

@@ -7,7 +7,7 @@ What runs on Spark today (``[engine] kind = "spark"``; docs/spark.md):
 * `weekly`: the week's lists, users partitioned across executors, each partition running the
   engine-independent blend (`tastemaker.blend.Blend`) through Arrow, heard and recently listed
   tracks excluded by a join;
-* `session`: one Spark session per process from ``[engine.spark]``.
+* `connection`: one Spark session per process from ``[engine.spark]``, quiet.
 
 The warehouse itself is still the embedded one (DuckDB); the Parquet warehouse on Spark is the
 next part of this engine.
@@ -15,6 +15,6 @@ next part of this engine.
 
 from __future__ import annotations
 
-from .session import SparkUnavailable, check_available, session, stop
+from .connection import SparkUnavailable, check_available, session, stop
 
 __all__ = ["SparkUnavailable", "check_available", "session", "stop"]

@@ -33,7 +33,7 @@ from ...config import ALSParams, Settings
 from ...errors import check_param
 from ...models.als import ALS, scale_confidence
 from ...models.base import check_user_items, write_params
-from .session import checkpoint_dir, session
+from .connection import checkpoint_dir, session
 
 #: the smallest rating handed to MLlib for a positive pair at the baseline confidence
 _TINY = 1e-6

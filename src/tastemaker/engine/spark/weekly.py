@@ -11,7 +11,8 @@ artefacts) is broadcast once; every partition runs `Blend.lists` — the engine-
 the embedded engine runs, not a rewrite — on Arrow batches (``mapInArrow``) and returns the
 warehouse's playlist rows. Users go in chunks of ``[weekly] batch_size`` × partitions; each
 chunk's rows come back to be staged by the caller, so a killed job re-run starts after the last
-staged chunk.
+staged chunk. Each partition lists its users in the embedded engine's batches (``[weekly]
+batch_size`` consecutive users to do), so that the two engines write the same lists.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from ...config import Settings
-from .session import session
+from .connection import session
 
 #: the rows each partition returns (`tastemaker.blend.WeekBatch.table`)
 ROWS = ("user_idx int, position smallint, track_idx int, score float, source string, "
@@ -56,16 +57,30 @@ def list_rows(column: pa.ChunkedArray | pa.Array, n_items: int, value: str | Non
     return out
 
 
-def week_rows(batches, blend, n_items: int, sources, batch_size: int):
-    """The partition's work: Arrow batches of (user, heard, exclude) in, playlist rows out."""
-    for rb in batches:
-        users = rb.column("user").to_numpy().astype(np.int64)
-        heard = list_rows(rb.column("heard"), n_items, value="conf")
-        exclude = list_rows(rb.column("exclude"), n_items)
-        for start in range(0, len(users), batch_size):
-            sl = slice(start, start + batch_size)
-            table = blend.lists(users[sl], heard[sl], exclude=exclude[sl]).table(sources)
-            yield from table.to_batches()
+def week_rows(batches, blend, n_items: int, sources):
+    """The partition's work: Arrow batches of (user, batch, heard, exclude) in, playlist rows out.
+    Users are listed batch by batch, each batch's users in order: the very batches the embedded
+    engine makes (the collaborative scores' rounding, and so ties at the edge of a pool, depend
+    on the shape of the product), so that both engines write the same lists."""
+    received = list(batches)
+    if not received:
+        return
+    part = pa.Table.from_batches(received)
+    users = part.column("user").to_numpy().astype(np.int64)
+    batch = part.column("batch").to_numpy()
+    order = np.lexsort((users, batch))
+    users, batch = users[order], batch[order]
+    heard = list_rows(part.column("heard"), n_items, value="conf")[order]
+    exclude = list_rows(part.column("exclude"), n_items)[order]
+    bounds = np.flatnonzero(np.diff(batch)) + 1
+    for sl in np.split(np.arange(len(users)), bounds):
+        table = blend.lists(users[sl], heard[sl], exclude=exclude[sl]).table(sources)
+        yield from table.to_batches()
+
+
+def spark_master(settings: Settings) -> str:
+    """The master URL of the session the week runs on (spark-submit's when it started the driver)."""
+    return session(settings).sparkContext.master
 
 
 def spark_lists(settings: Settings, blend, heard: sp.csr_matrix, recent: tuple[np.ndarray, np.ndarray],
@@ -90,15 +105,16 @@ def spark_lists(settings: Settings, blend, heard: sp.csr_matrix, recent: tuple[n
     never.persist()
     shared = sc.broadcast(blend)
     try:
-        chunk = batch * parts
+        chunk = batch * parts                   # whole batches: a chunk staged is never redone
         for start in range(0, len(users_todo), chunk):
             users = users_todo[start:start + chunk]
-            todo = spark.createDataFrame(pa.table({"user": pa.array(users.astype(np.int32))}))
+            todo = spark.createDataFrame(pa.table({"user": pa.array(users.astype(np.int32)),
+                                                   "batch": pa.array(np.arange(len(users)) // batch)}))
             rows = (todo.join(history, "user", "left").join(never, "user", "left")
-                    .repartition(min(parts, max(1, len(users))), "user"))
+                    .repartition(min(parts, -(-len(users) // batch)), "batch"))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)       # PySpark on pandas 3
-                out = rows.mapInArrow(lambda it: week_rows(it, shared.value, n_items, sources, batch), ROWS)
+                out = rows.mapInArrow(lambda it: week_rows(it, shared.value, n_items, sources), ROWS)
                 table = out.toArrow()
             yield users, table
     finally:

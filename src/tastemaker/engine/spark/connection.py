@@ -73,6 +73,11 @@ def check_available() -> None:
                                f"(set JAVA_HOME to a newer one)")
 
 
+def submitted() -> bool:
+    """Whether this process was started by ``spark-submit`` (its driver JVM is already running)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def checkpoint_dir(settings: Settings) -> str:
     """Where ALS checkpoints its lineage: ``[engine.spark] checkpoint_dir`` or HOME/spark/checkpoints."""
     return settings.engine.spark.checkpoint_dir or str(settings.spark_dir / "checkpoints")
@@ -98,19 +103,26 @@ def session(settings: Settings):
     if _SESSION is not None:
         _SESSION.stop()
     java_opts = f"-Dlog4j.configurationFile=file:{log4j}"
-    conf = {
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": params.driver_memory,
-        "spark.driver.extraJavaOptions": java_opts,
-        "spark.executor.extraJavaOptions": java_opts,
-        "spark.sql.shuffle.partitions": "8",
+    shared = {
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
-        "spark.local.dir": str(settings.spark_dir / "tmp"),
         **params.conf,
     }
-    builder = SparkSession.builder.master(params.master).appName("tastemaker")
+    if submitted():
+        # spark-submit started the driver: its master, memory and JVM options stand
+        builder = SparkSession.builder.appName("tastemaker")
+        conf = shared
+    else:
+        builder = SparkSession.builder.master(params.master).appName("tastemaker")
+        conf = {
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.driver.memory": params.driver_memory,
+            "spark.driver.extraJavaOptions": java_opts,
+            "spark.executor.extraJavaOptions": java_opts,
+            "spark.sql.shuffle.partitions": "8",
+            **shared,
+        }
     for key, value in conf.items():
         builder = builder.config(key, value)
     with warnings.catch_warnings(), _stderr_to(settings.home / "logs" / "spark.log"):

@@ -1,0 +1,224 @@
+"""The Spark engine: settings, MLlib's ALS through tastemaker, the weekly job on Spark.
+
+The tests that start Spark are marked ``spark`` (``make test-spark``, which CI also runs): they
+need PySpark and Java 17, and share one ``local[2]`` session per test process. The others run
+everywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from tastemaker.config import EngineParams, SparkParams, load_settings
+from tastemaker.engine import open_engine
+from tastemaker.engine.spark import connection as spark_session
+from tastemaker.engine.spark.als import SparkALS, mapped_reg_param, mllib_ratings
+from tastemaker.engine.spark.weekly import list_rows
+from tastemaker.errors import ParameterError
+from tastemaker.models.als import ALS
+from tastemaker.testing import check_recommender, tiny_world
+from tastemaker.weekly.generate import generate_week
+from tastemaker.weekly.weeks import previous_weeks
+
+from .conftest import home_with_weeks
+
+
+def _spark_or_skip():
+    try:
+        spark_session.check_available()
+    except spark_session.SparkUnavailable as exc:
+        pytest.skip(f"the Spark engine cannot start here: {exc}")
+
+
+def test_engine_settings_read_from_the_home(tmp_path):
+    (tmp_path / "tastemaker.toml").write_text(textwrap.dedent("""
+        [engine]
+        kind = "spark"
+        [engine.spark]
+        master = "local[1]"
+        reg_param = 0.1
+        conf = { "spark.executor.memory" = "2g", "spark.sql.adaptive.enabled" = true }
+    """))
+    s = load_settings(tmp_path)
+    assert s.engine.kind == "spark" and s.engine.spark.master == "local[1]" and s.engine.spark.reg_param == 0.1
+    assert s.engine.spark.conf == {"spark.executor.memory": "2g", "spark.sql.adaptive.enabled": "true"}
+    assert load_settings(tmp_path / "other").engine == EngineParams()
+    with pytest.raises(ParameterError, match="kind"):
+        EngineParams(kind="hadoop")
+    with pytest.raises(ParameterError, match=r"unknown keys \['mastr'\] in \[engine.spark\]"):
+        EngineParams(kind="spark", spark={"mastr": "local"})
+    with pytest.raises(ParameterError, match="checkpoint_interval"):
+        SparkParams(checkpoint_interval=0)
+
+
+def test_mllib_ratings_give_the_same_confidence_and_preference():
+    c = sp.csr_matrix(np.array([[3.0, -2.0, 1.0, 0.0], [0.0, 1.5, -1.0, 7.0]], np.float32))
+    t = mllib_ratings(c)
+    r = t.column("rating").to_numpy()
+    # MLlib: preference r > 0, confidence 1 + |r| (alpha 1)
+    assert np.array_equal(r > 0, sp.coo_matrix(c).data > 0)
+    assert np.allclose(1 + np.abs(r), np.abs(sp.coo_matrix(c).data), atol=1e-5)
+    assert t.column("user").to_pylist() == [0, 0, 0, 1, 1, 1] and t.column("item").to_pylist() == [0, 1, 2, 1, 2, 3]
+    # λ on MLlib's scale: divided by the mean positives of users with any (2 and 2)
+    assert mapped_reg_param(c, 20.0) == pytest.approx(10.0)
+
+
+def test_list_columns_become_the_rows_the_blend_reads():
+    import pyarrow as pa
+    lists = pa.array([[3, 1], None, [], [0, 3, 3]], pa.list_(pa.int32()))
+    m = list_rows(lists, 5)
+    assert m.shape == (4, 5) and m[0].indices.tolist() == [1, 3] and m[1].nnz == m[2].nnz == 0
+    assert m[3].indices.tolist() == [0, 3]
+    structs = pa.array([[{"track": 2, "conf": 4.0}], None], pa.list_(pa.struct([("track", pa.int32()),
+                                                                             ("conf", pa.float32())])))
+    assert list_rows(structs, 3, value="conf").toarray().tolist() == [[0, 0, 4.0], [0, 0, 0]]
+
+
+def test_a_missing_pyspark_is_named_with_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark", None)      # import pyspark raises ImportError
+    with pytest.raises(spark_session.SparkUnavailable, match="make install-spark"):
+        spark_session.check_available()
+
+
+@pytest.mark.spark
+def test_spark_als_answers_the_recommender_contract_and_loads_as_als(tmp_path):
+    _spark_or_skip()
+    settings = load_settings(tmp_path / "home")
+    world = tiny_world()
+    model = check_recommender(lambda w: SparkALS(factors=8, iterations=8, settings=settings), world=world)
+    assert model.spark_["reg_param_mapped"] and model.spark_["reg_param"] == pytest.approx(
+        mapped_reg_param(world.user_items, 20.0))
+    model.save(tmp_path / "m")
+    loaded = ALS.load(tmp_path / "m")          # the embedded engine's loader reads it as it is
+    assert type(loaded) is ALS and np.array_equal(loaded.item_factors_, model.item_factors_)
+    users = np.arange(world.user_items.shape[0])
+    assert np.array_equal(loaded.recommend(users, world.user_items, N=5)[0],
+                          model.recommend(users, world.user_items, N=5)[0])
+    assert (settings.home / "logs" / "spark.log").exists()    # Spark's own chatter, not the terminal
+
+
+@pytest.fixture(scope="module")
+def weekly_home(tmp_path_factory):
+    from .conftest import make_tiny_world
+    world = make_tiny_world(tmp_path_factory.mktemp("spark-world"))
+    settings, _ = home_with_weeks(world, weeks=("2026-W48",))
+    return world, settings
+
+
+def _copy(settings, home, *, batch_size: int, partitions: int | None = None):
+    """A copy of the home at `home` whose week is made in batches of `batch_size` users, on
+    Spark with `partitions` when given (else embedded)."""
+    shutil.copytree(settings.home, home)
+    s = dataclasses.replace(settings, home=home, weekly=dataclasses.replace(settings.weekly, batch_size=batch_size))
+    return s if partitions is None else dataclasses.replace(
+        s, engine=EngineParams(kind="spark", spark=SparkParams(partitions=partitions)))
+
+
+def _columns(settings, week):
+    with open_engine(settings, read_only=True) as engine:
+        return engine.playlist_columns(week)
+
+
+@pytest.mark.spark
+def test_the_week_on_spark_is_the_embedded_week_row_for_row(weekly_home, tmp_path):
+    _spark_or_skip()
+    world, settings = weekly_home
+    # the same batches of users as Spark's partitions make (rounding depends on a product's shape)
+    embedded = _copy(settings, tmp_path / "home", batch_size=64)
+    spark = _copy(settings, tmp_path / "home-spark", batch_size=64, partitions=3)
+    with open_engine(embedded) as engine:
+        a = generate_week(engine, embedded, week="2026-W49")
+    with open_engine(spark) as engine:
+        b = generate_week(engine, spark, week="2026-W49")
+    assert a.rows == b.rows == 30 * a.users and a.by_source == b.by_source and b.short_lists == a.short_lists
+    ca, cb = _columns(embedded, "2026-W49"), _columns(spark, "2026-W49")
+    for name in ("user_idx", "position", "track_idx", "source", "reason"):
+        assert np.array_equal(ca[name], cb[name]), name
+    assert np.allclose(ca["score"], cb["score"], equal_nan=True)
+    # the guarantees, on Spark's lists: never heard, at most max_per_artist, nothing from recent weeks
+    with open_engine(spark, read_only=True) as engine:
+        sums = engine.interaction_sums(30_000, from_table=True)
+        heard = set(zip(sums["user_idx"].tolist(), sums["track_idx"].tolist()))
+        recent = set(zip(*[a.tolist() for a in engine.recommended_pairs(previous_weeks("2026-W49", 4))]))
+        artist = engine.track_catalogue()["artist_idx"]
+    listed = list(zip(cb["user_idx"].tolist(), cb["track_idx"].tolist()))
+    assert not set(listed) & heard and not set(listed) & recent and recent
+    per_artist = np.unique(cb["user_idx"].astype(np.int64) * 10_000 + artist[cb["track_idx"]], return_counts=True)[1]
+    assert per_artist.max() <= settings.weekly.max_per_artist
+
+
+KILLER = """
+import os, signal, sys
+from tastemaker.engine import DuckDBEngine, open_engine
+from tastemaker.config import EngineParams, SparkParams, load_settings
+from tastemaker.weekly.generate import generate_week
+import dataclasses
+real = DuckDBEngine.stage_playlist_batch
+calls = []
+def stage_then_die(self, *args, **kwargs):
+    real(self, *args, **kwargs)
+    calls.append(1)
+    if len(calls) == 2:                       # two chunks committed: the driver is killed
+        os.kill(os.getpid(), signal.SIGKILL)
+DuckDBEngine.stage_playlist_batch = stage_then_die
+s = load_settings(sys.argv[1])
+s = dataclasses.replace(s, engine=EngineParams(kind="spark", spark=SparkParams(partitions=2)),
+                        weekly=dataclasses.replace(s.weekly, batch_size=20))
+with open_engine(s) as engine:
+    generate_week(engine, s, week="2026-W49")
+"""
+
+
+@pytest.mark.spark
+def test_a_driver_killed_mid_week_leaves_the_last_week_and_a_rerun_finishes_it(weekly_home, tmp_path):
+    _spark_or_skip()
+    _, settings = weekly_home
+    s = _copy(settings, tmp_path / "home", batch_size=20, partitions=2)
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER)
+    done = subprocess.run([sys.executable, str(script), str(s.home)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == -9, done.stderr[-2000:]
+    with open_engine(s, read_only=True) as engine:
+        assert engine.playlist_weeks() == ["2026-W48"]          # nothing of W49 is visible yet
+    with open_engine(s) as engine:
+        report = generate_week(engine, s, week="2026-W49")
+    assert report.resumed_users == 80                          # two chunks of 20 × 2 partitions
+    cols = _columns(s, "2026-W49")
+    pairs = cols["user_idx"].astype(np.int64) * 100 + cols["position"]
+    assert len(cols["user_idx"]) == 30 * report.users and len(np.unique(pairs)) == len(pairs)
+    # the same lists as one uninterrupted run
+    embedded = _copy(settings, tmp_path / "clean", batch_size=20)
+    with open_engine(embedded) as engine:
+        generate_week(engine, embedded, week="2026-W49")
+    clean = _columns(embedded, "2026-W49")
+    assert np.array_equal(clean["track_idx"], cols["track_idx"]) and np.array_equal(clean["user_idx"], cols["user_idx"])
+
+
+@pytest.mark.spark
+def test_spark_submit_runs_the_cli_with_its_own_master(weekly_home, tmp_path):
+    _spark_or_skip()
+    _, settings = weekly_home
+    s = _copy(settings, tmp_path / "home", batch_size=8192)
+    submit = Path(sys.executable).with_name("spark-submit")
+    if not submit.exists():
+        pytest.skip(f"no spark-submit beside {sys.executable}")
+    import tastemaker
+    script = Path(tastemaker.__file__).with_name("__main__.py")
+    done = subprocess.run([str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false",
+                           "--conf", f"spark.pyspark.python={sys.executable}", str(script),
+                           "--home", str(s.home), "--engine", "spark", "weekly", "generate", "--week", "2026-W49"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "week 2026-W49: 240 users" in done.stdout and "on Spark local[1]," in done.stdout   # not local[2]
+    with open_engine(s, read_only=True) as engine:
+        assert engine.playlist_weeks() == ["2026-W48", "2026-W49"]
+        run = engine.playlist_run("2026-W49")
+    assert run is not None and len(_columns(s, "2026-W49")["user_idx"]) == 30 * 240
