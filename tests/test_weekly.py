@@ -1,11 +1,13 @@
-"""The week: 30 never-played tracks, artist cap, no repeats, reasons, fallback, atomic writes."""
+"""The week: 30 never-played tracks, artist cap, no repeats, reasons, fallback, atomic writes —
+on each engine: embedded, and Spark (marked ``spark``: ALS fitted by MLlib, the lists on
+``local[2]``)."""
 
 import dataclasses
 
 import numpy as np
 import pytest
 
-from tastemaker.config import load_settings
+from tastemaker.config import EngineParams, SparkParams, load_settings
 from tastemaker.ingest import ingest_catalog, ingest_events
 from tastemaker.train import train_collaborative
 from tastemaker.engine import DuckDBEngine
@@ -13,9 +15,18 @@ from tastemaker.weekly.generate import generate_week
 from tastemaker.weekly.weeks import parse_week, previous_weeks
 
 
-@pytest.fixture
-def trained(tiny_world):
+#: the Spark engine's users per partition × partitions = users per staged chunk
+SPARK_PARTITIONS = 2
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def trained(tiny_world, request):
     settings = load_settings(tiny_world["home"])
+    if request.param == "spark":
+        from .test_spark import _spark_or_skip
+        _spark_or_skip()
+        settings = dataclasses.replace(settings, engine=EngineParams(
+            kind="spark", spark=SparkParams(partitions=SPARK_PARTITIONS)))
     wh = DuckDBEngine.open(settings.warehouse_path)
     ingest_catalog(wh, [tiny_world["catalog"]])
     ingest_events(wh, [tiny_world["events"]])
@@ -100,8 +111,9 @@ def test_no_track_repeats_within_the_exclusion_window(trained):
 
 def test_interrupted_week_keeps_previous_state_and_rerun_resumes(trained, monkeypatch):
     wh, settings, _ = trained
-    settings = settings.__class__(home=settings.home, signals=settings.signals, als=settings.als,
-                                  weekly=settings.weekly.__class__(batch_size=50))
+    settings = dataclasses.replace(settings, weekly=settings.weekly.__class__(batch_size=50))
+    # users staged per call: a batch (embedded), a chunk of partitions × batches (Spark)
+    staged = 50 * (SPARK_PARTITIONS if settings.engine.kind == "spark" else 1)
     generate_week(wh, settings, week="2026-W48")
     before = _lists(wh, "2026-W48")
     real_stage, calls = wh.stage_playlist_batch, []
@@ -118,10 +130,10 @@ def test_interrupted_week_keeps_previous_state_and_rerun_resumes(trained, monkey
     with pytest.raises(KeyboardInterrupt):
         generate_week(wh, settings, week="2026-W48")
     assert _lists(wh, "2026-W48") == before                       # the old week is intact
-    assert wh.scalar("SELECT count(DISTINCT user_idx) FROM playlist_staging") == 100
+    assert wh.scalar("SELECT count(DISTINCT user_idx) FROM playlist_staging") == 2 * staged
     monkeypatch.undo()
     report = generate_week(wh, settings, week="2026-W48")
-    assert report.resumed_users == 100
+    assert report.resumed_users == 2 * staged
     after = _lists(wh, "2026-W48")
     assert len(after) == len(before) and all(t != "t3" for _, _, t, *_ in after)
     assert wh.scalar("SELECT count(*) FROM playlist_staging") == 0
