@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from tastemaker.kernels import dot_topk, row_dots
+from tastemaker.kernels import dot_topk, lookup, lookup_values, row_dots
 
 
 def _brute(items, query, k, exclude, banned):
@@ -40,3 +40,13 @@ def test_row_dots_is_each_rows_dot_products():
     rng = np.random.default_rng(1)
     q, v = rng.standard_normal((5, 4)), rng.standard_normal((5, 3, 4))
     np.testing.assert_allclose(row_dots(q, v), [[v[b, c] @ q[b] for c in range(3)] for b in range(5)])
+
+
+def test_lookups_read_the_sparse_rows_and_take_an_empty_set_of_columns():
+    m = sp.csr_matrix(np.array([[0, 2.5, 0], [1.0, 0, 0]], np.float32))
+    cols = np.array([[1, 0, -1], [0, 2, -1]])
+    assert lookup_values(m, cols).tolist() == [[2.5, 0, 0], [1.0, 0, 0]]
+    assert lookup(m, cols).tolist() == [[True, False, False], [True, False, False]]
+    # a source with no candidates for a batch: (B, 0) columns give (B, 0) answers
+    assert lookup_values(m, np.zeros((2, 0), np.int64)).shape == (2, 0)
+    assert lookup(m, np.zeros((2, 0), np.int64)).shape == (2, 0)

@@ -153,7 +153,7 @@ def lookup(m: sp.csr_matrix, ids: np.ndarray) -> np.ndarray:
     m = sp.csr_matrix(m)
     B, C = ids.shape
     out = np.zeros((B, C), dtype=bool)
-    if m.nnz == 0:
+    if m.nnz == 0 or out.size == 0:
         return out
     safe = np.maximum(ids, 0)
     vals = np.asarray(m[np.repeat(np.arange(B), C), safe.ravel()]).reshape(B, C)
@@ -163,6 +163,8 @@ def lookup(m: sp.csr_matrix, ids: np.ndarray) -> np.ndarray:
 def lookup_values(m: sp.csr_matrix, cols: np.ndarray) -> np.ndarray:
     """(B, C) float32 values of row b of sparse `m` at column cols[b, c] (0 where cols < 0)."""
     B, C = cols.shape
+    if B * C == 0:                       # no column asked for (a source without candidates)
+        return np.zeros((B, C), dtype=np.float32)
     vals = np.asarray(m[np.repeat(np.arange(B), C), np.maximum(cols, 0).ravel()]).reshape(B, C)
     return np.where(cols >= 0, vals, 0).astype(np.float32)
 
