@@ -273,3 +273,43 @@ def test_spark_sql_runs_the_shared_interactions_definition_as_duckdb_does(tmp_pa
     assert len(expected) > 300 and rows == [tuple(r) for r in expected]
     # every branch of the definition is exercised
     assert all(any(r[i] for r in rows) for i in range(2, len(SUMS))), SUMS
+
+
+def _cli(home, *args, env_extra=None, timeout=600):
+    import os
+    env = {**os.environ, "TASTEMAKER_QUIET": "1", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "tastemaker", "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_the_cli_names_what_to_install_when_pyspark_is_missing(tmp_path):
+    fake = tmp_path / "no-pyspark" / "pyspark"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('PySpark is not installed here')\n")
+    done = _cli(tmp_path / "home", "--engine", "spark", "weekly", "generate",
+                env_extra={"PYTHONPATH": str(fake.parent)})
+    # no warehouse yet: the engine is not needed to say so; with one, the missing PySpark is named
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    from .conftest import make_tiny_world
+    (tmp_path / "w").mkdir()
+    world = make_tiny_world(tmp_path / "w")
+    home_with_weeks(world, weeks=())
+    done = _cli(world["home"], "--engine", "spark", "train", "collaborative", env_extra={"PYTHONPATH": str(fake.parent)})
+    assert done.returncode == 2, done.stderr
+    assert "make install-spark" in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.spark
+def test_train_on_spark_through_the_cli_says_how_mllib_was_set(weekly_home, tmp_path):
+    _spark_or_skip()
+    _, settings = weekly_home
+    s = _copy(settings, tmp_path / "home", batch_size=8192)
+    done = _cli(s.home, "--engine", "spark", "train", "collaborative", "--iterations", "5")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "MLlib regularisation" in done.stdout and "(mapped from 20), on Spark local[2]" in done.stdout
+    assert "the spark engine fits [als] as given" in done.stdout
+    import json
+    from tastemaker.models import registry
+    folder = registry.resolve(s.models_dir, "collaborative")
+    assert json.loads((folder / "params.json").read_text())["fitted_by"]["engine"] == "spark"
+    assert registry.manifest(s.models_dir, "collaborative")["engine"] == "spark"
