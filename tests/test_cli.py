@@ -48,11 +48,19 @@ def test_pipeline_from_the_command_line(tiny_world, tmp_path):
     assert _run(home, "similar", "artist", "Artist 2", "-n", "2")
     missing = runner.invoke(app, ["--home", str(home), "similar", "user", "nobody"])
     assert isinstance(missing.exception, NotFoundError) and "No user 'nobody'" in str(missing.exception)
-    for fmt in ("json", "csv", "m3u", "xspf"):
+    for fmt in ("json", "csv", "parquet", "m3u", "xspf"):
         assert "exported" in _run(home, "weekly", "export", "--format", fmt, "--out", str(tmp_path / "x"))
     doc = json.loads((tmp_path / "x" / "2026-W48.json").read_text())
     assert len(doc["users"]) == 240 and len(doc["users"][0]["tracks"]) == 30
     assert (tmp_path / "x" / "2026-W48.csv").read_text().count("\n") == 7201
+    # Parquet: the CSV's rows, typed
+    import pandas as pd
+    table = pd.read_parquet(tmp_path / "x" / "2026-W48.parquet")
+    frame = pd.read_csv(tmp_path / "x" / "2026-W48.csv", keep_default_na=False)
+    assert table.dtypes["position"] == "int16" and len(table) == 7200
+    assert table[["user_id", "position", "track_id", "source"]].astype(str).values.tolist() == \
+        frame[["user_id", "position", "track_id", "source"]].astype(str).values.tolist()
+    assert not list((tmp_path / "x").glob("*.partial"))
     m3u = (tmp_path / "x" / "2026-W48-m3u" / "u5.m3u").read_text().splitlines()
     assert m3u[0] == "#EXTM3U" and m3u[1].startswith("#EXTINF:200,Artist ") and m3u[2].startswith("audio/t")
     tree = ET.parse(tmp_path / "x" / "2026-W48-xspf" / "u5.xspf")

@@ -313,3 +313,26 @@ def test_train_on_spark_through_the_cli_says_how_mllib_was_set(weekly_home, tmp_
     folder = registry.resolve(s.models_dir, "collaborative")
     assert json.loads((folder / "params.json").read_text())["fitted_by"]["engine"] == "spark"
     assert registry.manifest(s.models_dir, "collaborative")["engine"] == "spark"
+
+
+@pytest.mark.spark
+def test_parquet_export_on_spark_goes_to_a_uri_whole(weekly_home, tmp_path):
+    _spark_or_skip()
+    import pandas as pd
+    _, settings = weekly_home
+    s = _copy(settings, tmp_path / "home", batch_size=8192)
+    local = _cli(s.home, "weekly", "export", "--format", "parquet", "--out", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stderr[-2000:]
+    uri = f"file://{tmp_path}/lake/playlists"
+    done = _cli(s.home, "--engine", "spark", "weekly", "export", "--format", "parquet", "--out", uri)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"{uri}/2026-W48.parquet" in " ".join(done.stdout.split())
+    folder = tmp_path / "lake" / "playlists" / "2026-W48.parquet"
+    assert (folder / "_SUCCESS").exists() and not list(folder.parent.glob("*_staging-*"))
+    key = ["user_id", "position"]
+    a = pd.read_parquet(tmp_path / "local" / "2026-W48.parquet").sort_values(key).reset_index(drop=True)
+    b = pd.read_parquet(folder).sort_values(key).reset_index(drop=True)
+    assert len(a) == 30 * 240 and a.equals(b[a.columns])
+    # again: the folder is replaced whole, not appended to
+    assert _cli(s.home, "--engine", "spark", "weekly", "export", "--format", "parquet", "--out", uri).returncode == 0
+    assert len(pd.read_parquet(folder)) == 30 * 240

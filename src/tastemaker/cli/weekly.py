@@ -50,17 +50,26 @@ def generate_cmd(
 def export_cmd(
     week: Optional[str] = typer.Option(None, help="ISO week [default: the latest generated]"),
     fmt: str = typer.Option("json", "--format", help=f"One of {', '.join(FORMATS)}"),
-    out: Optional[Path] = typer.Option(None, help="File or folder [default: HOME/exports]"),
+    out: Optional[str] = typer.Option(None, help="File or folder [default: HOME/exports]; on the Spark engine, "
+                                                 "Parquet goes to any path or URI Spark reaches (hdfs://, s3a://)"),
     user: Optional[List[str]] = typer.Option(None, help="Only these users (repeatable)"),
     relative_to: Optional[Path] = typer.Option(None, help="A music folder: M3U paths under it written relative to it"),
 ):
-    """Write a week as JSON, CSV, M3U, XSPF or JSPF (ListenBrainz's playlist format)."""
+    """Write a week as JSON, CSV, Parquet, M3U, XSPF or JSPF (ListenBrainz's playlist format)."""
     if fmt not in FORMATS:
         raise ParameterError(f"The export format must be one of {', '.join(FORMATS)}. Got {fmt!r} instead.")
     settings = common.settings()
     with common.engine(read_only=True) as engine:
         week = latest_week(engine) if week is None else week_of(parse_week(week))
-        path = export_week(engine, week, fmt, out or settings.exports_dir, users=user, relative_to=relative_to)
+        if fmt == "parquet" and settings.engine.kind == "spark":
+            from ..engine.spark.export import write_parquet
+            from ..weekly.export import row_batches
+            where = out or str(settings.exports_dir)
+            path = write_parquet(settings, row_batches(engine, week, user),
+                                 where if where.rstrip("/").endswith(".parquet") else f"{where.rstrip('/')}/{week}.parquet")
+        else:
+            path = export_week(engine, week, fmt, Path(out) if out else settings.exports_dir, users=user,
+                               relative_to=relative_to)
     common.console.print(f"week {week} exported as {fmt}: {path}")
 
 
