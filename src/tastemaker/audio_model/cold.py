@@ -29,16 +29,17 @@ class AudioCold(Recommender):
     name = "audio"
 
     def __init__(self, specs: dict[int, np.ndarray], plays: np.ndarray, *,
-                 params: AudioModelParams | None = None, als: ALSParams | None = None):
+                 params: AudioModelParams | None = None, als: ALSParams | None = None,
+                 collaborative: ALS | None = None):
         self.specs, self.plays = specs, plays
         self.params, self.als = params or AudioModelParams(), als or ALSParams()
+        self._collaborative = collaborative      # the unfitted ALS to use (default: `implicit`'s, of `als`)
 
     def get_params(self) -> dict:
         return {"audio": dataclasses.asdict(self.params), "als": dataclasses.asdict(self.als)}
 
     def fit(self, user_items: sp.csr_matrix) -> "AudioCold":
-        a = self.als
-        cf = ALS.from_params(a).fit(user_items)
+        cf = (self._collaborative or ALS.from_params(self.als)).fit(user_items)
         items = cf.item_factors_
         with_audio = np.array(sorted(self.specs), dtype=np.int64)
         warm = with_audio[(with_audio < len(items)) & (self.plays[with_audio] >= self.params.min_plays)]

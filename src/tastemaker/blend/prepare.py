@@ -28,9 +28,8 @@ from ..config import Settings
 from ..engine import Engine
 from ..errors import NotFoundError
 from ..models import registry
-from ..models.als import ALS
 from ..text.model import TEXT, load_text
-from ..train import fit_neighbours, load_collaborative, load_neighbours
+from ..train import collaborative_model, fit_neighbours, load_collaborative, load_neighbours
 from .context import Context, TrackFacts, build_context
 from .flow import track_features
 
@@ -234,13 +233,14 @@ def _fit_context(engine: Engine, settings: Settings, train: sp.csr_matrix, facts
     versions = {"text": text_version} if text_version else {}
     predicted = None
     if specs:
-        model = AudioCold(specs, facts.plays, params=settings.audio_model, als=a).fit(train)
+        model = AudioCold(specs, facts.plays, params=settings.audio_model, als=a,
+                          collaborative=collaborative_model(settings, a)).fit(train)
         cf = model.cf_
         idx = np.flatnonzero(model.has_audio_)
         predicted = (idx, model.item_vectors_[idx])
         versions["audio"] = "fitted on the split"
     else:
-        cf = ALS.from_params(a).fit(train)
+        cf = collaborative_model(settings, a).fit(train)
     versions["collaborative"] = "fitted on the split"
     item = fit_neighbours(train, settings.neighbours)
     if item is not None:
