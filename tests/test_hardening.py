@@ -222,7 +222,7 @@ def week_home(tiny_world, cli):
     (["weekly", "export", "--week", "2026-W47"], 2, "No playlists for 2026-W47"),
     (["weekly", "show", "[bold]U0001"], 2, "No user '[bold]U0001'"),
     (["weekly", "export", "--user", "NOSUCH"], 2, "No such user: 'NOSUCH'"),
-    (["weekly", "export", "--format", "pdf"], 2, "must be one of json, csv, m3u, xspf"),
+    (["weekly", "export", "--format", "pdf"], 2, "must be one of json, csv, parquet, m3u, xspf"),
     (["weekly", "generate", "--ranking", "best"], 2, "Unknown blend mode 'best'"),
     (["ingest", "events", "--kind", "dance", "x.csv"], 2, "must be one of play, save, skip, dislike, artist_visit"),
     (["similar", "artist", "[/]"], 2, "[/]"),
