@@ -67,7 +67,7 @@ def test_pipeline_from_the_command_line(tiny_world, tmp_path):
     ns = {"x": "http://xspf.org/ns/0/"}
     assert len(tree.getroot().findall("x:trackList/x:track", ns)) == 30
     out = _run(home, "status")
-    assert "2026-W48" in out and "collaborative" in out
+    assert "2026-W48" in out and "collaborative" in out and "fitted by" in out and "implicit" in out
 
 
 def test_errors_are_clear_and_exit_non_zero(tmp_path):

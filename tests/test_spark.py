@@ -313,6 +313,8 @@ def test_train_on_spark_through_the_cli_says_how_mllib_was_set(weekly_home, tmp_
     folder = registry.resolve(s.models_dir, "collaborative")
     assert json.loads((folder / "params.json").read_text())["fitted_by"]["engine"] == "spark"
     assert registry.manifest(s.models_dir, "collaborative")["engine"] == "spark"
+    status = " ".join(_cli(s.home, "status").stdout.split())
+    assert "collaborative" in status and "spark local[2]" in status
 
 
 @pytest.mark.spark

@@ -20,6 +20,7 @@ class ModelInfo:
     latest: str                        # the version LATEST points at
     versions: int
     created_at: str | None = None
+    fitted_by: str | None = None       # collaborative: implicit, or spark and its master
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,14 @@ def models(settings: Settings) -> list[ModelInfo]:
             manifest = registry.manifest(root, kind)
         except NotFoundError:
             manifest = {"version": found[-1]}
-        out.append(ModelInfo(kind, manifest.get("version", found[-1]), len(found), manifest.get("created_at")))
+        out.append(ModelInfo(kind, manifest.get("version", found[-1]), len(found), manifest.get("created_at"),
+                             _fitted_by(manifest) if kind == "collaborative" else None))
     return out
+
+
+def _fitted_by(manifest: dict) -> str:
+    spark = manifest.get("spark")
+    return f"spark {spark['master']}" if spark else "implicit"
 
 
 def status(engine: Engine, settings: Settings) -> Status:
