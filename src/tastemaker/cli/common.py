@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import __version__, snapshots
-from ..config import EngineParams, Settings, load_settings, resolve_home
+from ..config import Settings, load_settings, resolve_home
 from ..engine import Engine, open_engine
 from ..errors import NotFoundError
 
@@ -134,7 +134,7 @@ def settings() -> Settings:
     """The home's settings, with ``--engine`` (when given) in place of ``[engine] kind``."""
     s = load_settings(STATE["home"])
     if STATE.get("engine") and STATE["engine"] != s.engine.kind:
-        s = dataclasses.replace(s, engine=EngineParams(kind=STATE["engine"], spark=s.engine.spark))
+        s = dataclasses.replace(s, engine=dataclasses.replace(s.engine, kind=STATE["engine"]))
     return s
 
 

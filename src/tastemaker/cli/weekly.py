@@ -38,7 +38,7 @@ def generate_cmd(
     common.console.print(
         f"week [bold]{r.week}[/]: {r.users:,} users ({r.collaborative_users:,} with a collaborative vector, "
         f"{r.fallback_users:,} with little history), {r.rows:,} tracks written in {r.seconds:.1f} s"
-        + (f" on Spark {r.engine.split(' ', 1)[1]}" if r.engine.startswith("spark") else "") + ", "
+        + (f" on {r.ran_on}" if r.ran_on else "") + ", "
         f"{r.ranking} ranking, models " + ", ".join(f"{k} {v}" for k, v in r.versions.items()) + " (by source: "
         + ", ".join(f"{k} {v:,}" for k, v in r.by_source.items()) + ")"
         + (f"; resumed {r.resumed_users:,} users from an interrupted run" if r.resumed_users else "")
@@ -63,10 +63,9 @@ def export_cmd(
         week = latest_week(engine) if week is None else week_of(parse_week(week))
         if fmt == "parquet" and settings.engine.kind == "spark":
             from ..engine.spark.export import write_parquet
-            from ..weekly.export import row_batches
-            where = out or str(settings.exports_dir)
+            from ..weekly.export import parquet_destination, row_batches
             path = write_parquet(settings, row_batches(engine, week, user),
-                                 where if where.rstrip("/").endswith(".parquet") else f"{where.rstrip('/')}/{week}.parquet")
+                                 parquet_destination(out or str(settings.exports_dir), week))
         else:
             path = export_week(engine, week, fmt, Path(out) if out else settings.exports_dir, users=user,
                                relative_to=relative_to)

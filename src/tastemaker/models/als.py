@@ -69,14 +69,19 @@ class ALS(FactorModel):
         return cls(factors=params.factors, regularization=params.regularization, iterations=params.iterations,
                    seed=params.seed, confidence_scale=params.confidence_scale, **kwargs)
 
+    def checked_confidence(self, user_items: sp.csr_matrix) -> sp.csr_matrix:
+        """The parameters checked and the matrix to fit: float32, ``confidence_scale`` applied
+        (shared by every library that fits these parameters)."""
+        owner = type(self).__name__
+        check_param(owner, "factors", self.factors, low=1, kind=int)
+        check_param(owner, "regularization", self.regularization, low=0, kind=(int, float))
+        check_param(owner, "iterations", self.iterations, low=1, kind=int)
+        check_param(owner, "confidence_scale", self.confidence_scale, low=0, kind=(int, float))
+        user_items = check_user_items(user_items, owner).astype(np.float32)
+        return scale_confidence(user_items, self.confidence_scale) if self.confidence_scale != 1 else user_items
+
     def fit(self, user_items: sp.csr_matrix) -> "ALS":
-        check_param("ALS", "factors", self.factors, low=1, kind=int)
-        check_param("ALS", "regularization", self.regularization, low=0, kind=(int, float))
-        check_param("ALS", "iterations", self.iterations, low=1, kind=int)
-        check_param("ALS", "confidence_scale", self.confidence_scale, low=0, kind=(int, float))
-        user_items = check_user_items(user_items, "ALS").astype(np.float32)
-        if self.confidence_scale != 1:
-            user_items = scale_confidence(user_items, self.confidence_scale)
+        user_items = self.checked_confidence(user_items)
         gpu = _gpu_available() if self.use_gpu is None else self.use_gpu
         from implicit.als import AlternatingLeastSquares
 

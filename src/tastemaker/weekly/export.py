@@ -32,13 +32,15 @@ SCHEMA = pa.schema([("user_id", pa.string()), ("position", pa.int16()), ("track_
                     ("source", pa.string()), ("reason", pa.string()), ("model_version", pa.string())])
 
 
+def parquet_destination(out: str, week: str) -> str:
+    """Where the week's Parquet goes: `out` itself when it names a ``.parquet``, else WEEK.parquet in it."""
+    return out if out.rstrip("/").endswith(".parquet") else f"{out.rstrip('/')}/{week}.parquet"
+
+
 def row_batches(engine: Engine, week: str, users: list[str] | None = None, batch: int = 100_000):
     """The week's rows as Arrow tables of `SCHEMA`, `batch` rows at a time, by user and position."""
-    found = weeks(engine)
-    if week not in found:
-        raise NotFoundError(f"No playlists for {week}; weeks in this warehouse: {found or 'none'}")
     chunk = []
-    for r in engine.playlist_rows(week, users, batch=batch):
+    for r in _week_rows(engine, week, users, batch):
         chunk.append(r)
         if len(chunk) == batch:
             yield _table(chunk)
@@ -58,11 +60,16 @@ def weeks(engine: Engine) -> list[str]:
 
 def rows(engine: Engine, week: str, users: list[str] | None = None, batch: int = 100_000):
     """Yield dict rows of a week in user and position order, streaming from the warehouse."""
+    for r in _week_rows(engine, week, users, batch):
+        yield dict(zip(COLUMNS, r))
+
+
+def _week_rows(engine: Engine, week: str, users: list[str] | None, batch: int):
+    """The week's row tuples (`COLUMNS`) from the warehouse; an unknown week is named."""
     found = weeks(engine)
     if week not in found:
         raise NotFoundError(f"No playlists for {week}; weeks in this warehouse: {found or 'none'}")
-    for r in engine.playlist_rows(week, users, batch=batch):
-        yield dict(zip(COLUMNS, r))
+    yield from engine.playlist_rows(week, users, batch=batch)
 
 
 def _per_user(records):
@@ -106,7 +113,7 @@ def export_week(engine: Engine, week: str, fmt: str, out: Path, users: list[str]
 def _write(engine: Engine, week: str, fmt: str, out: Path, users: list[str] | None,
            relative_to: Path | None = None) -> Path:
     if fmt == "parquet":
-        path = out / f"{week}.parquet" if out.suffix != ".parquet" else out
+        path = Path(parquet_destination(str(out), week))
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         with pq.ParquetWriter(partial, SCHEMA) as w:

@@ -53,7 +53,7 @@ class WeeklyReport:
     by_source: dict = dataclasses.field(default_factory=dict)   # tracks written per source
     ranking: str = "collaborative"                              # learned, fixed or collaborative
     versions: dict = dataclasses.field(default_factory=dict)    # model kind -> version used
-    engine: str = "duckdb"                                      # where the lists were made (spark: with its master)
+    ran_on: str = ""                                            # "" in this process, else "Spark MASTER"
 
 
 def generate_week(engine: Engine, settings: Settings, *, week: str | None = None,
@@ -80,7 +80,6 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
         versions["ranker"] = scorer.version
     version = versions["collaborative"]
     recent = engine.recommended_pairs(previous_weeks(week, params.exclude_weeks))
-    exclude = _exclusions(data.user_items, recent)
     liked = np.asarray((data.user_items > 0).sum(axis=1)).ravel()
     cf_mask = (liked >= params.min_history) & (np.abs(ctx.U).sum(axis=1) > 0)
 
@@ -96,12 +95,13 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
     users_todo = np.flatnonzero(todo)
     short = 0
     with progress(f"Week {week}: scoring users ({scorer.name} ranking)", total=len(users_todo)) as step:
-        where = settings.engine.kind
-        if where == "spark":
+        ran_on = ""
+        if settings.engine.kind == "spark":       # the exclusions are a join there
             from ..engine.spark.weekly import spark_lists, spark_master
             batches = spark_lists(settings, blend, data.user_items, recent, users_todo, SOURCES)
-            where = f"spark {spark_master(settings)}"
+            ran_on = f"Spark {spark_master(settings)}"
         else:
+            exclude = _exclusions(data.user_items, recent)
             batches = _lists(blend, data.user_items, exclude, users_todo, params.batch_size)
         for users, table in batches:
             _, listed = np.unique(table.column("user_idx").to_numpy(), return_counts=True)
@@ -112,7 +112,7 @@ def generate_week(engine: Engine, settings: Settings, *, week: str | None = None
     by_source = engine.playlist_source_counts(week)
     return WeeklyReport(week, run_id, version, n_users, int(cf_mask.sum()), int((~cf_mask).sum()),
                         rows_written, short, len(done_users), round(time.perf_counter() - started, 3),
-                        by_source, scorer.name, versions, where)
+                        by_source, scorer.name, versions, ran_on)
 
 
 def _lists(blend: Blend, heard: sp.csr_matrix, exclude: sp.csr_matrix, users_todo: np.ndarray, batch_size: int):

@@ -31,8 +31,8 @@ import scipy.sparse as sp
 from ... import progress
 from ...config import ALSParams, Settings
 from ...errors import check_param
-from ...models.als import ALS, scale_confidence
-from ...models.base import check_user_items, write_params
+from ...models.als import ALS
+from ...models.base import write_params
 from .connection import checkpoint_dir, session
 
 #: the smallest rating handed to MLlib for a positive pair at the baseline confidence
@@ -86,14 +86,8 @@ class SparkALS(ALS):
                    reg_param=spark.reg_param, checkpoint_interval=spark.checkpoint_interval, **kwargs)
 
     def fit(self, user_items: sp.csr_matrix) -> "SparkALS":
-        check_param("SparkALS", "factors", self.factors, low=1, kind=int)
-        check_param("SparkALS", "regularization", self.regularization, low=0, kind=(int, float))
-        check_param("SparkALS", "iterations", self.iterations, low=1, kind=int)
-        check_param("SparkALS", "confidence_scale", self.confidence_scale, low=0, kind=(int, float))
         check_param("SparkALS", "reg_param", self._reg_param, low=0, kind=(int, float))
-        user_items = check_user_items(user_items, "SparkALS").astype(np.float32)
-        if self.confidence_scale != 1:
-            user_items = scale_confidence(user_items, self.confidence_scale)
+        user_items = self.checked_confidence(user_items)
         reg = float(self._reg_param) or mapped_reg_param(user_items, self.regularization)
         n_users, n_items = user_items.shape
         with progress.progress(f"Fitting ALS on Spark ({self._settings.engine.spark.master}, "

@@ -129,7 +129,6 @@ def session(settings: Settings):
         warnings.simplefilter("ignore", FutureWarning)       # PySpark on pandas 3
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    spark.sparkContext.setCheckpointDir(checkpoint_dir(settings))
     _SESSION, _SIGNATURE = spark, signature
     return spark
 
