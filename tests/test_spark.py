@@ -338,3 +338,145 @@ def test_parquet_export_on_spark_goes_to_a_uri_whole(weekly_home, tmp_path):
     # again: the folder is replaced whole, not appended to
     assert _cli(s.home, "--engine", "spark", "weekly", "export", "--format", "parquet", "--out", uri).returncode == 0
     assert len(pd.read_parquet(folder)) == 30 * 240
+
+
+# -- the warehouse on Spark: events and quarantine as Parquet --------------------------------------
+
+BAD_EVENTS = """user_id,track_id,artist_id,kind,ts,count,ms_played
+u1,t1,a0,play,2026-11-03T10:00:00Z,1,180000
+u1,t1,a0,play,2026-11-03T10:00:00Z,1,180000
+u2,,a0,play,2026-11-03T11:00:00Z,1,180000
+u3,t3,a0,play,yesterday,1,180000
+u4,t4,a0,jump,2026-11-03T10:00:00Z,1,180000
+u5,t5,a1,play,2026-11-04T10:00:00Z,-2,180000
+u6,t6,a1,save,2026-11-04T10:00:00Z,1,
+,t7,a1,play,2026-11-04T10:00:00Z,1,180000
+u7,t9,a1,artist_visit,,1,
+u8,t8,a1,play,2026-11-05T10:00:00Z,1,nan
+"""
+
+
+def _spark_home(world, tmp_path, name: str, kind: str):
+    """The tiny world's catalogue, events and a file of bad rows ingested into a new home by the
+    engine `kind`: (settings, the events report)."""
+    from tastemaker.ingest import ingest_catalog, ingest_events
+    s = load_settings(tmp_path / name)
+    s = dataclasses.replace(s, engine=EngineParams(kind=kind, spark=SparkParams(partitions=3)),
+                            weekly=dataclasses.replace(s.weekly, batch_size=64))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BAD_EVENTS)
+    with open_engine(s) as engine:
+        ingest_catalog(engine, [world["catalog"]])
+        report = ingest_events(engine, [world["events"], bad, world["events"]])
+    return s, report
+
+
+@pytest.fixture(scope="module")
+def parquet_homes(tmp_path_factory):
+    _spark_or_skip()
+    from .conftest import make_tiny_world
+    root = tmp_path_factory.mktemp("parquet")
+    world = make_tiny_world(root)
+    return world, root, _spark_home(world, root, "embedded", "duckdb"), _spark_home(world, root, "spark", "spark")
+
+
+@pytest.mark.spark
+def test_ingest_on_spark_keeps_every_rule_of_the_embedded_engine(parquet_homes):
+    import pyarrow.dataset as ds
+    world, root, (embedded, a), (spark, b) = parquet_homes
+    assert [(f.status, f.rows_read, f.accepted, f.quarantined) for f in a.files] == \
+           [(f.status, f.rows_read, f.accepted, f.quarantined) for f in b.files]
+    assert [f.status for f in b.files] == ["ingested", "ingested", "skipped"]   # the same file twice: once
+    assert b.rows_read == b.accepted + b.quarantined and b.quarantined == 7 and dict(a.reasons) == dict(b.reasons)
+    with open_engine(embedded, read_only=True) as ea, open_engine(spark, read_only=True) as eb:
+        assert ea.kind == "duckdb" and eb.kind == "spark" and eb.events_elsewhere() == "spark/warehouse"
+        assert ea.table_counts() == eb.table_counts()
+        assert ea.event_span() == eb.event_span() and ea.untimed_events() == eb.untimed_events() == 1
+        for file_id in (1, 2, 3):                               # catalogue, events, bad rows
+            assert ea.quarantined_rows(file_id) == eb.quarantined_rows(file_id)
+        assert "duplicate event: same as line 2" in [r for _, r in eb.quarantined_rows(3)]
+        for until in (None, "2026-11-10"):
+            sa, sb = ea.interaction_sums(30_000, until=until), eb.interaction_sums(30_000, until=until)
+            order_a, order_b = np.lexsort((sa["track_idx"], sa["user_idx"])), np.lexsort((sb["track_idx"], sb["user_idx"]))
+            for col in sa:
+                assert np.array_equal(np.asarray(sa[col])[order_a], np.asarray(sb[col])[order_b]), col
+        ta, tb = ea.track_play_counts(30_000), eb.track_play_counts(30_000)
+        assert np.array_equal(np.sort(ta[0]), np.sort(tb[0])) and ta[2].sum() == tb[2].sum()
+    # the Parquet tables, as any reader finds them: one folder per file, the quarantine with its reasons
+    where = spark.spark_dir / "warehouse"
+    events = ds.dataset(where / "events", format="parquet", partitioning="hive").to_table()
+    quarantine = ds.dataset(where / "quarantine", format="parquet", partitioning="hive").to_table()
+    assert events.num_rows == b.accepted and quarantine.num_rows == b.quarantined
+    assert set(quarantine.column_names) >= {"file_id", "line", "reason", "raw"}
+    assert not (where / "_staging").exists() or not any((where / "_staging").iterdir())
+
+
+@pytest.mark.spark
+def test_a_home_ingested_on_spark_makes_the_embedded_week_from_the_same_models(parquet_homes, tmp_path):
+    world, root, (embedded, _), (spark, _) = parquet_homes
+    from tastemaker.train import train_collaborative
+    with open_engine(embedded) as engine:
+        train_collaborative(engine, embedded)
+        a = generate_week(engine, embedded, week="2026-W49")
+    shutil.copytree(embedded.home / "models", spark.home / "models", dirs_exist_ok=True)
+    with open_engine(spark) as engine:
+        assert engine.materialize_interactions(embedded.signals.min_play_ms) > 0
+        b = generate_week(engine, spark, week="2026-W49")
+    assert a.rows == b.rows == 30 * a.users
+    ca, cb = _columns(embedded, "2026-W49"), _columns(spark, "2026-W49")
+    for name in ("user_idx", "position", "track_idx", "source"):
+        assert np.array_equal(ca[name], cb[name]), name
+
+
+INGEST_KILLER = """
+import os, signal, sys, dataclasses
+from tastemaker.config import EngineParams, SparkParams, load_settings
+from tastemaker.engine import open_engine
+from tastemaker.engine.spark.store import ParquetStore
+from tastemaker.ingest import ingest_events
+real = ParquetStore.publish
+def publish_then_die(self):
+    real(self)                                # the file's folders are in place, the ledger not yet
+    os.kill(os.getpid(), signal.SIGKILL)
+ParquetStore.publish = publish_then_die
+s = load_settings(sys.argv[1])
+s = dataclasses.replace(s, engine=EngineParams(kind="spark"))
+with open_engine(s) as engine:
+    ingest_events(engine, [sys.argv[2]])
+"""
+
+
+@pytest.mark.spark
+def test_a_driver_killed_as_ingest_commits_leaves_nothing_and_a_rerun_ingests_once(parquet_homes, tmp_path):
+    from tastemaker.ingest import ingest_events
+    world, root, _, (spark, b) = parquet_homes
+    home = tmp_path / "home"
+    shutil.copytree(spark.home, home)
+    s = dataclasses.replace(spark, home=home)
+    extra = tmp_path / "more.csv"
+    extra.write_text("user_id,track_id,kind,ts\n" + "".join(
+        f"u{u},t{u % 150},play,2026-11-20T{u % 24:02d}:00:00Z\n" for u in range(200)))
+    with open_engine(s, read_only=True) as engine:
+        before = engine.table_counts()
+    script = tmp_path / "killer.py"
+    script.write_text(INGEST_KILLER)
+    done = subprocess.run([sys.executable, str(script), str(home), str(extra)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == -9, done.stderr[-2000:]
+    orphan = home / "spark" / "warehouse" / "events" / "file_id=4"
+    assert orphan.exists()                                   # moved into place, never committed
+    with open_engine(s, read_only=True) as engine:
+        assert engine.table_counts() == before               # ... so nobody reads it
+    with open_engine(s) as engine:
+        report = ingest_events(engine, [extra])
+        counts = engine.table_counts()
+    assert report.accepted == 200 and counts["events"] == before["events"] + 200
+    with open_engine(s) as engine:
+        assert ingest_events(engine, [extra]).files[0].status == "skipped"
+        sums = engine.interaction_sums(30_000)
+    assert int(np.asarray(sums["plays"]).sum()) == int(np.asarray(b_plays(spark)).sum()) + 200
+
+
+def b_plays(settings):
+    with open_engine(settings, read_only=True) as engine:
+        return engine.interaction_sums(30_000)["plays"]

@@ -348,7 +348,9 @@ class SparkParams:
     iterations; ``reg_param`` MLlib's regularisation, which it scales by each user's and track's
     number of positive pairs (ALS-WR); 0 maps ``[als] regularization`` onto that scale (divided by
     the mean positives per user); ``partitions`` how many slices the weekly job cuts the users
-    into (0: four per core of the master)."""
+    into (0: four per core of the master); ``warehouse`` where a home ingested on Spark keeps its
+    events and quarantine as Parquet (a folder or URI: ``hdfs://…``, ``s3a://…``; empty:
+    ``HOME/spark/warehouse``)."""
 
     master: str = "local[2]"
     driver_memory: str = "4g"
@@ -357,9 +359,11 @@ class SparkParams:
     checkpoint_interval: int = 5
     reg_param: float = 0.0
     partitions: int = 0
+    warehouse: str = ""
 
     def __post_init__(self):
         check_param("SparkParams", "master", self.master, kind=str)
+        check_param("SparkParams", "warehouse", self.warehouse, kind=str)
         check_param("SparkParams", "driver_memory", self.driver_memory, kind=str)
         check_param("SparkParams", "checkpoint_dir", self.checkpoint_dir, kind=str)
         check_param("SparkParams", "checkpoint_interval", self.checkpoint_interval, low=1, high=1000, kind=int)

@@ -103,6 +103,11 @@ class Engine(abc.ABC):
         """How many events the warehouse holds."""
 
     @abc.abstractmethod
+    def events_elsewhere(self) -> str | None:
+        """Where the home's events are kept when this warehouse file does not hold them (the
+        Spark engine's Parquet, a path or URI), else None."""
+
+    @abc.abstractmethod
     def track_play_counts(self, min_play_ms: int, *, until=None, since=None
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(track_idx, listeners, plays) of the tracks played (at least ``min_play_ms`` per row,

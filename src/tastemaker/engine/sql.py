@@ -8,6 +8,7 @@ engines (parsing a timestamp, a row as JSON, parameter lists) sits in each engin
   (under ``min_play_ms``, counted as skips), milliseconds, saves, skips, artist-page visits (a
   visit with no track counts for every track of that artist the user played), first and last
   time.
+* `track_play_counts` — each track's listeners and plays in a time window.
 * `short_play` — the predicate "this play row is shorter than the minimum per play".
 """
 
@@ -16,6 +17,13 @@ from __future__ import annotations
 #: columns of an interactions relation, in order
 INTERACTION_COLUMNS = ("user_idx", "track_idx", "plays", "short_plays", "ms_played", "saves",
                        "skips", "artist_visits", "first_ts", "last_ts", "dislikes")
+
+
+def iso(value) -> str | None:
+    """A time (datetime, date or ISO string) as the ISO text `time_window` takes; None stays None."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def short_play(min_play_ms: int, alias: str = "e") -> str:
@@ -65,6 +73,15 @@ def interactions(min_play_ms: int, *, until: str | None = None, since: str | Non
     LEFT JOIN tracks t ON t.track_idx = p.track_idx
     LEFT JOIN artist_only a ON a.user_idx = p.user_idx AND a.artist_idx = t.artist_idx
     """
+
+
+def track_play_counts(min_play_ms: int, *, until: str | None = None, since: str | None = None) -> str:
+    """SELECT of each track's listeners (u) and plays (p) of at least ``min_play_ms`` in
+    [since, until)."""
+    where = ["track_idx IS NOT NULL", "kind = 'play'", f"(ms_played IS NULL OR ms_played >= {int(min_play_ms)})",
+             time_window(until=until, since=since)]
+    return (f"SELECT track_idx, count(DISTINCT user_idx) AS u, sum(plays) AS p FROM events "
+            f"WHERE {' AND '.join(where)} GROUP BY track_idx")
 
 
 # -- the rules of ingest ---------------------------------------------------------------------------

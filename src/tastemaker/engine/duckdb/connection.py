@@ -12,6 +12,7 @@ error becomes an `EngineError` that carries the statement that failed.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -161,6 +162,41 @@ class Connection:
     def numpy(self, sql: str, params=None) -> dict:
         """The columns of a query as NumPy arrays (masked where NULL)."""
         return self.execute(sql, params).fetchnumpy()
+
+    # where ingest keeps its rows: these tables (the events, the quarantine) are the ones another
+    # engine may keep outside this file (the Spark engine: Parquet under its warehouse)
+    def _keep_events(self, select: str) -> None:
+        """Keep the accepted events that `select` gives (the columns of ``events``, in order)."""
+        self.execute(f"INSERT INTO events {select}")
+
+    def _keep_quarantined(self, select: str) -> None:
+        """Keep the quarantined rows that `select` gives (file_id, line, reason, raw)."""
+        self.execute(f"INSERT INTO quarantine {select}")
+
+    def events_elsewhere(self) -> str | None:
+        """The URI of the Parquet events when the Spark engine keeps them, else None."""
+        return self.scalar("SELECT value FROM meta WHERE key = 'events_store'")
+
+    def _events_here(self, what: str) -> None:
+        where = self.events_elsewhere()
+        if where:
+            raise EngineError(f"This home's events are kept by the Spark engine (Parquet at {where}): "
+                              f"{what} reads them through Spark. Run the command with --engine spark.")
+
+    def _events_stats(self) -> dict:
+        """Counts of the events kept elsewhere: rows, untimed, first, last, quarantined."""
+        value = self.scalar("SELECT value FROM meta WHERE key = 'events_stats'")
+        return json.loads(value) if value else {"rows": 0, "untimed": 0, "first": None, "last": None,
+                                                 "quarantined": 0}
+
+    def arrow(self, sql: str, params=None) -> pa.Table:
+        """The result of a query as an Arrow table."""
+        if params is not None:
+            return self.execute(sql, params).to_arrow_table()
+        try:
+            return self.con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(f"The warehouse could not run a statement: {exc}", sql) from exc
 
     @contextlib.contextmanager
     def registered(self, name: str, table: pa.Table):

@@ -60,8 +60,8 @@ class Datasets(Connection):
 
     def _staged_side_file(self, file_id: int, staged: str, columns: list[str]) -> BatchResult:
         """Quarantine the rows of `staged` with a reason (the row as read, by line)."""
-        self.execute(f"INSERT INTO quarantine SELECT ?, s.line, s.reason, {dialect.row_json('s', columns)} "
-                     f"FROM {staged} s WHERE s.reason IS NOT NULL ORDER BY s.line", [file_id])
+        self._keep_quarantined(f"SELECT {int(file_id)} AS file_id, s.line, s.reason, {dialect.row_json('s', columns)} AS raw "
+                               f"FROM {staged} s WHERE s.reason IS NOT NULL ORDER BY s.line")
         reasons = collections.Counter(dict(self.execute(
             f"SELECT reason, count(*) FROM {staged} WHERE reason IS NOT NULL GROUP BY 1").fetchall()))
         n, ok = self.one(f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM {staged}")

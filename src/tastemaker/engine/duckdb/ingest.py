@@ -129,9 +129,9 @@ class Ingest(Connection):
         n, bad = self.one("SELECT count(*), count(reason) FROM staged")
         reasons = collections.Counter()
         if bad:
-            self.execute(f"""INSERT INTO quarantine SELECT ?, s.line, s.reason, {dialect.row_json('b', columns)}
-                             FROM staged s JOIN raw_batch b ON b.__line = s.line
-                             WHERE s.reason IS NOT NULL""", [file_id])
+            self._keep_quarantined(f"""SELECT {int(file_id)} AS file_id, s.line, s.reason, {dialect.row_json('b', columns)} AS raw
+                                       FROM staged s JOIN raw_batch b ON b.__line = s.line
+                                       WHERE s.reason IS NOT NULL""")
             for reason, k in self.execute(
                     "SELECT reason_kind, count(*) FROM staged WHERE reason IS NOT NULL GROUP BY 1").fetchall():
                 reasons[reason] += k
@@ -183,9 +183,8 @@ class Ingest(Connection):
         LEFT JOIN artists a ON a.artist_id = n.artist_id
         WHERE NOT EXISTS (SELECT 1 FROM tracks x WHERE x.track_id = n.k)
         """)
-        self.execute(f"""
-        INSERT INTO events
-        SELECT {int(file_id)}, s.line, u.user_idx, t.track_idx, coalesce(a.artist_idx, t.artist_idx), s.kind, s.ts,
+        self._keep_events(f"""
+        SELECT {int(file_id)} AS file_id, s.line, u.user_idx, t.track_idx, coalesce(a.artist_idx, t.artist_idx) AS artist_idx, s.kind, s.ts,
                s.plays, s.ms_played
         FROM staged s
         JOIN users u ON u.user_id = s.user_id

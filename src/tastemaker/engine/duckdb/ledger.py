@@ -80,4 +80,9 @@ class Ledger(Connection):
         unknown = set(names) - _TABLES
         if unknown:
             raise ParameterError(f"No table {sorted(unknown)} to count; the tables are {sorted(_TABLES)}")
-        return {n: int(self.scalar(f"SELECT count(*) FROM {n}")) for n in names}
+        counts = {n: int(self.scalar(f"SELECT count(*) FROM {n}")) for n in names}
+        if self.events_elsewhere():        # kept by the Spark engine; their counts are here
+            stats = self._events_stats()
+            counts.update({n: int(stats["rows" if n == "events" else "quarantined"])
+                           for n in ("events", "quarantine") if n in counts})
+        return counts

@@ -3,6 +3,7 @@ exports, the query layer and the feedback report."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 
@@ -45,7 +46,7 @@ pairs AS (         -- the delivered tracks the user did something with, and what
            bool_or(e.ts IS NOT NULL AND e.kind = 'save') AS saved,
            bool_or(e.ts IS NOT NULL AND (e.kind IN ('skip', 'dislike') OR e.kind = 'play' AND {short})) AS skipped,
            count(*) FILTER (WHERE e.ts IS NULL) AS untimed
-    FROM events e JOIN delivered d ON e.user_idx = d.user_idx AND e.track_idx = d.track_idx
+    FROM {events} e JOIN delivered d ON e.user_idx = d.user_idx AND e.track_idx = d.track_idx
     WHERE e.ts IS NULL OR e.ts >= $since AND e.ts < $until
                           AND e.ts >= d.start AND e.ts < d.start + INTERVAL 7 DAY
     GROUP BY d.wi, d.user_idx, d.track_idx
@@ -202,22 +203,31 @@ class Playlists(Runs, Connection):
 
     def list_feedback(self, week: str, user_idx: int, monday, min_play_ms: int) -> list[tuple]:
         short = sql.short_play(min_play_ms)
-        return self.execute(f"""
-            SELECT p.position, any_value(t.track_id), any_value(t.title), any_value(a.name), p.source,
-                   coalesce(sum(e.plays) FILTER (WHERE e.kind = 'play' AND NOT {short}), 0),
-                   coalesce(bool_or(e.kind = 'save'), false),
-                   coalesce(bool_or(e.kind = 'skip' OR e.kind = 'play' AND {short}), false),
-                   coalesce(bool_or(e.kind = 'dislike'), false)
-            FROM playlists p
-            JOIN tracks t ON t.track_idx = p.track_idx
-            LEFT JOIN artists a ON a.artist_idx = t.artist_idx
-            LEFT JOIN events e ON e.user_idx = p.user_idx AND e.track_idx = p.track_idx
-                              AND e.ts >= $monday AND e.ts < $monday + INTERVAL 7 DAY
-            WHERE p.week = $week AND p.user_idx = $user
-            GROUP BY p.position, p.track_idx, p.source ORDER BY p.position""",
-            {"week": week, "user": int(user_idx), "monday": monday}).fetchall()
+        with self._events_between(monday, monday + dt.timedelta(weeks=1), users=[int(user_idx)]) as events:
+            return self.execute(f"""
+                SELECT p.position, any_value(t.track_id), any_value(t.title), any_value(a.name), p.source,
+                       coalesce(sum(e.plays) FILTER (WHERE e.kind = 'play' AND NOT {short}), 0),
+                       coalesce(bool_or(e.kind = 'save'), false),
+                       coalesce(bool_or(e.kind = 'skip' OR e.kind = 'play' AND {short}), false),
+                       coalesce(bool_or(e.kind = 'dislike'), false)
+                FROM playlists p
+                JOIN tracks t ON t.track_idx = p.track_idx
+                LEFT JOIN artists a ON a.artist_idx = t.artist_idx
+                LEFT JOIN {events} e ON e.user_idx = p.user_idx AND e.track_idx = p.track_idx
+                                  AND e.ts >= $monday AND e.ts < $monday + INTERVAL 7 DAY
+                WHERE p.week = $week AND p.user_idx = $user
+                GROUP BY p.position, p.track_idx, p.source ORDER BY p.position""",
+                {"week": week, "user": int(user_idx), "monday": monday}).fetchall()
 
     def feedback_counts(self, weeks: list[str], mondays: list, min_play_ms: int) -> list[tuple]:
-        return self.execute(_FEEDBACK.format(short=sql.short_play(min_play_ms)), {
-            "weeks": list(weeks), "mondays": list(mondays), "since": min(mondays),
-            "until": max(mondays) + dt.timedelta(weeks=1)}).fetchall()
+        since, until = min(mondays), max(mondays) + dt.timedelta(weeks=1)
+        with self._events_between(since, until) as events:
+            return self.execute(_FEEDBACK.format(short=sql.short_play(min_play_ms), events=events), {
+                "weeks": list(weeks), "mondays": list(mondays), "since": since, "until": until}).fetchall()
+
+    @contextlib.contextmanager
+    def _events_between(self, since, until, users: list[int] | None = None):
+        """The relation the feedback reads events from (those of `users` from `since` to
+        `until` and the untimed ones, at least): here the events table itself."""
+        self._events_here("the feedback on the lists")
+        yield "events"
