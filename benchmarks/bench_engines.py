@@ -1,13 +1,14 @@
 """The embedded engine and Spark side by side on one home: each stage's time and peak memory.
 
-One world (the demo generator at scale), ingested once; then, each in its own process through
-the real CLI, on copies of that home:
+One world (the demo generator at scale); each stage in its own process through the real CLI:
 
+* ingest — the embedded engine into DuckDB, and the Spark engine (the first master) into its
+  Parquet warehouse; the script checks that both hold the same tables;
 * train collaborative — `implicit` (embedded) vs MLlib's ALS on Spark ``local[2]`` and
   ``local[1]`` (the same factors, iterations and confidence; MLlib's λ mapped from ``[als]``);
-* weekly generate — the embedded engine vs Spark ``local[2]`` and ``local[1]``, all three from
-  the same saved models (the embedded engine's), so their lists must be identical: the script
-  checks it row for row.
+* weekly generate — the embedded engine vs Spark ``local[2]`` and ``local[1]`` (on the Spark
+  homes' Parquet events), all three from the same saved models (the embedded engine's), so their
+  lists must be identical: the script checks it row for row.
 
 Peak memory is the largest sum of resident memory over the stage's process tree (the CLI, Spark's
 JVM and its Python workers), sampled every 0.2 s.
@@ -82,6 +83,14 @@ def same_lists(a: Path, b: Path, week: str) -> bool:
     return all(np.array_equal(ca[k], cb[k]) for k in ("user_idx", "position", "track_idx", "source", "reason"))
 
 
+def same_counts(a: Path, b: Path) -> bool:
+    from tastemaker.config import load_settings
+    from tastemaker.engine import open_engine
+    with open_engine(a / "warehouse.duckdb", read_only=True) as ea, \
+            open_engine(load_settings(b), read_only=True) as eb:
+        return ea.table_counts() == eb.table_counts() and ea.event_span() == eb.event_span()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--users", type=int, default=200_000)
@@ -110,11 +119,21 @@ def main() -> None:
               run_stage("ingest events (embedded)", ["ingest", "events", *events], at(base))]
     train = ["train", "collaborative", "--factors", str(args.factors), "--iterations", str(args.iterations)]
     homes = {}
-    for master in args.masters.split(","):
+    for i, master in enumerate(args.masters.split(",")):
         home = args.out / f"home-spark-{master.replace('[', '').replace(']', '')}"
         shutil.rmtree(home, ignore_errors=True)
-        shutil.copytree(base, home)
-        settings_file(home, master, 0)
+        if i == 0:              # the first Spark home ingests on Spark: its events are Parquet
+            home.mkdir(parents=True)
+            settings_file(home, master, 0)
+            stages.append(run_stage(f"ingest catalog (Spark {master})",
+                                    ["ingest", "catalog", str(world / "catalog.csv")], at(home)))
+            stages.append(run_stage(f"ingest events (Spark {master})", ["ingest", "events", *events], at(home)))
+            same = same_counts(base, home)
+            print(f"  the same tables as the embedded engine's: {same}", flush=True)
+            first = home
+        else:                   # the others take its warehouse (Parquet inside the home)
+            shutil.copytree(first, home)
+            settings_file(home, master, 0)
         homes[master] = home
     if not args.skip_train:
         for master, home in homes.items():

@@ -426,6 +426,25 @@ def test_a_home_ingested_on_spark_makes_the_embedded_week_from_the_same_models(p
     ca, cb = _columns(embedded, "2026-W49"), _columns(spark, "2026-W49")
     for name in ("user_idx", "position", "track_idx", "source"):
         assert np.array_equal(ca[name], cb[name]), name
+    # what the listeners did with them, read back through each engine's feedback
+    import datetime as dt
+    from tastemaker.ingest import ingest_events
+    with open_engine(embedded, read_only=True) as engine:
+        users, tracks = engine.user_ids(), engine.track_listing()["track_id"]
+    rows = [f"{users[u]},{tracks[t]},{k},2026-12-0{1 + p % 3}T1{p % 10}:00:00Z,{90_000 if p % 4 else 10_000}"
+            for u, t, p in zip(ca["user_idx"][:600:7], ca["track_idx"][:600:7], ca["position"][:600:7])
+            for k in (["play"] if p % 5 else ["play", "save"])]
+    later = tmp_path / "december.csv"
+    later.write_text("user_id,track_id,kind,ts,ms_played\n" + "\n".join(rows) + "\n")
+    monday = dt.datetime(2026, 11, 30)
+    found = []
+    for s in (embedded, spark):
+        with open_engine(s) as engine:
+            assert ingest_events(engine, [later]).accepted == len(rows)
+            found.append((sorted(engine.feedback_counts(["2026-W49"], [monday], 30_000), key=repr),
+                          engine.list_feedback("2026-W49", int(ca["user_idx"][0]), monday, 30_000)))
+    assert found[0] == found[1]
+    assert sum(r[4] for r in found[1][0] if r[1] is None) > 0           # plays were counted
 
 
 INGEST_KILLER = """
