@@ -353,6 +353,7 @@ u6,t6,a1,save,2026-11-04T10:00:00Z,1,
 ,t7,a1,play,2026-11-04T10:00:00Z,1,180000
 u7,t9,a1,artist_visit,,1,
 u8,t8,a1,play,2026-11-05T10:00:00Z,1,nan
+u9,t10,a2,play,2026-11-05T10:00:00Z,100000,4000000000
 """
 
 
@@ -363,11 +364,12 @@ def _spark_home(world, tmp_path, name: str, kind: str):
     s = load_settings(tmp_path / name)
     s = dataclasses.replace(s, engine=EngineParams(kind=kind, spark=SparkParams(partitions=3)),
                             weekly=dataclasses.replace(s.weekly, batch_size=64))
-    bad = tmp_path / "bad.csv"
+    bad, empty = tmp_path / "bad.csv", tmp_path / "empty.csv"
     bad.write_text(BAD_EVENTS)
+    empty.write_text("")
     with open_engine(s) as engine:
         ingest_catalog(engine, [world["catalog"]])
-        report = ingest_events(engine, [world["events"], bad, world["events"]])
+        report = ingest_events(engine, [world["events"], bad, world["events"], empty])
     return s, report
 
 
@@ -386,11 +388,11 @@ def test_ingest_on_spark_keeps_every_rule_of_the_embedded_engine(parquet_homes):
     world, root, (embedded, a), (spark, b) = parquet_homes
     assert [(f.status, f.rows_read, f.accepted, f.quarantined) for f in a.files] == \
            [(f.status, f.rows_read, f.accepted, f.quarantined) for f in b.files]
-    assert [f.status for f in b.files] == ["ingested", "ingested", "skipped"]   # the same file twice: once
+    assert [f.status for f in b.files] == ["ingested", "ingested", "skipped", "rejected"]   # the same file twice: once
     assert b.rows_read == b.accepted + b.quarantined and b.quarantined == 7 and dict(a.reasons) == dict(b.reasons)
     with open_engine(embedded, read_only=True) as ea, open_engine(spark, read_only=True) as eb:
         assert ea.kind == "duckdb" and eb.kind == "spark" and eb.events_elsewhere() == "spark/warehouse"
-        assert ea.table_counts() == eb.table_counts()
+        assert ea.table_counts() == eb.table_counts() and eb.rejected_count() == 1
         assert ea.event_span() == eb.event_span() and ea.untimed_events() == eb.untimed_events() == 1
         for file_id in (1, 2, 3):                               # catalogue, events, bad rows
             assert ea.quarantined_rows(file_id) == eb.quarantined_rows(file_id)

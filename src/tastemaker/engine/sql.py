@@ -28,7 +28,8 @@ def iso(value) -> str | None:
 
 def short_play(min_play_ms: int, alias: str = "e") -> str:
     """True for a play row whose duration is known and under ``min_play_ms`` per play."""
-    return f"({alias}.ms_played IS NOT NULL AND {alias}.ms_played < {int(min_play_ms)} * {alias}.plays)"
+    # in BIGINT: a row of many plays times the minimum overflows a 32-bit product (Spark raises)
+    return f"({alias}.ms_played IS NOT NULL AND {alias}.ms_played < CAST({int(min_play_ms)} AS BIGINT) * {alias}.plays)"
 
 
 def time_window(*, until: str | None = None, since: str | None = None, column: str = "ts") -> str:

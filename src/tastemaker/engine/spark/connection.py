@@ -129,8 +129,18 @@ def session(settings: Settings):
         warnings.simplefilter("ignore", FutureWarning)       # PySpark on pandas 3
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    _quiet_python_loggers()
     _SESSION, _SIGNATURE = spark, signature
     return spark
+
+
+def _quiet_python_loggers() -> None:
+    """PySpark logs every failed query as JSON on stderr before raising it; the error reaches the
+    user once, through the CLI's boundary (and its traceback the home's log)."""
+    from pyspark.logger import PySparkLogger
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
 
 
 @contextlib.contextmanager
