@@ -501,3 +501,35 @@ def test_a_driver_killed_as_ingest_commits_leaves_nothing_and_a_rerun_ingests_on
 def b_plays(settings):
     with open_engine(settings, read_only=True) as engine:
         return engine.interaction_sums(30_000)["plays"]
+
+
+@pytest.mark.spark
+def test_the_warehouse_may_be_any_uri_and_a_home_keeps_the_one_it_recorded(parquet_homes, tmp_path):
+    from tastemaker.errors import EngineError
+    from tastemaker.ingest import ingest_events
+    world, *_ = parquet_homes
+    lake = (tmp_path / "lake").as_uri() + "/tastemaker"          # outside the home, as a URI
+    s = load_settings(tmp_path / "home")
+    s = dataclasses.replace(s, engine=EngineParams(kind="spark", spark=SparkParams(warehouse=lake)))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BAD_EVENTS)
+    with open_engine(s) as engine:
+        report = ingest_events(engine, [bad])
+        assert engine.events_elsewhere() == lake and lake in engine.location
+    assert report.accepted == 4 and (tmp_path / "lake" / "tastemaker" / "events" / "file_id=1").is_dir()
+    assert not (tmp_path / "home" / "spark" / "warehouse").exists()
+    # the embedded engine cannot read it: the home opens on Spark whatever --engine says ...
+    embedded = dataclasses.replace(s, engine=EngineParams(kind="duckdb"))
+    with open_engine(embedded, read_only=True) as engine:
+        assert engine.kind == "spark" and engine.event_count() == 4
+        assert int(np.asarray(engine.interaction_sums(30_000)["plays"]).sum()) >= 100_000
+    # ... and the warehouse file alone answers counts but refuses what needs the events
+    from tastemaker.engine import DuckDBEngine
+    with DuckDBEngine.open(s.warehouse_path, read_only=True) as engine:
+        assert engine.event_count() == 4 and engine.table_counts()["quarantine"] == report.quarantined
+        with pytest.raises(EngineError, match="kept by the Spark engine"):
+            engine.interaction_sums(30_000)
+    moved = dataclasses.replace(s, engine=EngineParams(kind="spark", spark=SparkParams(
+        warehouse=(tmp_path / "elsewhere").as_uri())))
+    with pytest.raises(EngineError, match="kept at .*lake/tastemaker"):
+        open_engine(moved)
