@@ -72,7 +72,9 @@ def features(ctx: Context, users: np.ndarray, rows: sp.csr_matrix, cand: Candida
     users = np.asarray(users, dtype=np.int64)
     ids = cand.ids
     B, C = ids.shape
-    X = np.full((B, C, len(FEATURES)), np.nan, dtype=np.float32) if base is None else base
+    # feature-major in memory, (B, C, F) to the reader: each column written below is one
+    # contiguous block instead of a stride over every candidate's row
+    X = np.full((len(FEATURES), B, C), np.nan, dtype=np.float32).transpose(1, 2, 0) if base is None else base
     if C == 0:
         return X
     valid = ids >= 0
