@@ -504,6 +504,26 @@ def b_plays(settings):
 
 
 @pytest.mark.spark
+def test_spark_writes_the_rows_where_the_driver_cannot(parquet_homes, tmp_path, monkeypatch):
+    """On a warehouse that is not the driver's own disk (hdfs://, s3a://) Spark writes the staged
+    rows; here a local one is taken for remote, and the tables come out the same."""
+    from tastemaker.engine.spark.store import ParquetStore
+    world, root, _, (spark, b) = parquet_homes
+    monkeypatch.setattr(ParquetStore, "local", property(lambda self: False))
+    s, report = _spark_home(world, tmp_path, "remote", "spark")
+    assert [(f.status, f.rows_read, f.accepted, f.quarantined) for f in report.files] == \
+           [(f.status, f.rows_read, f.accepted, f.quarantined) for f in b.files]
+    # (the other home may have taken December's plays since: compare what came before)
+    with open_engine(s, read_only=True) as ea, open_engine(spark, read_only=True) as eb:
+        counts = ea.table_counts()
+        assert counts["events"] == report.accepted and counts["quarantine"] == report.quarantined
+        for file_id in (1, 2, 3):
+            assert ea.quarantined_rows(file_id) == eb.quarantined_rows(file_id)
+        sa, sb = ea.interaction_sums(30_000), eb.interaction_sums(30_000, until="2026-11-30")
+        assert int(np.asarray(sa["plays"]).sum()) == int(np.asarray(sb["plays"]).sum()) > 0
+
+
+@pytest.mark.spark
 def test_the_warehouse_may_be_any_uri_and_a_home_keeps_the_one_it_recorded(parquet_homes, tmp_path):
     from tastemaker.errors import EngineError
     from tastemaker.ingest import ingest_events
