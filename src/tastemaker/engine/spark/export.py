@@ -18,29 +18,25 @@ import warnings
 from ...config import Settings
 from ...errors import InputError
 from .connection import session
+from .files import Files
 
 
 def write_parquet(settings: Settings, batches, destination: str) -> str:
     """Write the Arrow tables of `batches` as one Parquet folder at `destination`. Returns it."""
     spark = session(settings)
-    jvm, conf = spark._jvm, spark._jsc.hadoopConfiguration()
-    final = jvm.org.apache.hadoop.fs.Path(destination)
-    staging = jvm.org.apache.hadoop.fs.Path(f"{destination.rstrip('/')}._staging-{uuid.uuid4().hex[:8]}")
-    fs = final.getFileSystem(conf)
+    files = Files(spark)
+    staging = f"{destination.rstrip('/')}._staging-{uuid.uuid4().hex[:8]}"
     mode = "overwrite"
     try:
         for table in batches:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)       # PySpark on pandas 3
-                spark.createDataFrame(table).write.mode(mode).parquet(staging.toString())
+                spark.createDataFrame(table).write.mode(mode).parquet(staging)
             mode = "append"
         if mode == "overwrite":
             raise InputError(f"Nothing to export to {destination}")
-        if fs.exists(final) and not fs.delete(final, True):
-            raise InputError(f"Cannot replace {destination}: it could not be deleted")
-        if not fs.rename(staging, final):
-            raise InputError(f"Cannot move the export into {destination} (rename refused)")
+        files.delete(destination)
+        files.rename(staging, destination)
     finally:
-        if fs.exists(staging):
-            fs.delete(staging, True)
+        files.delete(staging)
     return destination

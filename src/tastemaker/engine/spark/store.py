@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from ...config import Settings
 from ...errors import EngineError
 from .connection import session
+from .files import Files
 
 #: the tables the store keeps, with the Spark schema of their rows (``file_id`` is the folder)
 SCHEMAS = {
@@ -85,7 +86,7 @@ class ParquetStore:
     def __init__(self, settings: Settings, root: str, location: str | None = None):
         self.settings, self.root = settings, root.rstrip("/")
         self.location = location or self.root      # as the home records it (maybe relative to it)
-        self._spark = None
+        self._spark = self._files = None
         self._tx: str | None = None         # the staging folder of the open transaction
         self._staged: set[tuple[str, int]] = set()
 
@@ -101,41 +102,19 @@ class ParquetStore:
             self._spark = session(self.settings)
         return self._spark
 
-    def _path(self, *parts: str):
-        return self.spark._jvm.org.apache.hadoop.fs.Path("/".join((self.root,) + parts))
+    @property
+    def files(self) -> Files:
+        if self._files is None:
+            self._files = Files(self.spark)
+        return self._files
 
-    def _fs(self, path):
-        return path.getFileSystem(self.spark._jsc.hadoopConfiguration())
-
-    def _exists(self, *parts: str) -> bool:
-        p = self._path(*parts)
-        return bool(self._fs(p).exists(p))
-
-    def _delete(self, *parts: str) -> None:
-        p = self._path(*parts)
-        fs = self._fs(p)
-        if fs.exists(p) and not fs.delete(p, True):
-            raise EngineError(f"Cannot delete {p.toString()} from the Spark warehouse")
-
-    def _rename(self, source: tuple[str, ...], target: tuple[str, ...]) -> None:
-        src, dst = self._path(*source), self._path(*target)
-        fs = self._fs(dst)
-        fs.mkdirs(dst.getParent())
-        if not fs.rename(src, dst):
-            raise EngineError(f"Cannot move {src.toString()} to {dst.toString()} in the Spark warehouse")
+    def _uri(self, *parts: str) -> str:
+        return "/".join((self.root,) + parts)
 
     def partitions(self, table: str) -> list[int]:
         """The files with a folder in `table` (committed or not)."""
-        p = self._path(table)
-        fs = self._fs(p)
-        if not fs.exists(p):
-            return []
-        ids = []
-        for status in fs.listStatus(p):
-            name = status.getPath().getName()
-            if status.isDirectory() and name.startswith("file_id="):
-                ids.append(int(name.split("=", 1)[1]))
-        return sorted(ids)
+        return sorted(int(name.split("=", 1)[1]) for name in self.files.folders(self._uri(table))
+                      if name.startswith("file_id="))
 
     # -- writing ------------------------------------------------------------------------------------
     def begin(self) -> None:
@@ -152,7 +131,7 @@ class ParquetStore:
             return
         parts = ("_staging", self._tx, table, f"file_id={int(file_id)}")
         if self.local:
-            folder = Path(urllib.parse.urlparse("/".join((self.root,) + parts)).path)
+            folder = Path(urllib.parse.urlparse(self._uri(*parts)).path)
             folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(_typed(table, rows), folder / f"part-{uuid.uuid4().hex}.parquet")
         else:
@@ -160,18 +139,12 @@ class ParquetStore:
         self._staged.add((table, int(file_id)))
 
     def _frame(self, table: str, rows: pa.Table):
-        names = [c.split()[0] for c in SCHEMAS[table].split(", ")]
-        rows = rows.select(names)
-        if "ts" in names:       # naive times are UTC (the session's zone): say so to Spark
-            ts = rows.column("ts")
-            rows = rows.set_column(names.index("ts"), "ts", pc.cast(ts, pa.timestamp("us", tz="UTC"))
-                                   if ts.type.tz is None else ts)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)       # PySpark on pandas 3
-            return self.spark.createDataFrame(rows, schema=SCHEMAS[table])
+            return self.spark.createDataFrame(_typed(table, rows), schema=SCHEMAS[table])
 
     def _write(self, frame, parts: tuple[str, ...], mode: str) -> None:
-        frame.write.mode(mode).parquet(self._path(*parts).toString())
+        frame.write.mode(mode).parquet(self._uri(*parts))
 
     def staged_parts(self) -> list[tuple[str, int]]:
         """The (table, file_id) folders staged in the open transaction."""
@@ -182,7 +155,7 @@ class ParquetStore:
         if (table, int(file_id)) not in self._staged:
             return self.spark.createDataFrame([], SCHEMAS[table])
         return self.spark.read.schema(SCHEMAS[table]).parquet(
-            self._path("_staging", self._tx, table, f"file_id={int(file_id)}").toString())
+            self._uri("_staging", self._tx, table, f"file_id={int(file_id)}"))
 
     def append_staged(self, table: str, file_id: int, frame) -> None:
         """Add the rows of a DataFrame (the columns of `SCHEMAS[table]`) to `file_id`'s staged rows."""
@@ -195,22 +168,22 @@ class ParquetStore:
         folder = ("_staging", self._tx, table, f"file_id={int(file_id)}")
         beside = ("_staging", self._tx, f"{table}.next", f"file_id={int(file_id)}")
         self._write(frame, beside, "overwrite")
-        self._delete(*folder)
-        self._rename(beside, folder)
+        self.files.delete(self._uri(*folder))
+        self.files.rename(self._uri(*beside), self._uri(*folder))
         self._staged.add((table, int(file_id)))
 
     def publish(self) -> None:
         """Move every staged folder into place (the caller then commits the ledger)."""
         for table, file_id in sorted(self._staged):
-            target = (table, f"file_id={file_id}")
-            self._delete(*target)           # left by a commit that failed after its rename
-            self._rename(("_staging", self._tx, table, f"file_id={file_id}"), target)
+            target = self._uri(table, f"file_id={file_id}")
+            self.files.delete(target)           # left by a commit that failed after its rename
+            self.files.rename(self._uri("_staging", self._tx, table, f"file_id={file_id}"), target)
         self.discard()
 
     def discard(self) -> None:
         """Forget the open transaction's staged rows."""
         if self._tx is not None and self._spark is not None:
-            self._delete("_staging", self._tx)
+            self.files.delete(self._uri("_staging", self._tx))
         self._tx, self._staged = None, set()
 
     def sweep(self, committed: set[int]) -> list[str]:
@@ -220,10 +193,10 @@ class ParquetStore:
         for table in SCHEMAS:
             for file_id in self.partitions(table):
                 if file_id not in committed:
-                    self._delete(table, f"file_id={file_id}")
+                    self.files.delete(self._uri(table, f"file_id={file_id}"))
                     gone.append(f"{table}/file_id={file_id}")
-        if self._exists("_staging"):
-            self._delete("_staging")
+        if self.files.exists(self._uri("_staging")):
+            self.files.delete(self._uri("_staging"))
             gone.append("_staging")
         return gone
 
@@ -237,7 +210,7 @@ class ParquetStore:
         if not present:
             return self.spark.createDataFrame([], f"file_id INT, {SCHEMAS[table]}")
         frame = (self.spark.read.schema(f"{SCHEMAS[table]}, file_id INT")
-                 .option("basePath", self._path(table).toString())
-                 .parquet(*[self._path(table, f"file_id={i}").toString() for i in sorted(present)]))
+                 .option("basePath", self._uri(table))
+                 .parquet(*[self._uri(table, f"file_id={i}") for i in sorted(present)]))
         return frame.select("file_id", *[c.split()[0] for c in SCHEMAS[table].split(", ")]).where(
             F.col("file_id").isin(sorted(present)))
